@@ -1,0 +1,1 @@
+"""Ingestion: one package per external format, each streaming into canonical tables."""

@@ -1,0 +1,96 @@
+"""Which reader takes which file: format detection and the reader registry.
+
+Formats are detected from content first (an X12 interchange is an X12
+interchange whatever its name), then from the extension for tabular extracts,
+which also need a column-mapping file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from parley.errors import InputError, UnknownFormatError
+from parley.ingest.base import ParsedChunk, PatientHasher
+from parley.ingest.sources import Source
+
+TABULAR_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
+
+
+@dataclass(frozen=True)
+class Detected:
+    format: str  # x12-835, x12-837p, x12-837i, tabular-claims, tabular-remittance
+    version: str | None = None
+
+
+def x12_version(head: bytes) -> str | None:
+    """GS08 (the implementation guide, e.g. 005010X221A1) from the first bytes."""
+    text = head.lstrip()
+    sep = text[3:4] if text[:3] == b"ISA" else (text[2:3] if text[:2] in (b"GS", b"ST") else b"")
+    if not sep or sep.isalnum():
+        return None
+    at = text.find(b"GS" + sep)
+    if at < 0:
+        return None
+    guess = text[105:106] if text[:3] == b"ISA" and len(text) > 105 else b"~|^'"
+    enders = bytes(c for c in guess + b"\r\n" if bytes([c]) != sep)
+    segment = re.split(b"[" + re.escape(enders) + b"]", text[at:], maxsplit=1)[0]
+    fields = segment.split(sep)
+    return fields[8].decode("ascii", "replace").strip() if len(fields) > 8 else None
+
+
+def detect(source: Source, head: bytes, *, mapping: Any | None) -> Detected:
+    """The file's format, or UnknownFormatError saying what was seen."""
+    from parley.ingest.x12 import sniff_x12
+
+    if not head.strip():
+        raise UnknownFormatError(f"{source.name}: the file is empty (0 bytes of content)")
+    kind = sniff_x12(head)
+    if kind is not None:
+        return Detected(kind, x12_version(head))
+    if source.suffix in TABULAR_SUFFIXES or head[:2] == b"PK":
+        if mapping is None:
+            raise InputError(
+                f"{source.name}: a tabular extract needs a column mapping",
+                hint="pass --mapping FILE.yaml (see docs/tabular-mapping.md and examples/mappings/)",
+            )
+        return Detected(f"tabular-{mapping.kind}", getattr(mapping, "name", None) or "tabular")
+    printable = head[:40].decode("latin-1").encode("unicode_escape").decode()
+    raise UnknownFormatError(
+        f"{source.name}: not a format Parley reads (it starts with '{printable}')",
+        hint="Parley reads X12 835/837 files, and CSV/Excel extracts with --mapping",
+    )
+
+
+def read(
+    source: Source,
+    detected: Detected,
+    *,
+    file_id: str,
+    hasher: PatientHasher,
+    mapping: Any | None,
+    chunk_bytes: int,
+) -> Iterator[ParsedChunk]:
+    """Run the reader for a detected format."""
+    if detected.format == "x12-835":
+        from parley.ingest.x12 import read_835
+
+        with source.open() as stream:
+            yield from read_835(stream, file_id=file_id, hasher=hasher, chunk_bytes=chunk_bytes)
+    elif detected.format in ("x12-837p", "x12-837i"):
+        from parley.ingest.x12 import read_837
+
+        with source.open() as stream:
+            yield from read_837(stream, file_id=file_id, hasher=hasher, chunk_bytes=chunk_bytes)
+    elif detected.format.startswith("tabular-"):
+        from parley.ingest.tabular import read_tabular
+
+        path = source.local_path()
+        if path is None:
+            raise InputError(f"{source.name}: tabular extracts must be plain files, not compressed or zipped")
+        yield from read_tabular(Path(path), mapping, file_id=file_id, hasher=hasher)
+    else:  # pragma: no cover - detect() only returns the formats above
+        raise UnknownFormatError(f"{source.name}: no reader for {detected.format}")

@@ -1,0 +1,122 @@
+"""Finding and opening input files: paths, folders, globs, .gz and .zip members.
+
+A :class:`Source` is something that can be opened as a binary stream more than
+once (hashing is a first pass, parsing a second).  Compressed sources are
+decompressed on the fly; a .zip yields one source per member.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import hashlib
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from parley.errors import InputError
+
+HEAD_BYTES = 8192
+_HIDDEN = (".", "_")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: a plain file, a gzip file, or a member of a zip archive."""
+
+    path: Path
+    member: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.path}!{self.member}" if self.member else str(self.path)
+
+    @property
+    def suffix(self) -> str:
+        name = self.member or self.path.name
+        name = name[:-3] if name.lower().endswith(".gz") else name
+        return Path(name).suffix.lower()
+
+    @property
+    def is_gzip(self) -> bool:
+        return (self.member or self.path.name).lower().endswith(".gz")
+
+    def open(self) -> BinaryIO:
+        if self.member is not None:
+            archive = zipfile.ZipFile(self.path)
+            raw: BinaryIO = archive.open(self.member)  # type: ignore[assignment]
+        else:
+            raw = open(self.path, "rb")  # noqa: SIM115 - caller closes
+        if self.is_gzip:
+            return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return raw
+
+    def local_path(self) -> Path | None:
+        """The plain file on disk, when there is one (readers may then open it by path)."""
+        return self.path if self.member is None and not self.is_gzip else None
+
+    def head(self, size: int = HEAD_BYTES) -> bytes:
+        with self.open() as stream:
+            return stream.read(size)
+
+    def digest(self, block: int = 8 << 20) -> tuple[str, int]:
+        """SHA-256 of the (decompressed) bytes, and their count."""
+        sha = hashlib.sha256()
+        total = 0
+        with self.open() as stream:
+            while chunk := stream.read(block):
+                sha.update(chunk)
+                total += len(chunk)
+        return sha.hexdigest(), total
+
+
+def _expand_one(text: str) -> list[Path]:
+    path = Path(text).expanduser()
+    if any(ch in text for ch in "*?["):
+        matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+        if not matches:
+            raise InputError(f"{text}: no file matches this pattern", hint="check the pattern and quote it")
+        return [p for m in matches for p in (_walk(m) if m.is_dir() else [m])]
+    if path.is_dir():
+        return _walk(path)
+    if not path.exists():
+        raise InputError(f"{text}: no such file or folder", hint="check the path")
+    return [path]
+
+
+def _walk(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(_HIDDEN) for part in p.relative_to(folder).parts)
+    )
+
+
+def expand(paths: Iterable[str | Path]) -> list[Source]:
+    """Every input named by files, folders (recursively) and globs; zips become members."""
+    out: list[Source] = []
+    seen: set[str] = set()
+    for text in paths:
+        for path in _expand_one(str(text)):
+            for source in _sources_of(path):
+                if source.name not in seen:
+                    seen.add(source.name)
+                    out.append(source)
+    return out
+
+
+def _sources_of(path: Path) -> Iterator[Source]:
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = [i.filename for i in archive.infolist() if not i.is_dir()]
+        except zipfile.BadZipFile:
+            yield Source(path)  # reported as unreadable by the service
+            return
+        for member in members:
+            if not Path(member).name.startswith(_HIDDEN):
+                yield Source(path, member)
+        return
+    yield Source(path)

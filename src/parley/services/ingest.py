@@ -1,0 +1,253 @@
+"""Use case: ingest a batch of files into a workspace.
+
+For each source: hash it (a file already committed is a no-op), detect its
+format, stream it through its reader into a :class:`FileCommit`, and commit
+the file atomically with its manifest row and its problems.  Files run in
+parallel processes when there are several; one large file streams in-process
+with byte-level progress.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parley.errors import InputError, ParleyError
+from parley.ingest.base import Problem
+from parley.ingest.formats import Detected, detect, read
+from parley.ingest.sources import Source, expand
+from parley.store.datasets import FileCommit, committed_ids, now_utc, problem_rows, read_manifest, sweep_staging
+from parley.store.workspace import Workspace, open_workspace
+
+Progress = Callable[[str, int, int], None]
+"""progress(label, done, total): bytes of the current file, or files of the batch."""
+
+
+@dataclass
+class FileResult:
+    source: str
+    file_id: str | None
+    status: str  # loaded, partial, failed, duplicate
+    format: str | None = None
+    version: str | None = None
+    bytes: int = 0
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    warnings: int = 0
+    first_problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.status in ("loaded", "duplicate") for f in self.files)
+
+    def totals(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.files:
+            for k, v in f.counts.items():
+                out[k] = out.get(k, 0) + v
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "files": [asdict(f) for f in self.files],
+            "totals": self.totals(),
+            "by_status": {s: sum(f.status == s for f in self.files) for s in sorted({f.status for f in self.files})},
+        }
+
+
+def _status(counts: dict[str, int], problems: list[Problem]) -> str:
+    data_rows = sum(v for k, v in counts.items() if k != "problems")
+    if data_rows == 0 and any(p.severity == "error" for p in problems):
+        return "failed"
+    if any(p.quarantined or p.severity == "error" for p in problems):
+        return "partial"
+    return "loaded"
+
+
+def _summarise(problems: list[Problem], name: str) -> list[str]:
+    return [f"{name}: {p.where()}: {p.message}" for p in problems if p.severity == "error"][:5] or [
+        f"{name}: {p.where()}: {p.message}" for p in problems[:3]
+    ]
+
+
+def ingest_one(
+    ws: Workspace,
+    source: Source,
+    *,
+    sha256: str,
+    size: int,
+    mapping: Any | None = None,
+    progress: Progress | None = None,
+) -> FileResult:
+    """Ingest one source whose hash is known; commits atomically or leaves nothing."""
+    started = time.perf_counter()
+    file_id = sha256[:16]
+    problems: list[Problem] = []
+    commit = FileCommit(ws.datasets, file_id)
+    detected: Detected | None = None
+    try:
+        try:
+            detected = detect(source, source.head(), mapping=mapping)
+        except InputError as exc:
+            problems.append(Problem("error", "file.unreadable", str(exc).replace("\n  hint: ", " - ")))
+        if detected is not None:
+            for chunk in read(
+                source, detected, file_id=file_id, hasher=ws.hasher(), mapping=mapping,
+                chunk_bytes=ws.settings.chunk_mb << 20,
+            ):
+                for table, frame in chunk.tables.items():
+                    commit.write(table, frame)
+                problems.extend(chunk.problems)
+                if progress:
+                    progress(source.name, chunk.bytes_done, size)
+        counts = dict(commit.counts)
+        status = _status(counts, problems)
+        commit.write("problems", problem_rows((p.as_row() for p in problems), source_path=source.name))
+        errors = sum(p.severity == "error" for p in problems)
+        elapsed = time.perf_counter() - started
+        commit.commit(
+            {
+                "sha256": sha256,
+                "source_path": source.name,
+                "source_bytes": size,
+                "format": detected.format if detected else None,
+                "version": detected.version if detected else None,
+                "status": status,
+                "ingested_at": now_utc(),
+                "problem_count": len(problems),
+                "error_count": errors,
+                "elapsed_seconds": elapsed,
+            }
+        )
+    except BaseException:
+        commit.abort()
+        raise
+    return FileResult(
+        source=source.name, file_id=file_id, status=status,
+        format=detected.format if detected else None, version=detected.version if detected else None,
+        bytes=size, seconds=round(elapsed, 3), counts=counts, errors=errors,
+        warnings=len(problems) - errors, first_problems=_summarise(problems, source.name),
+    )
+
+
+def _ingest_in_worker(root: str, source: Source, sha256: str, size: int, mapping_path: str | None) -> FileResult:
+    ws = open_workspace(root)
+    mapping = _load_mapping(mapping_path)
+    return ingest_one(ws, source, sha256=sha256, size=size, mapping=mapping)
+
+
+def _load_mapping(path: str | Path | None) -> Any | None:
+    if path is None:
+        return None
+    from parley.ingest.tabular import load_mapping
+
+    return load_mapping(Path(path))
+
+
+def _prior_status(ws: Workspace) -> dict[str, str]:
+    manifest = read_manifest(ws.datasets)
+    return dict(zip(manifest.column("file_id").to_pylist(), manifest.column("status").to_pylist(), strict=True))
+
+
+def ingest_paths(
+    *,
+    workspace: Workspace,
+    paths: Iterable[str | Path],
+    mapping_path: str | Path | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest files, folders, globs (and .gz / .zip) into the workspace."""
+    ws = workspace
+    sweep_staging(ws.datasets)
+    sources = expand(paths)
+    if not sources:
+        raise InputError("no files to ingest", hint="name files, folders or globs")
+    mapping = _load_mapping(mapping_path)
+    prior = _prior_status(ws)
+    committed = committed_ids(ws.datasets)
+    results: list[FileResult] = []
+    todo: list[tuple[Source, str, int]] = []
+    seen: set[str] = set()
+    for source in sources:
+        try:
+            sha, size = source.digest()
+        except (OSError, EOFError, ValueError) as exc:
+            results.append(_unreadable(ws, source, exc))
+            continue
+        file_id = sha[:16]
+        if (file_id in committed and prior.get(file_id) != "failed") or file_id in seen:
+            results.append(FileResult(source.name, file_id, "duplicate", bytes=size))
+            continue
+        seen.add(file_id)
+        todo.append((source, sha, size))
+    n_workers = workers if workers is not None else (ws.settings.workers or os.cpu_count() or 1)
+    if len(todo) <= 1 or n_workers <= 1:
+        for source, sha, size in todo:
+            results.append(ingest_one(ws, source, sha256=sha, size=size, mapping=mapping, progress=progress))
+    else:
+        results.extend(_parallel(ws, todo, n_workers, mapping_path, progress))
+    order = {s.name: i for i, s in enumerate(sources)}
+    results.sort(key=lambda r: order.get(r.source, 0))
+    return IngestReport(results)
+
+
+def _parallel(
+    ws: Workspace, todo: list[tuple[Source, str, int]], n_workers: int,
+    mapping_path: str | Path | None, progress: Progress | None,
+) -> list[FileResult]:
+    """Largest files first over a process pool; progress counts bytes of finished files."""
+    todo = sorted(todo, key=lambda t: -t[2])
+    total = sum(t[2] for t in todo)
+    done = 0
+    out: list[FileResult] = []
+    mp = str(mapping_path) if mapping_path else None
+    with ProcessPoolExecutor(max_workers=min(n_workers, len(todo))) as pool:
+        pending: set[Future[FileResult]] = {
+            pool.submit(_ingest_in_worker, str(ws.root), s, sha, size, mp) for s, sha, size in todo
+        }
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                result = fut.result()
+                out.append(result)
+                done += result.bytes
+                if progress:
+                    progress(f"{len(out)}/{len(todo)} files", done, total)
+    return out
+
+
+def _unreadable(ws: Workspace, source: Source, exc: BaseException) -> FileResult:
+    """A source that cannot even be read (bad gzip, bad zip): record it as failed."""
+    import hashlib
+
+    reason = f"{source.name}: cannot be read ({type(exc).__name__}: {exc})"
+    fake_sha = hashlib.sha256(f"unreadable:{source.name}".encode()).hexdigest()
+    problem = Problem("error", "file.unreadable", reason + " - check the file is complete (a truncated download?)")
+    commit = FileCommit(ws.datasets, fake_sha[:16])
+    try:
+        commit.write("problems", problem_rows([problem.as_row()], source_path=source.name))
+        commit.commit(
+            {"sha256": fake_sha, "source_path": source.name, "source_bytes": 0, "format": None, "version": None,
+             "status": "failed", "ingested_at": now_utc(), "problem_count": 1, "error_count": 1,
+             "elapsed_seconds": 0.0}
+        )
+    except BaseException:
+        commit.abort()
+        raise
+    return FileResult(source.name, None, "failed", errors=1, first_problems=[reason])
+
+
+__all__ = ["FileResult", "IngestReport", "ingest_paths", "ingest_one", "ParleyError"]

@@ -1,0 +1,145 @@
+"""The workspace's datasets: Parquet per canonical table, committed atomically per file.
+
+Layout::
+
+    datasets/<table>/<file_id>/part-00000.parquet   one folder per source file
+    datasets/manifest/<file_id>/part-00000.parquet  the commit record, written last
+    datasets/.staging/<file_id>/...                 work in progress
+
+A :class:`FileCommit` writes every chunk of one source file under
+``.staging``; :meth:`FileCommit.commit` renames each table folder into place
+and writes the manifest row last.  Readers only see rows whose ``file_id`` is
+in the manifest, so a crash, an exception or Ctrl-C at any point leaves
+nothing half-written: the staging folder is swept on the next run and an
+orphaned table folder (renamed before the crash, manifest not yet written) is
+invisible and replaced when the file is ingested again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from parley.store.tables import ALL_TABLES, MANIFEST, PROBLEMS, schema
+
+STAGING = ".staging"
+
+
+def conform(table: str, frame: pl.DataFrame | pa.Table, *, file_id: str) -> pa.Table:
+    """Cast a frame to the canonical schema: add missing columns as nulls, order, type."""
+    target = schema(table)
+    arrow = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+    n = arrow.num_rows
+    columns = []
+    for fld in target:
+        if fld.name == "file_id":
+            columns.append(pa.array([file_id] * n, pa.string()) if n else pa.array([], pa.string()))
+        elif fld.name in arrow.column_names:
+            col = arrow.column(fld.name)
+            if pa.types.is_large_string(col.type) or pa.types.is_string_view(col.type):
+                col = col.cast(pa.string())
+            columns.append(col if col.type == fld.type else col.cast(fld.type))
+        else:
+            columns.append(pa.nulls(n, fld.type))
+    return pa.Table.from_arrays(columns, schema=target)
+
+
+def table_dir(datasets: Path, table: str) -> Path:
+    return datasets / table
+
+
+@dataclass
+class FileCommit:
+    """Writes one source file's rows aside, then commits them all at once."""
+
+    datasets: Path
+    file_id: str
+    counts: dict[str, int] = field(default_factory=dict)
+    _parts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.staging = self.datasets / STAGING / f"{self.file_id}-{uuid.uuid4().hex[:8]}"
+        self.staging.mkdir(parents=True, exist_ok=False)
+
+    def write(self, table: str, frame: pl.DataFrame | pa.Table) -> None:
+        """Append a chunk of rows for one table (an empty frame writes nothing)."""
+        if table not in ALL_TABLES:
+            raise KeyError(f"unknown canonical table {table!r}")
+        if frame.num_rows if isinstance(frame, pa.Table) else frame.height:
+            arrow = conform(table, frame, file_id=self.file_id)
+            part = self._parts.get(table, 0)
+            folder = self.staging / table
+            folder.mkdir(exist_ok=True)
+            pq.write_table(arrow, folder / f"part-{part:05d}.parquet", compression="zstd")
+            self._parts[table] = part + 1
+            self.counts[table] = self.counts.get(table, 0) + arrow.num_rows
+
+    def commit(self, manifest_row: dict[str, Any]) -> None:
+        """Move every table into place, then write the manifest row (the commit point)."""
+        for folder in sorted(p for p in self.staging.iterdir() if p.is_dir()):
+            target = table_dir(self.datasets, folder.name) / self.file_id
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                shutil.rmtree(target)
+            folder.rename(target)
+        row = {**manifest_row, "file_id": self.file_id, "record_counts": json.dumps(self.counts, sort_keys=True)}
+        manifest = pa.Table.from_pylist([row], schema=MANIFEST.schema)
+        mdir = self.staging / "manifest-commit"
+        mdir.mkdir()
+        pq.write_table(manifest, mdir / "part-00000.parquet")
+        target = table_dir(self.datasets, MANIFEST.name) / self.file_id
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            shutil.rmtree(target)
+        mdir.rename(target)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def sweep_staging(datasets: Path) -> int:
+    """Remove work left behind by an interrupted run; returns how many folders."""
+    root = datasets / STAGING
+    if not root.exists():
+        return 0
+    leftovers = [p for p in root.iterdir()]
+    for p in leftovers:
+        shutil.rmtree(p, ignore_errors=True)
+    return len(leftovers)
+
+
+def remove_file(datasets: Path, file_id: str) -> None:
+    """Forget one source file: manifest first (it becomes invisible), then its rows."""
+    for name in [MANIFEST.name, *(t for t in ALL_TABLES if t != MANIFEST.name)]:
+        shutil.rmtree(table_dir(datasets, name) / file_id, ignore_errors=True)
+
+
+def read_manifest(datasets: Path) -> pa.Table:
+    files = sorted((datasets / MANIFEST.name).glob("*/part-*.parquet"))
+    if not files:
+        return MANIFEST.schema.empty_table()
+    return pa.concat_tables(pq.read_table(f, schema=MANIFEST.schema) for f in files)
+
+
+def committed_ids(datasets: Path) -> set[str]:
+    return {p.name for p in (datasets / MANIFEST.name).glob("*") if (p / "part-00000.parquet").exists()}
+
+
+def problem_rows(problems: Iterable[dict[str, Any]], *, source_path: str) -> pa.Table:
+    rows = [{**p, "source_path": source_path} for p in problems]
+    return pa.Table.from_pylist(rows, schema=PROBLEMS.schema) if rows else PROBLEMS.schema.empty_table()
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

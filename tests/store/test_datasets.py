@@ -1,0 +1,94 @@
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from parley.store.datasets import (
+    FileCommit,
+    committed_ids,
+    conform,
+    now_utc,
+    read_manifest,
+    sweep_staging,
+)
+
+
+def lines_frame(n: int = 3) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "claim_seq": list(range(n)),
+            "line_seq": list(range(n)),
+            "procedure_code": ["99213"] * n,
+            "charge_amount": [Decimal("150.10")] * n,
+            "paid_amount": [Decimal("88.95")] * n,
+        },
+        schema_overrides={"charge_amount": pl.Decimal(14, 2), "paid_amount": pl.Decimal(14, 2)},
+    )
+
+
+def manifest_row() -> dict:
+    return {
+        "sha256": "ab" * 32,
+        "source_path": "x.835",
+        "source_bytes": 10,
+        "format": "x12-835",
+        "version": "v",
+        "status": "loaded",
+        "ingested_at": now_utc(),
+        "problem_count": 0,
+        "error_count": 0,
+        "elapsed_seconds": 0.1,
+    }
+
+
+def test_conform_fills_types_and_order() -> None:
+    table = conform("remit_lines", lines_frame(), file_id="f1")
+    assert table.schema.field("charge_amount").type.scale == 2
+    assert table.column("file_id").to_pylist() == ["f1"] * 3
+    assert table.column("allowed_amount").null_count == 3
+    assert table.column("paid_amount").to_pylist()[0] == Decimal("88.95")
+
+
+def test_rows_are_invisible_until_commit(workspace) -> None:
+    commit = FileCommit(workspace.datasets, "f1")
+    commit.write("remit_lines", lines_frame())
+    con = workspace.connect()
+    assert con.execute("select count(*) from remit_lines").fetchone()[0] == 0
+    commit.commit(manifest_row())
+    con = workspace.connect()
+    assert con.execute("select count(*), sum(paid_amount) from remit_lines").fetchone() == (
+        3,
+        Decimal("266.85"),
+    )
+    assert committed_ids(workspace.datasets) == {"f1"}
+    assert read_manifest(workspace.datasets).column("record_counts").to_pylist() == [
+        '{"remit_lines": 3}'
+    ]
+
+
+def test_abort_and_crash_leave_nothing(workspace) -> None:
+    commit = FileCommit(workspace.datasets, "f2")
+    commit.write("remit_lines", lines_frame())
+    commit.abort()
+    assert not any((workspace.datasets / ".staging").iterdir())
+    crashed = FileCommit(workspace.datasets, "f3")
+    crashed.write("remit_lines", lines_frame())  # the process "dies" here
+    assert sweep_staging(workspace.datasets) == 1
+    assert workspace.connect().execute("select count(*) from remit_lines").fetchone()[0] == 0
+
+
+def test_orphaned_table_folder_without_manifest_is_invisible(workspace) -> None:
+    commit = FileCommit(workspace.datasets, "f4")
+    commit.write("remit_lines", lines_frame())
+    (workspace.datasets / "remit_lines").mkdir(exist_ok=True)
+    (commit.staging / "remit_lines").rename(
+        workspace.datasets / "remit_lines" / "f4"
+    )  # renamed, then crash
+    assert workspace.connect().execute("select count(*) from remit_lines").fetchone()[0] == 0
+
+
+def test_unknown_table_is_refused(workspace) -> None:
+    commit = FileCommit(workspace.datasets, "f5")
+    with pytest.raises(KeyError):
+        commit.write("nonsense", lines_frame())
+    commit.abort()
