@@ -1,0 +1,88 @@
+"""Reference data packaged with Parley: Medicare PFS (2024, 2025), code sets, X12 code lists.
+
+Nothing is read at import time; every table loads on first use and is cached.
+Every function takes an optional ``extra_dir`` (a workspace's ``refdata/``
+folder) searched before the packaged data, so a workspace can add a newer
+CMS release (:func:`load_cms_release`) or full X12 descriptions
+(:func:`load_code_descriptions`).
+
+Packaged PFS releases: 2024 "A" (January, RVUs only) and "C" (July, default),
+2025 "D" (October).  See NOTICE.refdata for origins and licences.
+"""
+
+from __future__ import annotations
+
+from parley.refdata.fees import anesthesia_fee, fee_schedule, medicare_fee, rvu_row
+from parley.refdata.loader import (
+    Locality,
+    anesthesia,
+    available_years,
+    carc,
+    carc_category,
+    clear_cache,
+    conversion_factor,
+    conversion_factor_history,
+    default_release,
+    gpci,
+    group_codes,
+    hcpcs_level2,
+    inventory,
+    load_code_descriptions,
+    localities,
+    locality_for_zip,
+    locality_info,
+    ms_drg,
+    national_anesthesia_cf,
+    oppscap,
+    packaged_dir,
+    parse_locality,
+    pfs_rvus,
+    place_of_service,
+    plb_reasons,
+    pos_is_facility,
+    rarc,
+    release_meta,
+    releases,
+    zip_locality,
+)
+from parley.refdata.release import LoadedTable, LoadReport, load_cms_release
+
+__all__ = [
+    "LoadReport",
+    "LoadedTable",
+    "Locality",
+    "anesthesia",
+    "anesthesia_fee",
+    "available_years",
+    "carc",
+    "carc_category",
+    "clear_cache",
+    "conversion_factor",
+    "conversion_factor_history",
+    "fee_schedule",
+    "default_release",
+    "gpci",
+    "inventory",
+    "group_codes",
+    "hcpcs_level2",
+    "load_cms_release",
+    "load_code_descriptions",
+    "localities",
+    "locality_for_zip",
+    "locality_info",
+    "medicare_fee",
+    "ms_drg",
+    "national_anesthesia_cf",
+    "oppscap",
+    "packaged_dir",
+    "parse_locality",
+    "pfs_rvus",
+    "place_of_service",
+    "plb_reasons",
+    "pos_is_facility",
+    "rarc",
+    "release_meta",
+    "releases",
+    "rvu_row",
+    "zip_locality",
+]
