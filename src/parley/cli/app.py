@@ -34,6 +34,8 @@ app.add_typer(db_app, name="db")
 def _register_command_modules() -> None:
     """Capability modules add their commands here (each exposes register(app))."""
     # --- command modules (one import + register line per module) ---
+    from parley.cli import market_cmds; market_cmds.register(app)  # noqa: E702
+    from parley.cli import reprice_cmds; reprice_cmds.register(app)  # noqa: E702
 
 
 _register_command_modules()
@@ -94,10 +96,15 @@ def ingest(
     return 0 if report.ok else 1
 
 
+def _short(source: str, width: int = 36) -> str:
+    name = Path(source.split("!")[0]).name + ("!" + source.split("!", 1)[1] if "!" in source else "")
+    return name if len(name) <= width else "..." + name[-(width - 3):]
+
+
 def _print_ingest(report: Any) -> None:
     rows = [
         {
-            "file": Path(f.source.split("!")[0]).name + ("!" + f.source.split("!")[1] if "!" in f.source else ""),
+            "file": _short(f.source),
             "format": f.format or "",
             "status": f.status,
             "claims": f.counts.get("remit_claims", 0) + f.counts.get("claims", 0),

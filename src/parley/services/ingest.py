@@ -21,6 +21,7 @@ from parley.errors import InputError, ParleyError
 from parley.ingest.base import Problem
 from parley.ingest.formats import Detected, detect, read
 from parley.ingest.sources import Source, expand
+from parley.ingest.validate import check_codes
 from parley.store.datasets import FileCommit, committed_ids, now_utc, problem_rows, read_manifest, sweep_staging
 from parley.store.workspace import Workspace, open_workspace
 
@@ -76,10 +77,15 @@ def _status(counts: dict[str, int], problems: list[Problem]) -> str:
     return "loaded"
 
 
+def _line(p: Problem, name: str) -> str:
+    if p.message.startswith(name):
+        return p.message
+    return f"{name}: {p.message}" if p.where() == "file" else f"{name}: {p.where()}: {p.message}"
+
+
 def _summarise(problems: list[Problem], name: str) -> list[str]:
-    return [f"{name}: {p.where()}: {p.message}" for p in problems if p.severity == "error"][:5] or [
-        f"{name}: {p.where()}: {p.message}" for p in problems[:3]
-    ]
+    errors = [p for p in problems if p.severity == "error"]
+    return [_line(p, name) for p in (errors or problems)[:5]]
 
 
 def ingest_one(
@@ -110,6 +116,7 @@ def ingest_one(
                 for table, frame in chunk.tables.items():
                     commit.write(table, frame)
                 problems.extend(chunk.problems)
+                problems.extend(check_codes(chunk))
                 if progress:
                     progress(source.name, chunk.bytes_done, size)
         counts = dict(commit.counts)

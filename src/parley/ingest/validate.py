@@ -1,0 +1,67 @@
+"""Code checks shared by every reader: unknown codes are warnings, the data is kept.
+
+Runs set-based on each parsed chunk, against the packaged code lists
+(CARC, RARC, adjustment groups, place of service).  One warning per unknown
+code per chunk, with how many rows carry it, so a file full of one bad code
+gives one line, not a million.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import polars as pl
+
+from parley.ingest.base import ParsedChunk, Problem
+
+_MAX_LISTED = 20
+
+
+@lru_cache(maxsize=1)
+def _known() -> dict[str, frozenset[str]]:
+    from parley import refdata
+
+    return {
+        "carc": frozenset(refdata.carc()["code"].to_list()),
+        "rarc": frozenset(refdata.rarc()["code"].to_list()),
+        "group": frozenset(refdata.group_codes()["code"].to_list()),
+        "pos": frozenset(refdata.place_of_service()["pos"].to_list()),
+    }
+
+
+# (table, column, code list, problem code, what it is, comma-separated list?)
+_CHECKS: tuple[tuple[str, str, str, str, str, bool], ...] = (
+    ("adjustments", "reason_code", "carc", "code.unknown_carc", "claim adjustment reason code (CARC)", False),
+    ("remit_lines", "remark_codes", "rarc", "code.unknown_rarc", "remittance advice remark code (RARC)", True),
+    ("remit_claims", "remark_codes", "rarc", "code.unknown_rarc", "remittance advice remark code (RARC)", True),
+    ("claims", "place_of_service", "pos", "code.unknown_pos", "place-of-service code", False),
+    ("claim_lines", "place_of_service", "pos", "code.unknown_pos", "place-of-service code", False),
+)
+
+
+def _unknown(values: pl.Series, known: frozenset[str], *, listed: bool) -> pl.DataFrame:
+    codes = values.drop_nulls()
+    if listed:
+        codes = codes.str.split(",").explode().str.strip_chars()
+    codes = codes.filter(codes != "")
+    counts = codes.value_counts(name="rows")
+    return counts.filter(~pl.col(counts.columns[0]).is_in(list(known))).sort("rows", descending=True)
+
+
+def check_codes(chunk: ParsedChunk) -> list[Problem]:
+    """Warnings for codes that are not in Parley's code lists (data kept as sent)."""
+    known = _known()
+    problems: list[Problem] = []
+    for table, column, kind, code, what, listed in _CHECKS:
+        frame = chunk.tables.get(table)
+        if frame is None or column not in frame.columns or frame.height == 0:
+            continue
+        bad = _unknown(frame[column].cast(pl.Utf8), known[kind], listed=listed)
+        for value, rows in bad.head(_MAX_LISTED).iter_rows():
+            problems.append(Problem(
+                "warning", code,
+                f"'{value}' is not a known {what} ({rows} row(s) in {table}.{column}); kept as sent - "
+                "check the code, or load the current X12 list with 'parley refdata'",
+            ))
+    return problems
+

@@ -1,0 +1,46 @@
+"""X12 readers: 835 remittances and 837P/837I claims, streamed into canonical tables.
+
+Public surface::
+
+    sniff_x12(head)                      -> 'x12-835' | 'x12-837p' | 'x12-837i' | None
+    read_835(stream, file_id=, hasher=)  -> Iterator[ParsedChunk]
+    read_837(stream, file_id=, hasher=)  -> Iterator[ParsedChunk]
+
+The readers are columnar (numpy + Polars over whole batches, no per-segment
+Python loop) and never raise on bad input: problems come back as data.
+
+Problem codes (severity):
+
+=========================  =======  ===============================================
+x12.not_x12                error    not X12 at all; nothing loaded
+x12.empty_file             error    0 bytes (or blanks only)
+x12.bad_amount             error    claim/line/CAS/AMT amount unparseable: the whole
+                                    claim is quarantined (in BPR02/PLB: warning, null)
+x12.missing_se             error    file ends inside a transaction: its last claim is
+                                    quarantined; (warning when another ST/GS/IEA follows)
+x12.segment_too_long       error    > 4 x chunk_bytes without a terminator: skipped
+x12.wrong_transaction      error    e.g. an 837 inside an 835 file: skipped
+x12.reader_failed          error    last-resort guard (never seen in the fuzz tests)
+x12.bad_date               warning  date unparseable: value left null
+x12.unbalanced_line/claim/ warning  balancing rule fails: data kept, balanced=false
+  remittance
+x12.unknown_status         warning  CLP02 not a known claim status
+x12.unknown_group_code     warning  CAS01 not CO/PR/OA/PI/CR
+x12.orphan_segment         warning  SVC/CAS/SV1 outside a claim: ignored
+x12.se_count/se_control,   warning  envelope counts / control numbers disagree
+  ge_count/ge_control,
+  iea_count/iea_control
+x12.missing_ge/missing_iea warning  trailer missing
+x12.unexpected_se/ge/iea   warning  trailer without header
+x12.truncated              warning  no terminator at the end of the file
+x12.mixed_delimiters       warning  a later interchange uses other delimiters (read
+                                    with its own)
+x12.too_many_problems      warning  more than 1000 of one code: the rest are counted
+=========================  =======  ===============================================
+"""
+
+from parley.ingest.x12.envelope import sniff_x12
+from parley.ingest.x12.x12_835 import read_835
+from parley.ingest.x12.x12_837 import read_837
+
+__all__ = ["read_835", "read_837", "sniff_x12"]

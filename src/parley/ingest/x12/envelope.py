@@ -1,0 +1,331 @@
+"""X12 envelopes (ISA/IEA, GS/GE, ST/SE): sniffing, and control checks as data.
+
+Severity policy (problems are data, see ``parley.ingest.base.Problem``):
+
+- control numbers or counts that disagree (ISA13/IEA02, IEA01, GS06/GE02,
+  GE01, ST02/SE02, SE01): ``warning`` - the records are intact, the
+  envelope is not; ask the sender for a corrected file if it matters.
+- a trailer without its header (SE without ST...), a header opened again
+  before its trailer (ST, ST): ``warning``.
+- a missing SE at the end of the file (truncated): ``error``, reported by
+  the transaction reader, which quarantines the incomplete trailing claim.
+  Missing GE / IEA: ``warning``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from parley.ingest.base import Problem, Severity
+from parley.ingest.x12.tokenizer import Batch, C, code_sid, detect, isin, split
+
+ENVELOPE_CODES = frozenset(C[s] for s in ("ISA", "IEA", "GS", "GE", "ST", "SE"))
+
+
+def sniff_x12(head: bytes) -> str | None:
+    """'x12-835' | 'x12-837p' | 'x12-837i' | None, from the first bytes of a file."""
+    try:
+        return _sniff(head)
+    except Exception:  # noqa: BLE001 - sniffing must never raise
+        return None
+
+
+def _sniff(head: bytes) -> str | None:
+    found = detect(head)
+    if found is None:
+        return None
+    delims, start = found
+    text = (
+        head[start:]
+        .decode("latin-1")
+        .replace("\r", "")
+        .replace("\n", "" if delims.terminator != "\n" else "\n")
+    )
+    segments = [s.strip().split(delims.element) for s in text.split(delims.terminator)]
+    version = st01 = ""
+    has = set()
+    for els in segments:
+        sid = els[0]
+        has.add(sid)
+        if sid == "GS" and len(els) > 8:
+            version = version or els[8]
+        elif sid == "ST" and len(els) > 1:
+            st01 = st01 or els[1]
+            if len(els) > 3 and not version:
+                version = els[3]
+        elif sid == "CLM" and len(els) > 5 and st01 == "837":
+            kind = els[5].split(delims.component)
+            if len(kind) > 1 and kind[1] in ("A", "B"):
+                has.add("CLM5" + kind[1])
+    return _kind(st01, version, has)
+
+
+def _kind(st01: str, version: str, has: set[str]) -> str | None:
+    if st01 == "835" or (not st01 and ("X221" in version or "X091" in version)):
+        return "x12-835"
+    if st01 == "837" or (not st01 and any(x in version for x in ("X222", "X223", "X096", "X098"))):
+        if any(x in version for x in ("X223", "X096")) or "SV2" in has or "CLM5A" in has:
+            return "x12-837i"
+        return "x12-837p"
+    return None
+
+
+@dataclass(slots=True)
+class Transaction:
+    seq: int
+    interchange_control: str | None
+    version: str | None
+    group_date: str | None
+    type_code: str | None
+    control: str | None
+    seg_no: int
+    closed: bool = False
+
+
+@dataclass(slots=True)
+class _Open:
+    control: str | None
+    seg_no: int
+    count: int = 0
+    extra: dict[str, str | None] = field(default_factory=dict)
+
+
+class EnvelopeChecker:
+    """Walks the envelope segments (few) of every batch, keeping state across batches."""
+
+    def __init__(self, element: str) -> None:
+        self.sep = element
+        self.isa: _Open | None = None
+        self.gs: _Open | None = None
+        self.st: Transaction | None = None
+        self.n_st = 0
+        self.saw_isa = False
+        self.problems: list[Problem] = []
+        self.transactions: list[Transaction] = []  # started in the current batch
+
+    def feed(self, batch: Batch) -> list[Transaction]:
+        """Check one batch; returns the transactions started in it (in order)."""
+        self.transactions = []
+        mask = isin(batch.code, sorted(ENVELOPE_CODES))
+        text, idx = batch.rows(mask)
+        if len(idx) == 0:
+            return []
+        els = split(text, self.sep, 16)
+        for seg_no, code, row in zip(
+            batch.seg_no[idx].tolist(), batch.code[idx].tolist(), els.rows(), strict=True
+        ):
+            getattr(self, "_" + code_sid(code).lower())(int(seg_no), row)
+        return self.transactions
+
+    def _warn(
+        self,
+        code: str,
+        message: str,
+        seg_no: int,
+        sid: str | None,
+        loop: str,
+        element: str | None = None,
+        severity: Severity = "warning",
+    ) -> None:
+        st = self.st.control if self.st else None
+        self.problems.append(
+            Problem(
+                severity,
+                code,
+                message,
+                seg_no,
+                sid,
+                loop,
+                element,
+                transaction_control=st,
+            )
+        )
+
+    def _isa(self, seg_no: int, e: tuple[str | None, ...]) -> None:
+        self._close_open(seg_no, "ISA")
+        self.isa = _Open(_s(e[13]), seg_no)
+        self.saw_isa = True
+
+    def _gs(self, seg_no: int, e: tuple[str | None, ...]) -> None:
+        if self.st is not None:
+            self._missing_se(seg_no, "GS")
+        if self.gs is not None:
+            self._warn(
+                "x12.missing_ge",
+                "functional group ended without GE; check the file is complete",
+                seg_no,
+                "GS",
+                "group",
+            )
+        self.gs = _Open(_s(e[6]), seg_no, extra={"version": _s(e[8]), "date": _s(e[4])})
+        if self.isa is not None:
+            self.isa.count += 1
+
+    def _st(self, seg_no: int, e: tuple[str | None, ...]) -> None:
+        if self.st is not None:
+            self._missing_se(seg_no, "ST")
+        gs = self.gs.extra if self.gs else {}
+        version = gs.get("version") or _s(e[3])
+        tx = Transaction(
+            self.n_st,
+            self.isa.control if self.isa else None,
+            version,
+            gs.get("date"),
+            _s(e[1]),
+            _s(e[2]),
+            seg_no,
+        )
+        self.n_st += 1
+        self.st = tx
+        self.transactions.append(tx)
+        if self.gs is not None:
+            self.gs.count += 1
+
+    def _missing_se(self, seg_no: int, sid: str) -> None:
+        self._warn(
+            "x12.missing_se",
+            f"transaction started at segment {self.st.seg_no if self.st else '?'} "
+            f"has no SE before this {sid}; its records are kept, check the file is complete",
+            seg_no,
+            sid,
+            "transaction",
+        )
+        self.st = None
+
+    def _se(self, seg_no: int, e: tuple[str | None, ...]) -> None:
+        if self.st is None:
+            self._warn(
+                "x12.unexpected_se",
+                "SE without a matching ST; ignored",
+                seg_no,
+                "SE",
+                "transaction",
+            )
+            return
+        actual = seg_no - self.st.seg_no + 1
+        if _s(e[1]) != str(actual):
+            self._warn(
+                "x12.se_count",
+                f"SE01 says {_s(e[1])!s} segments, the transaction has {actual}; "
+                "records kept, ask the sender to check the file",
+                seg_no,
+                "SE",
+                "transaction",
+                "SE01",
+            )
+        if _s(e[2]) != self.st.control:
+            self._warn(
+                "x12.se_control",
+                f"SE02 {_s(e[2])!s} differs from ST02 {self.st.control!s}; records kept",
+                seg_no,
+                "SE",
+                "transaction",
+                "SE02",
+            )
+        self.st.closed = True
+        self.st = None
+
+    def _ge(self, seg_no: int, e: tuple[str | None, ...]) -> None:
+        if self.st is not None:
+            self._missing_se(seg_no, "GE")
+        if self.gs is None:
+            self._warn(
+                "x12.unexpected_ge", "GE without a matching GS; ignored", seg_no, "GE", "group"
+            )
+            return
+        if _s(e[1]) != str(self.gs.count):
+            self._warn(
+                "x12.ge_count",
+                f"GE01 says {_s(e[1])!s} transactions, the group has {self.gs.count}",
+                seg_no,
+                "GE",
+                "group",
+                "GE01",
+            )
+        if _s(e[2]) != self.gs.control:
+            self._warn(
+                "x12.ge_control",
+                f"GE02 {_s(e[2])!s} differs from GS06 {self.gs.control!s}",
+                seg_no,
+                "GE",
+                "group",
+                "GE02",
+            )
+        self.gs = None
+
+    def _iea(self, seg_no: int, e: tuple[str | None, ...]) -> None:
+        if self.st is not None:
+            self._missing_se(seg_no, "IEA")
+        if self.gs is not None:
+            self._warn(
+                "x12.missing_ge", "functional group ended without GE", seg_no, "IEA", "group"
+            )
+            self.gs = None
+        if self.isa is None:
+            self._warn(
+                "x12.unexpected_iea",
+                "IEA without a matching ISA; ignored",
+                seg_no,
+                "IEA",
+                "interchange",
+            )
+            return
+        if _s(e[1]) != str(self.isa.count):
+            self._warn(
+                "x12.iea_count",
+                f"IEA01 says {_s(e[1])!s} groups, the interchange has {self.isa.count}",
+                seg_no,
+                "IEA",
+                "interchange",
+                "IEA01",
+            )
+        if _s(e[2]) != self.isa.control:
+            self._warn(
+                "x12.iea_control",
+                f"IEA02 {_s(e[2])!s} differs from ISA13 {self.isa.control!s}",
+                seg_no,
+                "IEA",
+                "interchange",
+                "IEA02",
+            )
+        self.isa = None
+
+    def _close_open(self, seg_no: int, sid: str) -> None:
+        if self.st is not None:
+            self._missing_se(seg_no, sid)
+        if self.gs is not None:
+            self._warn("x12.missing_ge", "functional group ended without GE", seg_no, sid, "group")
+            self.gs = None
+        if self.isa is not None:
+            self._warn(
+                "x12.missing_iea", "interchange ended without IEA", seg_no, sid, "interchange"
+            )
+            self.isa = None
+
+    def finish(self, last_seg_no: int) -> list[Problem]:
+        """End-of-file checks (a missing SE is left to the reader)."""
+        if self.gs is not None:
+            self._warn(
+                "x12.missing_ge",
+                "the file ends inside a functional group (no GE); it may be truncated",
+                last_seg_no,
+                None,
+                "group",
+            )
+        if self.isa is not None:
+            self._warn(
+                "x12.missing_iea",
+                "the file ends inside an interchange (no IEA); it may be truncated",
+                last_seg_no,
+                None,
+                "interchange",
+            )
+        return self.take()
+
+    def take(self) -> list[Problem]:
+        out, self.problems = self.problems, []
+        return out
+
+
+def _s(value: str | None) -> str | None:
+    return value.strip() if value is not None else None

@@ -1,0 +1,491 @@
+"""Columnar X12 tokenizer: bytes in, batches of segments (as arrays) out.
+
+No per-segment Python loop.  A chunk of bytes is cut on a segment terminator
+(preferably just before a "boundary" segment such as CLP or CLM, so that a
+claim never straddles two batches), the terminator positions are found with
+numpy, and every segment id is encoded as an integer from its first bytes.
+A :class:`Batch` keeps the bytes and the segment boundaries; readers pick
+segment types by their integer code and read elements straight from the
+bytes (``fields``), or ask for the few segments they handle in Python as
+Polars strings (``Batch.rows``).
+
+Batches hold at most ``MAX_BATCH_BYTES`` (8 MB) whatever ``chunk_bytes``
+asks: larger batches are not faster and cost memory.  A loop (claim) longer
+than ``4 * chunk_bytes`` is cut at a plain terminator; bytes with no
+terminator for that long are skipped and reported (``Oversize``).
+
+Whitespace: CR and LF between segments are removed before tokenizing (X12's
+character set has no CR/LF inside values), leading blanks before a segment id
+are skipped.  Each terminator is replaced by the element separator, so a
+segment's text is ``ID*e1*e2*`` and splitting it never sees the terminator.
+Bytes outside ASCII that are not valid UTF-8 are replaced by ``?``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+_WS = b" \t\r\n\x00\xef\xbb\xbf"
+_WS_CODES = np.frombuffer(_WS, dtype=np.uint8)
+
+#: bytes per batch at most, whatever chunk_bytes asks: bigger batches are no faster
+#: (their temporaries no longer fit the allocator's reuse) and cost memory
+MAX_BATCH_BYTES = 8 << 20
+#: zero bytes after each batch's data
+PAD = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    element: str
+    component: str
+    terminator: str
+    repetition: str | None = None
+
+
+def sid_code(sid: str) -> int:
+    """Integer code of a segment id (2 or 3 characters)."""
+    raw = sid.encode()
+    return (raw[0] << 16) | (raw[1] << 8) | (raw[2] if len(raw) > 2 else 0)
+
+
+def code_sid(code: int) -> str:
+    chars = [(code >> 16) & 255, (code >> 8) & 255, code & 255]
+    return bytes(c for c in chars if c).decode("latin-1")
+
+
+C = {
+    s: sid_code(s)
+    for s in [
+        "ISA",
+        "IEA",
+        "GS",
+        "GE",
+        "ST",
+        "SE",
+        "BPR",
+        "TRN",
+        "DTM",
+        "N1",
+        "REF",
+        "LX",
+        "CLP",
+        "CAS",
+        "NM1",
+        "MOA",
+        "MIA",
+        "SVC",
+        "AMT",
+        "LQ",
+        "PLB",
+        "BHT",
+        "HL",
+        "SBR",
+        "DMG",
+        "CLM",
+        "DTP",
+        "HI",
+        "SV1",
+        "SV2",
+        "LIN",
+        "CTP",
+        "PAT",
+        "QTY",
+        "TS3",
+        "TS2",
+        "PER",
+        "N3",
+        "N4",
+    ]
+}
+
+
+def _isa_by_counting(head: bytes, start: int) -> Delimiters | None:
+    """Delimiters from an ISA whose fields are not padded to the fixed widths."""
+    sep = head[start + 3 : start + 4]
+    if not sep or sep.isalnum() or sep in b" \r\n\x00":
+        return None
+    pos = start
+    for _ in range(16):
+        pos = head.find(sep, pos + 1)
+        if pos < 0:
+            return None
+    if pos + 2 >= len(head):
+        return None
+    return _with_terminator(
+        head, sep.decode("latin-1"), chr(head[pos + 1]), pos + 2, head[start + 82 : start + 83]
+    )
+
+
+def _with_terminator(
+    head: bytes, element: str, component: str, at: int, rep: bytes
+) -> Delimiters | None:
+    if element.isalnum() or element in " \r\n\x00":
+        return None
+    term = chr(head[at])
+    if term in "\r\n":
+        rest = head[at:].lstrip(b"\r\n")
+        if rest and not chr(rest[0]).isalnum() and chr(rest[0]) not in (element, " "):
+            term = chr(rest[0])  # the "\n~" style: newline first, terminator next
+        else:
+            term = "\n"
+    if term.isalnum() or term == element or term in " \x00":
+        return None
+    repetition = rep.decode("latin-1") if rep and not rep.isalnum() and rep != b" " else None
+    return Delimiters(element, component, term, repetition)
+
+
+def detect(head: bytes) -> tuple[Delimiters, int] | None:
+    """Delimiters and the offset where the X12 data starts, or None if not X12.
+
+    ISA: element separator = byte 3, component separator = byte 104, segment
+    terminator = byte 105 (re-derived by counting separators when the ISA
+    fields are not padded).  No envelope (GS or ST first): the element
+    separator is the byte after the id; the terminator is the first
+    punctuation or newline after the first segment's values.
+    """
+    start = len(head) - len(head.lstrip(_WS))
+    body = head[start:]
+    if body.startswith(b"ISA") and len(body) > 4:
+        fixed = None
+        if len(body) >= 106 and body[103:104] == body[3:4]:
+            fixed = _with_terminator(body, chr(body[3]), chr(body[104]), 105, body[82:83])
+        found = fixed or _isa_by_counting(body, 0)
+        return (found, start) if found else None
+    if body[:2] in (b"GS", b"ST") and len(body) > 3:
+        return _headless(body, start)
+    return None
+
+
+def _headless(body: bytes, start: int) -> tuple[Delimiters, int] | None:
+    sep = chr(body[2])
+    if sep.isalnum() or sep in " \r\n\x00":
+        return None
+    for i in range(3, min(len(body), 200)):
+        ch = chr(body[i])
+        if ch == sep or ch.isalnum() or ch in " .-_/&,()#@":
+            continue
+        term = "\n" if ch == "\r" else ch
+        return Delimiters(sep, _guess_component(body, sep, term), term), start
+    return None
+
+
+def _guess_component(body: bytes, sep: str, term: str) -> str:
+    for sid in (b"SVC", b"SV1", b"SV2", b"CLM"):
+        at = body.find(sid + sep.encode())
+        if at >= 0:
+            i = at + 4
+            while i < len(body) and chr(body[i]).isalnum():
+                i += 1
+            if i < len(body) and chr(body[i]) not in (sep, term, "\r", "\n"):
+                return chr(body[i])
+    return ":" if ":" not in (sep, term) else "^"
+
+
+@dataclass(slots=True)
+class Batch:
+    """Segments of one chunk.  Arrays are aligned: one entry per segment.
+
+    ``data`` is the chunk's bytes with every terminator replaced by the
+    element separator; segment ``i`` is ``data[starts[i]:ends[i]]`` and
+    ``data[ends[i]]`` is its (replaced) terminator.
+    """
+
+    data: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    code: np.ndarray  # int64 segment id codes
+    seg_no: np.ndarray  # int64 1-based position in the file
+    bytes_done: int
+    final: bool
+    truncated: bool = False  # the file ended without a terminator (last segment kept)
+    _text: pl.Series | None = None
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+    @property
+    def text(self) -> pl.Series:
+        """Every segment as 'ID*e1*e2*' (built on first use)."""
+        if self._text is None:
+            self._text = _gather(self.data, self.starts, self.ends + 1)
+        return self._text
+
+    def rows(self, mask: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+        idx = np.flatnonzero(mask)
+        if self._text is not None:
+            return self._text.gather(idx), idx
+        return _gather(self.data, self.starts[idx], self.ends[idx] + 1), idx
+
+
+def _gather(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pl.Series:
+    lens = ends - starts
+    offsets = np.zeros(len(lens) + 1, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    total = int(offsets[-1])
+    index = np.arange(total, dtype=np.int64) - np.repeat(offsets[:-1] - starts, lens)
+    chars = data[index] if total else np.zeros(0, dtype=np.uint8)
+    array = pa.LargeStringArray.from_buffers(len(lens), pa.py_buffer(offsets), pa.py_buffer(chars))
+    series = pl.from_arrow(array)
+    assert isinstance(series, pl.Series)
+    return series.alias("text")
+
+
+@dataclass(slots=True)
+class Oversize:
+    """A stretch of bytes dropped because no terminator came within the limit."""
+
+    seg_no: int
+    nbytes: int
+
+
+class Tokenizer:
+    """Streams a file as :class:`Batch` es (and :class:`Oversize` notices).
+
+    ``boundaries`` are segment codes a batch may end before (e.g. CLP, ST):
+    a batch is cut just before the last such segment, and the rest is carried
+    into the next batch, so loops that start with those segments stay whole.
+    A loop longer than ``4 * chunk_bytes`` (at least 8 MB) is cut at a plain
+    terminator instead.
+    """
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        delims: Delimiters,
+        *,
+        skip: int,
+        first: bytes,
+        chunk_bytes: int,
+        boundaries: frozenset[int],
+    ) -> None:
+        self.stream = stream
+        self.d = delims
+        self.chunk_bytes = max(min(int(chunk_bytes), MAX_BATCH_BYTES), 64)
+        self.cap = max(4 * self.chunk_bytes, 8 << 20)
+        self.boundaries = np.array(sorted(boundaries), dtype=np.int64)
+        self.first = first[skip:]
+        self.skip = skip
+        self.seg_count = 0
+        self.term = ord(delims.terminator)
+        self.sep = ord(delims.element)
+        self.strip_cr = delims.terminator != "\n"
+
+    def __iter__(self) -> Iterator[Batch | Oversize | Delimiters]:
+        carry = self.first
+        read_total = self.skip + len(self.first)
+        upcoming = self.stream.read(self.chunk_bytes) or b""
+        dropping = False
+        while True:
+            chunk = upcoming
+            upcoming = (self.stream.read(self.chunk_bytes) or b"") if chunk else b""
+            final = not upcoming
+            read_total += len(chunk)
+            buf = carry + chunk if carry else chunk
+            if dropping:
+                at = buf.find(self.d.terminator.encode())
+                if at < 0 and not final:
+                    carry = b""
+                    continue
+                buf = buf[at + 1 :] if at >= 0 else b""
+                dropping = False
+            while (switch := self._find_switch(buf)) is not None:
+                at, delims = switch
+                head, _, _ = self._cut(buf[:at], final=True)
+                if head is not None and len(head):
+                    head.final = False
+                    head.bytes_done = read_total - (len(buf) - at)
+                    yield head
+                yield delims
+                self._use(delims)
+                buf = buf[at:]
+            batch, carry, oversize = self._cut(buf, final=final)
+            if oversize is not None:
+                yield oversize
+                dropping, carry = True, b""
+            if batch is not None:
+                batch.bytes_done = read_total - len(carry)
+                yield batch
+            if final:
+                return
+
+    def _find_switch(self, buf: bytes) -> tuple[int, Delimiters] | None:
+        """The first later interchange (ISA) whose delimiters differ from the current ones."""
+        current = (self.d.element, self.d.component, self.d.terminator)
+        best: tuple[int, Delimiters] | None = None
+        for lead in {bytes([self.term]), b"\n", b"\r"}:
+            at = 0
+            while (at := buf.find(lead + b"ISA", at + 1)) >= 0:
+                if best is not None and at + 1 >= best[0]:
+                    break
+                found = detect(buf[at + 1 : at + 4097])
+                if found is None or len(buf) - at < 108:
+                    continue
+                delims = found[0]
+                if (delims.element, delims.component, delims.terminator) != current:
+                    best = (at + 1, delims)
+                    break
+        return best
+
+    def _use(self, delims: Delimiters) -> None:
+        self.d = delims
+        self.term = ord(delims.terminator)
+        self.sep = ord(delims.element)
+        self.strip_cr = delims.terminator != "\n"
+
+    def _cut(self, buf: bytes, *, final: bool) -> tuple[Batch | None, bytes, Oversize | None]:
+        if b"\r" in buf:
+            buf = buf.replace(b"\r", b"")
+        if self.strip_cr and b"\n" in buf:
+            buf = buf.replace(b"\n", b"")
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        ends = np.flatnonzero(arr == self.term)
+        tail = arr[(int(ends[-1]) + 1 if len(ends) else 0) :]
+        truncated = False
+        if final and len(tail) and not np.isin(tail, _WS_CODES).all():
+            ends = np.append(ends, len(arr))
+            arr = np.append(arr, np.uint8(self.term))
+            truncated = True
+        if len(ends) == 0:
+            if final:
+                return self._empty(final), b"", None
+            if len(arr) >= self.cap:
+                return None, b"", Oversize(self.seg_count + 1, len(arr))
+            return None, arr.tobytes(), None
+        starts = np.empty(len(ends), dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        code, seg_start = self._codes(arr, starts, ends)
+        n = len(ends)
+        if not final:
+            n = self._boundary_cut(code, len(arr))
+            if n == 0:
+                return None, arr.tobytes(), None
+        cut_at = int(ends[n - 1]) + 1
+        carry = arr[cut_at:].tobytes() if (cut_at < len(arr) and not final) else b""
+        data = np.zeros(
+            cut_at + PAD, dtype=np.uint8
+        )  # zero padding: fixed-width reads stay in bounds
+        data[:cut_at] = arr[:cut_at]
+        data[ends[:n]] = self.sep
+        data = _valid_utf8(data)
+        keep_idx = np.flatnonzero(code[:n] != 0)
+        codes = code[:n][keep_idx]
+        seg_no = self.seg_count + 1 + np.arange(len(codes), dtype=np.int64)
+        self.seg_count += len(codes)
+        return (
+            Batch(data, seg_start[keep_idx], ends[keep_idx], codes, seg_no, 0, final, truncated),
+            carry,
+            None,
+        )
+
+    def _empty(self, final: bool) -> Batch:
+        empty = np.zeros(0, np.int64)
+        return Batch(np.zeros(0, np.uint8), empty, empty, empty, empty, 0, final)
+
+    def _boundary_cut(self, code: np.ndarray, nbytes: int) -> int:
+        """Number of segments to keep: all before the last boundary segment."""
+        hits = np.flatnonzero(isin(code, self.boundaries))
+        hits = hits[hits > 0]
+        if len(hits):
+            return int(hits[-1])
+        if nbytes >= self.cap:
+            return len(code)
+        return 0
+
+    def _codes(
+        self, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Segment id codes (0 for an empty segment) and where each segment starts after blanks."""
+        pos = starts.copy()
+        lead = False
+        for _ in range(8):
+            first = arr[np.minimum(pos, len(arr) - 1)]
+            blank = (pos < ends) & ((first == 32) | (first == 9) | (first == 0))
+            if not blank.any():
+                break
+            lead = True
+            pos[blank] += 1
+        length = ends - pos
+        safe = len(arr) - 1
+        b0 = arr[np.minimum(pos, safe)].astype(np.int64)
+        b1 = arr[np.minimum(pos + 1, safe)].astype(np.int64)
+        b2 = arr[np.minimum(pos + 2, safe)].astype(np.int64)
+        b1 = np.where(length > 1, b1, 0)
+        b2 = np.where((length > 2) & (b2 != self.sep), b2, 0)
+        code = (b0 << 16) | (b1 << 8) | b2
+        code = np.where(length > 0, code, 0)
+        if lead:
+            # a segment that is only blanks is empty
+            code = np.where((b0 == 32) | (b0 == 9) | (b0 == 0), 0, code)
+        return code, pos
+
+
+def _valid_utf8(data: np.ndarray) -> np.ndarray:
+    """Bytes outside ASCII that are not valid UTF-8 become '?' (Arrow strings must be UTF-8)."""
+    if data.size and data.max() >= 128:
+        try:
+            data.tobytes().decode("utf-8")
+        except UnicodeDecodeError:
+            data = np.where(data >= 128, np.uint8(63), data).astype(np.uint8)
+    return data
+
+
+def split(text: pl.Series, sep: str, n: int, stage: int | None = None) -> pl.DataFrame:
+    """Elements 0..n of each segment as columns e0..en ('' -> null).
+
+    Splitting into many fields is slow in Polars, and most segments have few
+    elements, so wide segments are split in two stages: the first
+    ``stage`` elements for every row, the rest only for the rows that have more.
+    """
+    if len(text) == 0:
+        return pl.DataFrame({f"e{i}": pl.Series([], dtype=pl.Utf8) for i in range(n + 1)})
+    first = min(n, stage or n)
+    frame = _split_fields(text, sep, first, rest=n > first)
+    if n > first:
+        rest = frame.get_column("_rest")
+        frame = frame.drop("_rest")
+        more = np.flatnonzero((rest.str.len_bytes() > 0).fill_null(False).to_numpy())
+        extra = [
+            pl.Series(f"e{i}", [None] * len(text), dtype=pl.Utf8) for i in range(first + 1, n + 1)
+        ]
+        if len(more):
+            wide = _split_fields(rest.gather(more), sep, n - first - 1, rest=False)
+            for i, col in enumerate(extra):
+                col.scatter(more, wide.get_column(f"e{i}"))
+        frame = frame.hstack(extra)
+    return frame
+
+
+def _split_fields(text: pl.Series, sep: str, n: int, *, rest: bool) -> pl.DataFrame:
+    frame = text.str.splitn(sep, n + 2).struct.unnest()
+    names = [f"e{i}" for i in range(n + 1)] + ["_rest"]
+    frame.columns = names
+    if not rest:
+        frame = frame.drop("_rest")
+    return frame.with_columns(
+        pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in names[: n + 1]
+    )
+
+
+def isin(values: np.ndarray, choices: object) -> np.ndarray:
+    """np.isin for a handful of choices (equality tests beat np.isin's sort by far)."""
+    out = np.zeros(len(values), dtype=bool)
+    for choice in np.asarray(choices).ravel().tolist():
+        out |= values == choice
+    return out
+
+
+def ffill(marker: np.ndarray, initial: int) -> np.ndarray:
+    """Forward fill: each position gets the last marker value >= 0 at or before it."""
+    n = len(marker)
+    idx = np.where(marker >= 0, np.arange(1, n + 1), 0)
+    np.maximum.accumulate(idx, out=idx)
+    values = np.concatenate(([initial], marker))
+    return values[idx]

@@ -1,0 +1,647 @@
+"""835 remittance reader (005010X221A1, 004010X091A1), columnar.
+
+Hierarchy by running counts over the segment-id array (no per-segment
+Python): remittance_seq = count of ST so far, claim_seq = count of CLP,
+line_seq = count of SVC, and a forward-filled context (header / claim /
+line / trailer) tells a claim-level CAS (before the first SVC of its claim)
+from a line-level one.  The tokenizer cuts batches just before a CLP, so a
+claim is whole within a batch; remittance totals are carried across batches
+until the SE.
+
+Problems (severity: meaning):
+- x12.bad_amount (error): an amount of a claim, line or adjustment does not
+  parse; the whole claim is quarantined (its rows left out of every table).
+  In BPR02 or PLB: warning, the value is left null.
+- x12.bad_date (warning): a date does not parse; the value is left null.
+- x12.missing_se (error): the file ends inside a transaction; its last claim
+  is quarantined (it may be cut short), the rest is kept.
+- x12.unbalanced_line / _claim / _remittance (warning): the balancing rule
+  does not hold; data kept, balanced=false with the difference.
+- x12.unknown_status, x12.unknown_group_code (warning): code not in the guide.
+- x12.orphan_segment (warning): a service line or adjustment outside a claim.
+- x12.wrong_transaction (error): a transaction that is not an 835; skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Any, BinaryIO
+
+import numpy as np
+import polars as pl
+
+from parley.ingest.base import ParsedChunk, PatientHasher, Problem
+from parley.ingest.x12 import _frames as F
+from parley.ingest.x12._driver import run
+from parley.ingest.x12._remit_claims import ClaimBuilder
+from parley.ingest.x12.envelope import EnvelopeChecker, Transaction
+from parley.ingest.x12.tokenizer import Batch, C, Delimiters, ffill, isin
+
+OUT, HEADER, CLAIM, LINE = 0, 1, 2, 3
+LOOP = {OUT: "envelope", HEADER: "1000", CLAIM: "2100", LINE: "2110"}
+CLAIM_STATUS = {
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "10",
+    "13",
+    "15",
+    "16",
+    "17",
+    "19",
+    "20",
+    "21",
+    "22",
+    "23",
+    "25",
+}
+GROUP_CODES = {"CO", "PR", "OA", "PI", "CR"}
+
+_MARKERS = {
+    "ST": HEADER,
+    "LX": HEADER,
+    "CLP": CLAIM,
+    "SVC": LINE,
+    "PLB": OUT,
+    "SE": OUT,
+    "GE": OUT,
+    "IEA": OUT,
+    "GS": OUT,
+    "ISA": OUT,
+}
+_MARKER_CODES = np.array([C[s] for s in _MARKERS], dtype=np.int64)
+_MARKER_VALUES = np.array(list(_MARKERS.values()), dtype=np.int64)
+_HEADER_CODES = [C[s] for s in ("BPR", "TRN", "DTM", "N1", "REF")]
+
+
+def read_835(
+    stream: BinaryIO, *, file_id: str, hasher: PatientHasher, chunk_bytes: int = 32 << 20
+) -> Iterator[ParsedChunk]:
+    """Stream an 835 file as canonical-table chunks (remittances, remit_claims,
+    remit_lines, adjustments, provider_adjustments) and problems.
+
+    Never raises on bad input: unreadable stretches become problems.
+    """
+    return run(stream, Reader835, file_id=file_id, chunk_bytes=chunk_bytes, hasher=hasher)
+
+
+class Reader835:
+    boundaries = frozenset(C[s] for s in ("CLP", "ST", "SE", "GS", "GE", "ISA", "IEA", "LX", "PLB"))
+
+    def __init__(self, *, delims: Delimiters, file_id: str, hasher: PatientHasher) -> None:
+        self.d = delims
+        self.file_id = file_id
+        self.hasher = hasher
+        self.env = EnvelopeChecker(delims.element)
+        self.sink = F.ProblemSink()
+        self.tx: dict[int, Transaction] = {}
+        self.foreign: set[int] = set()
+        self.pending: dict[int, dict[str, Any]] = {}
+        self.n_st = self.n_clp = self.n_svc = 0
+        self.ctx = OUT
+        self.open_claim_lines = 0
+        self.last_seg = 0
+
+    # ------------------------------------------------------------------ batch
+    def use_delimiters(self, delims: Delimiters) -> None:
+        """A later interchange with other delimiters: read on with those."""
+        self.d = delims
+        self.env.sep = delims.element
+
+    def process(self, batch: Batch) -> ParsedChunk:
+        for tx in self.env.feed(batch):
+            self._start_transaction(tx)
+        self.sink.extend(self.env.take())
+        if batch.truncated and len(batch) and batch.code[-1] != C["IEA"]:
+            self.sink.add(
+                Problem(
+                    "warning",
+                    "x12.truncated",
+                    "the file does not end with a segment terminator; it was probably cut short",
+                    int(batch.seg_no[-1]),
+                )
+            )
+        cols = self._hierarchy(batch)
+        tables: dict[str, pl.DataFrame] = {}
+        if len(batch):
+            self.last_seg = int(batch.seg_no[-1])
+            self._header(batch, cols)
+            tables = self._claims(batch, cols)
+        tables["remittances"] = self._remittances(final=batch.final)
+        if batch.final:
+            self.sink.extend(self.env.finish(self.last_seg))
+        tables = {
+            k: v.with_columns(pl.lit(self.file_id).alias("file_id")) for k, v in tables.items()
+        }
+        return ParsedChunk(tables=tables, problems=self.sink.take(), bytes_done=batch.bytes_done)
+
+    def _start_transaction(self, tx: Transaction) -> None:
+        self.tx[tx.seq] = tx
+        if tx.type_code != "835":
+            self.foreign.add(tx.seq)
+            self.sink.add(
+                Problem(
+                    "error",
+                    "x12.wrong_transaction",
+                    f"transaction set {tx.type_code!s} found in an 835 file; it was skipped: "
+                    "load it as its own file",
+                    tx.seg_no,
+                    "ST",
+                    "transaction",
+                    "ST01",
+                    transaction_control=tx.control,
+                    quarantined=True,
+                )
+            )
+            return
+        self.pending[tx.seq] = {
+            "remittance_seq": tx.seq,
+            "interchange_control": tx.interchange_control,
+            "transaction_control": tx.control,
+            "version": tx.version,
+            "claim_count": 0,
+            "sum_claim_paid": Decimal(0),
+            "sum_provider_adjustments": Decimal(0),
+            "_seg": tx.seg_no,
+        }
+
+    def _hierarchy(self, batch: Batch) -> dict[str, np.ndarray]:
+        code = batch.code
+        is_st, is_clp, is_svc = code == C["ST"], code == C["CLP"], code == C["SVC"]
+        remit = self.n_st + np.cumsum(is_st) - 1
+        claim = self.n_clp + np.cumsum(is_clp) - 1
+        line = self.n_svc + np.cumsum(is_svc) - 1
+        self.n_st += int(is_st.sum())
+        self.n_clp += int(is_clp.sum())
+        self.n_svc += int(is_svc.sum())
+        marker = np.full(len(code), -1, dtype=np.int64)
+        hit = isin(code, _MARKER_CODES)
+        if hit.any():
+            lookup = dict(zip(_MARKER_CODES.tolist(), _MARKER_VALUES.tolist(), strict=True))
+            marker[hit] = pl.Series(code[hit]).replace_strict(lookup).to_numpy()
+        ctx = ffill(marker, self.ctx)
+        if len(ctx):
+            self.ctx = int(ctx[-1])
+        valid = (
+            np.ones(len(code), dtype=bool)
+            if not self.foreign
+            else ~np.isin(remit, list(self.foreign))
+        )
+        return {
+            "remittance_seq": remit,
+            "claim_seq": claim,
+            "line_seq": line,
+            "ctx": ctx,
+            "_valid": valid,
+        }
+
+    # ----------------------------------------------------------------- header
+    def _header(self, batch: Batch, cols: dict[str, np.ndarray]) -> None:
+        """BPR, TRN, DTM*405, N1, REF of transaction headers, and PLB: few rows, plain Python."""
+        mask = cols["_valid"] & (cols["ctx"] == HEADER) & isin(batch.code, _HEADER_CODES)
+        frame = F.segment_frame(
+            batch, mask, 16, self.d.element, {"remittance_seq": cols["remittance_seq"]}
+        )
+        for row in frame.iter_rows(named=True):
+            head = self.pending.get(row["remittance_seq"])
+            if head is not None:
+                self._header_row(head, row)
+        plb = F.segment_frame(
+            batch,
+            cols["_valid"] & (batch.code == C["PLB"]),
+            14,
+            self.d.element,
+            {"remittance_seq": cols["remittance_seq"]},
+        )
+        self._plb_rows = [r for row in plb.iter_rows(named=True) for r in self._plb(row)]
+
+    def _header_row(self, head: dict[str, Any], row: dict[str, Any]) -> None:
+        sid, q, seg = row["e0"], row["e1"], row["seg_no"]
+        if sid == "BPR" and "handling_code" not in head:
+            head.update(handling_code=q, credit_debit=row["e3"], payment_method=row["e4"])
+            head["payment_amount"] = self._decimal(row["e2"], seg, "BPR", "BPR02")
+            head["payment_date"] = self._date(row["e16"], seg, "BPR", "BPR16")
+        elif sid == "TRN" and "trace_number" not in head:
+            head.update(trace_number=row["e2"], payer_tax_id=row["e3"])
+        elif sid == "DTM" and q == "405":
+            head["production_date"] = self._date(row["e2"], seg, "DTM", "DTM02")
+        elif sid == "N1" and q == "PR":
+            head.update(payer_name=row["e2"], _pr_id=row["e4"])
+        elif sid == "N1" and q == "PE":
+            head["payee_name"] = row["e2"]
+            if row["e3"] == "XX":
+                head["payee_npi"] = row["e4"]
+            elif row["e3"] == "FI":
+                head.setdefault("payee_tax_id", row["e4"])
+        elif sid == "REF" and q == "2U":
+            head["_ref_2u"] = row["e2"]
+        elif sid == "REF" and q == "TJ":
+            head["payee_tax_id"] = row["e2"]
+
+    def _plb(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        head = self.pending.get(row["remittance_seq"])
+        if head is None:
+            return []
+        seg = row["seg_no"]
+        fiscal = self._date(row["e2"], seg, "PLB", "PLB02")
+        out = []
+        for k in range(6):
+            composite, raw = row[f"e{3 + 2 * k}"], row[f"e{4 + 2 * k}"]
+            if composite is None and raw is None:
+                continue
+            amount = self._decimal(raw, seg, "PLB", f"PLB{4 + 2 * k:02d}")
+            parts = (composite or "").split(self.d.component)
+            out.append(
+                {
+                    "remittance_seq": row["remittance_seq"],
+                    "provider_id": row["e1"],
+                    "fiscal_period_date": fiscal,
+                    "reason_code": parts[0] or None,
+                    "reference": parts[1] if len(parts) > 1 and parts[1] else None,
+                    "amount": amount,
+                }
+            )
+            if amount is not None:
+                head["sum_provider_adjustments"] += amount
+        return out
+
+    def _decimal(self, raw: str | None, seg: int, sid: str, element: str) -> Decimal | None:
+        if raw is None:
+            return None
+        try:
+            value = Decimal(raw.strip()).quantize(Decimal("0.01"))
+            if not value.is_finite() or abs(value) >= Decimal("1e12"):
+                raise InvalidOperation
+            return value
+        except (InvalidOperation, ValueError):
+            self.sink.add(
+                Problem(
+                    "warning",
+                    "x12.bad_amount",
+                    f"{element} is not an amount; left empty: ask the payer for a corrected file",
+                    seg,
+                    sid,
+                    "header",
+                    element,
+                )
+            )
+            return None
+
+    def _date(self, raw: str | None, seg: int, sid: str, element: str) -> Any:
+        if raw is None:
+            return None
+        parsed = pl.Series([raw.strip()]).str.strptime(pl.Date, "%Y%m%d", strict=False)[0]
+        if parsed is None:
+            self.sink.add(
+                Problem(
+                    "warning",
+                    "x12.bad_date",
+                    f"{element} is not a CCYYMMDD date; left empty",
+                    seg,
+                    sid,
+                    "header",
+                    element,
+                )
+            )
+        return parsed
+
+    # ----------------------------------------------------------------- claims
+    def _claims(self, batch: Batch, cols: dict[str, np.ndarray]) -> dict[str, pl.DataFrame]:
+        builder = ClaimBuilder(self, batch, cols)
+        claims, lines, adjustments = builder.build()
+        self._bad_claims = builder.bad
+        claims = self._copy_header(self._remarks(batch, cols, claims))
+        self._totals(claims)
+        quarantine = self._quarantine(claims, batch.final)
+        if quarantine:
+            claims, lines, adjustments = (
+                t.filter(~pl.col("claim_seq").is_in(quarantine))
+                for t in (claims, lines, adjustments)
+            )
+        self._balance_problems(claims, lines)
+        out = {
+            "remit_claims": claims.select(_CLAIM_COLUMNS),
+            "remit_lines": lines.select(_LINE_COLUMNS),
+            "adjustments": adjustments.select(_ADJ_COLUMNS),
+        }
+        if self._plb_rows:
+            out["provider_adjustments"] = pl.DataFrame(
+                self._plb_rows, schema=_PLB_SCHEMA, orient="row"
+            )
+        return out
+
+    def _remarks(
+        self, batch: Batch, cols: dict[str, np.ndarray], claims: pl.DataFrame
+    ) -> pl.DataFrame:
+        """MOA / MIA remark codes (few segments: plain Polars)."""
+        in_claim = cols["_valid"] & (cols["ctx"] == CLAIM)
+        context = {"claim_seq": cols["claim_seq"]}
+        moa = F.segment_frame(
+            batch, in_claim & (batch.code == C["MOA"]), 7, self.d.element, context
+        )
+        mia = F.segment_frame(
+            batch, in_claim & (batch.code == C["MIA"]), 23, self.d.element, context, 5
+        )
+        if moa.height + mia.height == 0:
+            return claims.with_columns(pl.lit(None, pl.Utf8).alias("remark_codes"))
+        remarks = (
+            pl.concat(
+                [
+                    moa.select(
+                        "seg_no",
+                        "claim_seq",
+                        pl.concat_list([f"e{i}" for i in range(3, 8)]).alias("r"),
+                    ),
+                    mia.select(
+                        "seg_no",
+                        "claim_seq",
+                        pl.concat_list(["e5", "e20", "e21", "e22", "e23"]).alias("r"),
+                    ),
+                ]
+            )
+            .sort("seg_no")
+            .with_columns(
+                [pl.col("r").list.get(i, null_on_oob=True).alias(f"r{i}") for i in range(5)]
+            )
+        )
+        remarks = F.join_codes(remarks, "claim_seq", [f"r{i}" for i in range(5)], "remark_codes")
+        return claims.hstack(_aligned(claims["claim_seq"].to_numpy(), remarks, "claim_seq"))
+
+    def _copy_header(self, claims: pl.DataFrame) -> pl.DataFrame:
+        seqs = claims["remittance_seq"].unique().to_list()
+        rows = [_header_values(self.pending[s]) for s in seqs if s in self.pending]
+        head = (
+            pl.DataFrame(rows, schema=_COPY_SCHEMA, orient="row") if rows else _empty(_COPY_SCHEMA)
+        )
+        return claims.join(head, on="remittance_seq", how="left")
+
+    def _totals(self, claims: pl.DataFrame) -> None:
+        remit = claims["remittance_seq"].to_numpy()
+        if len(remit) == 0:
+            return
+        edges = np.flatnonzero(np.r_[True, remit[1:] != remit[:-1]])
+        paid = claims["_paid_cents"].to_numpy()
+        sums = np.add.reduceat(paid, edges)
+        counts = np.diff(np.r_[edges, len(remit)])
+        for seq, n, cents in zip(
+            remit[edges].tolist(), counts.tolist(), sums.tolist(), strict=True
+        ):
+            paid_sum = Decimal(cents).scaleb(-2)
+            head = self.pending.get(seq)
+            if head is not None:
+                head["claim_count"] += n
+                head["sum_claim_paid"] += paid_sum
+
+    def _quarantine(self, claims: pl.DataFrame, final: bool) -> list[int]:
+        bad = set(self._bad_claims)
+        open_tx = self.env.st
+        if final and open_tx is not None and open_tx.seq in self.pending:
+            self.pending[open_tx.seq]["_incomplete"] = True
+            last = claims.filter(pl.col("remittance_seq") == open_tx.seq).tail(1)
+            claim_id = last["claim_id"][0] if last.height else None
+            self.sink.add(
+                Problem(
+                    "error",
+                    "x12.missing_se",
+                    f"the file ends inside transaction {open_tx.control!s} (no SE): it is probably truncated; "
+                    + (
+                        "its last claim was quarantined as it may be cut short, the others were kept"
+                        if last.height
+                        else "no claim was affected"
+                    ),
+                    self.last_seg,
+                    None,
+                    "transaction",
+                    None,
+                    transaction_control=open_tx.control,
+                    claim_id=claim_id,
+                    quarantined=bool(last.height),
+                )
+            )
+            if last.height:
+                bad.add(int(last["claim_seq"][0]))
+        ids = dict(
+            claims.filter(pl.col("claim_seq").is_in(list(self._claim_refs(bad))))
+            .select("claim_seq", "claim_id")
+            .iter_rows()
+        )
+        tx = {
+            c: self.tx[r].control if r in self.tx else None
+            for c, r in claims.select("claim_seq", "remittance_seq")
+            .filter(pl.col("claim_seq").is_in(list(ids)))
+            .iter_rows()
+        }
+        self.sink.resolve(ids, tx)
+        return sorted(bad)
+
+    def _claim_refs(self, bad: set[int]) -> set[int]:
+        refs = set(bad)
+        for cell in self.sink.pending:
+            refs |= {c for c in cell.frame["claim_seq"].to_list() if c is not None}
+        return refs
+
+    def _balance_problems(self, claims: pl.DataFrame, lines: pl.DataFrame) -> None:
+        bad_lines = lines.filter(~pl.col("balanced")).join(  # noqa: E712
+            claims.select("claim_seq", "claim_id", "remittance_seq"), on="claim_seq", how="left"
+        )
+        for row in bad_lines.head(F.PROBLEM_CAP).iter_rows(named=True):
+            self.sink.add(
+                Problem(
+                    "warning",
+                    "x12.unbalanced_line",
+                    f"line {row['line_number']}: charge {row['charge_amount']} - paid {row['paid_amount']} differs "
+                    f"from its adjustments {row['adjustment_amount']} by {row['balance_difference']}; kept: "
+                    "check the remittance with the payer",
+                    row["seg_no"],
+                    "SVC",
+                    "2110",
+                    "SVC02",
+                    transaction_control=self._st02(row["remittance_seq"]),
+                    claim_id=row["claim_id"],
+                )
+            )
+        for row in claims.filter(~pl.col("balanced")).head(F.PROBLEM_CAP).iter_rows(named=True):  # noqa: E712
+            self.sink.add(
+                Problem(
+                    "warning",
+                    "x12.unbalanced_claim",
+                    f"charge {row['charge_amount']} - paid {row['paid_amount']} differs from claim + line "
+                    f"adjustments ({row['claim_adjustment_amount']} + {row['line_adjustment_amount']}) by "
+                    f"{row['balance_difference']}; kept: check the remittance with the payer",
+                    row["seg_no"],
+                    "CLP",
+                    "2100",
+                    "CLP03",
+                    transaction_control=self._st02(row["remittance_seq"]),
+                    claim_id=row["claim_id"],
+                )
+            )
+
+    def _st02(self, seq: int | None) -> str | None:
+        tx = self.tx.get(seq) if seq is not None else None
+        return tx.control if tx else None
+
+    # ------------------------------------------------------------ remittances
+    def _remittances(self, *, final: bool) -> pl.DataFrame:
+        open_seq = self.env.st.seq if self.env.st is not None else None
+        done = [s for s in self.pending if final or s != open_seq]
+        rows = []
+        for seq in done:
+            head = self.pending.pop(seq)
+            rows.append(self._remittance_row(head))
+        if not rows:
+            return _empty(_REMIT_SCHEMA)
+        return pl.DataFrame(rows, schema=_REMIT_SCHEMA, orient="row")
+
+    def _remittance_row(self, head: dict[str, Any]) -> dict[str, Any]:
+        row = {k: head.get(k) for k in _REMIT_SCHEMA}
+        row["payer_id"] = _header_values(head)["payer_id"]
+        pay = head.get("payment_amount")
+        expected = head["sum_claim_paid"] - head["sum_provider_adjustments"]
+        if pay is not None and not head.get("_incomplete"):
+            row["balance_difference"] = pay - expected
+            row["balanced"] = pay == expected
+            if pay != expected:
+                self.sink.add(
+                    Problem(
+                        "warning",
+                        "x12.unbalanced_remittance",
+                        f"BPR02 {pay} differs from claim payments {head['sum_claim_paid']} - provider adjustments "
+                        f"{head['sum_provider_adjustments']} by {pay - expected}; kept: check with the payer",
+                        head["_seg"],
+                        "ST",
+                        "header",
+                        "BPR02",
+                        transaction_control=head["transaction_control"],
+                    )
+                )
+        return row
+
+
+def _header_values(head: dict[str, Any]) -> dict[str, Any]:
+    payer_id = head.get("_ref_2u") or head.get("_pr_id") or head.get("payer_tax_id")
+    return {
+        "remittance_seq": head["remittance_seq"],
+        "payer_id": payer_id,
+        "payer_name": head.get("payer_name"),
+        "payee_npi": head.get("payee_npi"),
+        "payment_date": head.get("payment_date"),
+    }
+
+
+def _aligned(target: np.ndarray, frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """``frame``'s non-key columns placed on the ``target`` keys (first row per key)."""
+    return F.align(target, frame[key].to_numpy(), frame.drop(key))
+
+
+def _empty(schema: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+_COPY_SCHEMA: dict[str, Any] = {
+    "remittance_seq": pl.Int64,
+    "payer_id": pl.Utf8,
+    "payer_name": pl.Utf8,
+    "payee_npi": pl.Utf8,
+    "payment_date": pl.Date,
+}
+_REMIT_SCHEMA: dict[str, Any] = {
+    "remittance_seq": pl.Int64,
+    "interchange_control": pl.Utf8,
+    "transaction_control": pl.Utf8,
+    "version": pl.Utf8,
+    "handling_code": pl.Utf8,
+    "payment_amount": F.MONEY,
+    "credit_debit": pl.Utf8,
+    "payment_method": pl.Utf8,
+    "payment_date": pl.Date,
+    "trace_number": pl.Utf8,
+    "payer_tax_id": pl.Utf8,
+    "production_date": pl.Date,
+    "payer_name": pl.Utf8,
+    "payer_id": pl.Utf8,
+    "payee_name": pl.Utf8,
+    "payee_npi": pl.Utf8,
+    "payee_tax_id": pl.Utf8,
+    "claim_count": pl.Int64,
+    "sum_claim_paid": F.MONEY,
+    "sum_provider_adjustments": F.MONEY,
+    "balanced": pl.Boolean,
+    "balance_difference": F.MONEY,
+}
+_PLB_SCHEMA: dict[str, Any] = {
+    "remittance_seq": pl.Int64,
+    "provider_id": pl.Utf8,
+    "fiscal_period_date": pl.Date,
+    "reason_code": pl.Utf8,
+    "reference": pl.Utf8,
+    "amount": F.MONEY,
+}
+_ADJ_SCHEMA: dict[str, Any] = {
+    "claim_seq": pl.Int64,
+    "line_seq": pl.Int64,
+    "level": pl.Utf8,
+    "group_code": pl.Utf8,
+    "reason_code": pl.Utf8,
+    "amount": F.MONEY,
+    "quantity": F.QUANTITY,
+}
+_ADJ_COLUMNS = list(_ADJ_SCHEMA)
+_CLAIM_COLUMNS = [
+    "remittance_seq",
+    "claim_seq",
+    "claim_id",
+    "status_code",
+    "charge_amount",
+    "paid_amount",
+    "patient_responsibility",
+    "filing_indicator",
+    "payer_claim_number",
+    "facility_code",
+    "frequency_code",
+    "drg_code",
+    "is_reversal",
+    "patient_key",
+    "payer_id",
+    "payer_name",
+    "payee_npi",
+    "payment_date",
+    "received_date",
+    "service_date_from",
+    "service_date_to",
+    "remark_codes",
+    "line_count",
+    "claim_adjustment_amount",
+    "line_adjustment_amount",
+    "balanced",
+    "balance_difference",
+]
+_LINE_COLUMNS = [
+    "claim_seq",
+    "line_seq",
+    "line_number",
+    "procedure_qualifier",
+    "procedure_code",
+    "modifier_1",
+    "modifier_2",
+    "modifier_3",
+    "modifier_4",
+    "charge_amount",
+    "paid_amount",
+    "revenue_code",
+    "units",
+    "submitted_procedure_code",
+    "submitted_modifiers",
+    "submitted_units",
+    "service_date_from",
+    "service_date_to",
+    "allowed_amount",
+    "line_control_number",
+    "remark_codes",
+    "adjustment_amount",
+    "balanced",
+    "balance_difference",
+]

@@ -1,0 +1,56 @@
+"""sniff_x12 and the fast patient hash."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from x12_support import sample
+
+from parley.ingest.base import PatientHasher
+from parley.ingest.x12 import sniff_x12
+from parley.ingest.x12._frames import hash_ids
+
+CASES = [
+    ("LinuxForHealth__x12__src_tests_resources_835_005010X221A1_managed-care.835", "x12-835"),
+    ("slott56__TigerShark__tests_835-example.txt", "x12-835"),
+    ("LinuxForHealth__x12__src_tests_resources_837_005010X222A2_demo.example1.837", "x12-837p"),
+    (
+        "LinuxForHealth__x12__src_tests_resources_837_005010X223A3_institutional-claim.837i",
+        "x12-837i",
+    ),
+    ("LinuxForHealth__x12__src_tests_resources_837_004010X096A1_institutional.837", "x12-837i"),
+    (
+        "LinuxForHealth__x12__src_tests_resources_837_004010X098A1_patient-is-subscriber.837",
+        "x12-837p",
+    ),
+    ("imsweb__x12-parser__src_test_resources_837_5010_x12_no_isa_line.txt", "x12-837p"),
+    ("imsweb__x12-parser__src_test_resources_837_5010_x12_bad_first_line.txt", "x12-837p"),
+    (
+        "imsweb__x12-parser__src_test_resources_837_5010_x12_valid_different_separators.txt",
+        "x12-837p",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "kind"), CASES)
+def test_sniff(name: str, kind: str) -> None:
+    assert sniff_x12(sample(name)[:4096]) == kind
+
+
+def test_sniff_headless_st() -> None:
+    assert sniff_x12(b"ST*835*0001~BPR*I*1*C*CHK~") == "x12-835"
+    assert sniff_x12(b"\xef\xbb\xbf\r\nST|837|1|005010X223A2\nBHT|0019\n") == "x12-837i"
+
+
+@pytest.mark.parametrize(
+    "head", [b"", b"hello", b"ISA", b"%PDF-1.7", b"GS", b"\x00" * 100, b"ISA*" * 50]
+)
+def test_sniff_rejects(head: bytes) -> None:
+    assert sniff_x12(head) is None
+
+
+@pytest.mark.parametrize("secret", [b"0123456789abcdef", b"k" * 64, b"k" * 100])
+def test_fast_hash_equals_hasher(secret: bytes) -> None:
+    hasher = PatientHasher(secret)
+    ids = pl.Series("id", [" a1 ", "B2", None, "", "a1", "ÉLAN"])
+    assert hash_ids(hasher, ids).to_list() == hasher.hash_series(ids).to_list()

@@ -1,0 +1,280 @@
+"""835 reader: golden values checked by hand against the raw files, delimiters, problems."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import polars as pl
+import pytest
+from x12_support import assert_canonical, parse, sample, segments_of, serialize
+
+MANAGED = "LinuxForHealth__x12__src_tests_resources_835_005010X221A1_managed-care.835"
+TIGER = "slott56__TigerShark__tests_835-example.txt"
+
+
+def test_managed_care_golden() -> None:
+    r = parse(sample(MANAGED))
+    assert_canonical(r)
+    claims = r.table("remit_claims").sort("claim_seq")
+    assert claims["claim_id"].to_list() == ["5554555444", "8765432112"]
+    assert claims["charge_amount"].to_list() == [Decimal("800.00"), Decimal("1200.00")]
+    assert claims["paid_amount"].to_list() == [Decimal("450.00"), Decimal("495.00")]
+    assert claims["patient_responsibility"].to_list() == [Decimal("300.00"), Decimal("600.00")]
+    assert claims["claim_adjustment_amount"].to_list() == [Decimal("50.00"), Decimal("55.00")]
+    assert claims["line_adjustment_amount"].to_list() == [Decimal("300.00"), Decimal("650.00")]
+    assert claims["balanced"].to_list() == [True, True]
+    assert claims["payer_name"].to_list() == ["RUSHMORE LIFE"] * 2
+    assert claims["payee_npi"].to_list() == ["5544667733"] * 2
+    assert claims["payer_id"].to_list() == ["1935665544"] * 2  # no REF*2U, no N1*PR04: TRN03
+    assert claims["patient_key"].null_count() == 0
+    lines = r.table("remit_lines").sort("line_seq")
+    assert lines["procedure_code"].to_list() == ["99211", "93555"]
+    assert lines["service_date_from"].cast(pl.Utf8).to_list() == ["2002-03-01", "2002-03-10"]
+    assert lines["service_date_to"].cast(pl.Utf8).to_list() == ["2002-03-04", "2002-03-12"]
+    adj = r.table("adjustments")
+    assert adj.select(
+        "claim_seq", "line_seq", "level", "group_code", "reason_code", "amount"
+    ).rows() == [
+        (0, None, "claim", "CO", "A2", Decimal("50.00")),
+        (0, 0, "line", "PR", "1", Decimal("300.00")),
+        (1, None, "claim", "CO", "A2", Decimal("55.00")),
+        (1, 1, "line", "PR", "1", Decimal("600.00")),
+        (1, 1, "line", "CO", "45", Decimal("50.00")),
+    ]
+    remit = r.table("remittances").row(0, named=True)
+    assert remit["payment_amount"] == Decimal("945.00")
+    assert remit["sum_claim_paid"] == Decimal("945.00")
+    assert remit["balanced"] is True and remit["claim_count"] == 2
+    assert remit["payee_tax_id"] == "777667755"
+    assert remit["interchange_control"] == "000000907" and remit["transaction_control"] == "112233"
+    # BPR16 is 20002316 in this file: not a date -> warning, value left empty
+    assert remit["payment_date"] is None
+    assert r.codes() == ["x12.bad_date"]
+    assert r.problems[0].element == "BPR16" and r.problems[0].segment_number == 4
+
+
+def test_tigershark_pipe_delimiters_newline_tilde_and_plb() -> None:
+    r = parse(sample(TIGER))
+    assert_canonical(r)
+    claims = r.table("remit_claims").sort("claim_seq")
+    assert claims["claim_id"].to_list() == ["001-DDDDDDDDDD", "001-SSSSSSSSSS"]
+    assert claims["paid_amount"].to_list() == [Decimal("200.02"), Decimal("12000.65")]
+    assert claims["balanced"].to_list() == [True, True]
+    lines = r.table("remit_lines").sort("line_seq")
+    assert lines["procedure_code"].to_list() == ["88888", "88888"]
+    assert lines["allowed_amount"].to_list() == [Decimal("200.02"), Decimal("12145.65")]
+    assert lines["line_control_number"].to_list() == ["251111111111", "252222222222"]
+    assert lines["remark_codes"].to_list() == [None, "N220,M68"]
+    plb = r.table("provider_adjustments")
+    assert plb.select("reason_code", "amount").rows() == [("WO", Decimal("-361.19"))]
+    remit = r.table("remittances").row(0, named=True)
+    assert remit["payer_id"] == "87726"  # REF*2U
+    assert remit["version"] == "004010X091A1"
+    # 200.02 + 12000.65 - (-361.19) = 12561.86, the file says 12345.67
+    assert remit["balanced"] is False and remit["balance_difference"] == Decimal("-216.19")
+    assert "x12.unbalanced_remittance" in r.codes()
+
+
+DELIMITERS = [
+    ("*", ":", "~"),
+    ("*", ":", "~\n"),
+    ("*", ":", "~\r\n"),
+    ("*", ":", "\n"),
+    ("*", ":", "\r\n"),
+    ("|", "^", "~"),
+    ("|", ":", "\n~"),
+    ("*", ":", "|"),
+    ("|", ":", "^"),
+    ("^", ">", "'"),
+]
+
+
+@pytest.mark.parametrize(("element", "component", "terminator"), DELIMITERS)
+def test_delimiter_variants_give_identical_tables(
+    element: str, component: str, terminator: str
+) -> None:
+    original = sample(MANAGED)
+    reference = parse(original)
+    rewritten = serialize(
+        segments_of(original),
+        element,
+        component,
+        terminator,
+        repetition="{" if "^" in (element, terminator) else "^",
+    )
+    r = parse(rewritten)
+    for name, frame in reference.tables.items():
+        assert r.table(name).equals(frame), name
+    assert r.codes() == reference.codes()
+
+
+def test_no_envelope_starting_at_st_and_gs() -> None:
+    segs = segments_of(sample(MANAGED))
+    body = [s for s in segs if s[0] not in ("ISA", "IEA")]
+    r = parse(serialize(body, "*", ":", "~\n"))
+    assert r.table("remit_claims").height == 2
+    st_only = [s for s in body if s[0] not in ("GS", "GE")]
+    r = parse(serialize(st_only, "*", ":", "\n"))
+    assert r.table("remit_claims").height == 2
+    assert r.table("remittances")["version"].to_list() == [None]
+
+
+def test_several_interchanges_in_one_file() -> None:
+    data = sample(MANAGED)
+    r = parse(data + b"\n" + data)
+    assert r.table("remit_claims")["claim_seq"].to_list() == [0, 1, 2, 3]
+    assert r.table("remittances")["remittance_seq"].to_list() == [0, 1]
+    assert r.codes() == ["x12.bad_date", "x12.bad_date"]
+
+
+def _edit(data: bytes, old: bytes, new: bytes) -> bytes:
+    assert old in data
+    return data.replace(old, new, 1)
+
+
+def test_bad_amount_quarantines_the_claim() -> None:
+    r = parse(_edit(sample(MANAGED), b"CLP*8765432112*1*1200.00", b"CLP*8765432112*1*12O0.00"))
+    assert r.table("remit_claims")["claim_id"].to_list() == ["5554555444"]
+    assert set(r.table("remit_lines")["claim_seq"]) == {0}
+    assert set(r.table("adjustments")["claim_seq"]) == {0}
+    bad = [p for p in r.problems if p.code == "x12.bad_amount"]
+    assert len(bad) == 1
+    p = bad[0]
+    assert (p.severity, p.quarantined, p.claim_id, p.element, p.segment_id) == (
+        "error",
+        True,
+        "8765432112",
+        "CLP03",
+        "CLP",
+    )
+    assert p.segment_number == 20 and p.transaction_control == "112233"
+
+
+def test_bad_line_amount_quarantines_the_claim() -> None:
+    r = parse(_edit(sample(MANAGED), b"SVC*HC:99211*800.00*500.00", b"SVC*HC:99211*800.00*5OO"))
+    assert r.table("remit_claims")["claim_id"].to_list() == ["8765432112"]
+    assert [p.element for p in r.problems if p.code == "x12.bad_amount"] == ["SVC03"]
+
+
+def test_bad_date_is_a_warning_and_null() -> None:
+    r = parse(_edit(sample(MANAGED), b"DTM*150*20020301", b"DTM*150*2002MAR1"))
+    lines = r.table("remit_lines").sort("line_seq")
+    assert lines["service_date_from"][0] is None
+    p = [p for p in r.problems if p.code == "x12.bad_date" and p.segment_id == "DTM"][0]
+    assert (p.severity, p.claim_id, p.loop, p.segment_number) == (
+        "warning",
+        "5554555444",
+        "2110",
+        17,
+    )
+
+
+def test_unbalanced_and_unknown_status() -> None:
+    data = _edit(
+        sample(MANAGED), b"CLP*5554555444*1*800.00*450.00", b"CLP*5554555444*99*800.00*440.00"
+    )
+    r = parse(data)
+    codes = r.codes()
+    assert "x12.unbalanced_claim" in codes and "x12.unbalanced_remittance" in codes
+    assert "x12.unknown_status" in codes
+    claims = r.table("remit_claims").sort("claim_seq")
+    assert claims["balanced"].to_list() == [False, True]
+    assert claims["balance_difference"][0] == Decimal("10.00")
+    unbalanced = [p for p in r.problems if p.code == "x12.unbalanced_claim"][0]
+    assert unbalanced.claim_id == "5554555444" and unbalanced.segment_number == 13
+
+
+def test_reversal_flag() -> None:
+    r = parse(_edit(sample(MANAGED), b"CLP*5554555444*1*", b"CLP*5554555444*22*"))
+    assert r.table("remit_claims")["is_reversal"].to_list() == [True, False]
+
+
+def test_envelope_count_and_control_mismatches() -> None:
+    data = _edit(sample(MANAGED), b"SE*26*112233", b"SE*25*112234")
+    data = _edit(data, b"IEA*1*000000907", b"IEA*2*000000908")
+    data = _edit(data, b"GE*1*1", b"GE*3*1")
+    r = parse(data)
+    assert sorted(r.codes()) == sorted(
+        [
+            "x12.bad_date",
+            "x12.se_count",
+            "x12.se_control",
+            "x12.ge_count",
+            "x12.iea_count",
+            "x12.iea_control",
+        ]
+    )
+    se = [p for p in r.problems if p.code == "x12.se_count"][0]
+    assert (se.severity, se.segment_number, se.element) == ("warning", 28, "SE01")
+    assert r.table("remit_claims").height == 2
+
+
+def test_truncated_file_quarantines_the_incomplete_claim() -> None:
+    data = sample(MANAGED)
+    cut = data.index(b"DTM*151*20020312")
+    r = parse(data[: cut + 8])
+    assert r.table("remit_claims")["claim_id"].to_list() == ["5554555444"]
+    missing = [p for p in r.problems if p.code == "x12.missing_se"]
+    assert len(missing) == 1 and missing[0].severity == "error" and missing[0].quarantined
+    assert missing[0].claim_id == "8765432112"
+    assert "x12.missing_iea" in r.codes() and "x12.missing_ge" in r.codes()
+    assert r.table("remittances").height == 1
+
+
+def test_not_x12_and_empty() -> None:
+    r = parse(b"%PDF-1.4 this is not an 835 at all", "x12-835")
+    assert r.codes() == ["x12.not_x12"] and not r.tables
+    r = parse(b"", "x12-835")
+    assert r.codes() == ["x12.empty_file"] and not r.tables
+
+
+def test_no_phi_in_tables_or_problems() -> None:
+    data = _edit(sample(MANAGED), b"CLP*8765432112*1*1200.00", b"CLP*8765432112*1*bad")
+    r = parse(data)
+    phi = ["BUDD", "WILLIAM", "SETTLE", "SUSAN", "33344555510", "44455666610"]
+    text = " ".join(p.message + str(p.as_row()) for p in r.problems)
+    for frame in r.tables.values():
+        text += " ".join(str(v) for row in frame.rows() for v in row)
+    assert not [x for x in phi if x in text]
+
+
+def test_long_single_line_streams(tmp_path) -> None:  # noqa: ANN001
+    segs = segments_of(sample(MANAGED))
+    head, claims, tail = segs[:12], segs[12:26], segs[26:]
+    many = head + claims * 2000 + tail
+    data = serialize(many, "*", ":", "~")
+    assert b"\n" not in data and len(data) > 700_000
+    r = parse(data, chunk_bytes=64 << 10)
+    assert r.chunks > 5
+    assert r.table("remit_claims").height == 4000
+    assert r.table("remit_claims")["claim_seq"].to_list() == list(range(4000))
+    assert r.table("remit_lines")["claim_seq"].to_list() == list(range(4000))
+    assert r.bytes_done[-1] == len(data)
+    assert r.bytes_done == sorted(r.bytes_done)
+
+
+def test_segment_without_terminator_beyond_limit_is_skipped() -> None:
+    data = sample(MANAGED)
+    at = data.index(b"CLP*8765432112")
+    junk = data[:at] + b"X" * (12 << 20) + b"~" + data[at:]
+    r = parse(junk, chunk_bytes=1 << 20)
+    assert "x12.segment_too_long" in r.codes()
+    assert r.table("remit_claims")["claim_id"].to_list() == ["5554555444", "8765432112"]
+
+
+def test_wrong_transaction_type_is_skipped() -> None:
+    data = _edit(sample(MANAGED), b"ST*835*112233", b"ST*837*112233")
+    r = parse(data, "x12-835")
+    assert "x12.wrong_transaction" in r.codes()
+    assert r.table("remit_claims").height == 0
+
+
+@pytest.mark.parametrize("chunk_bytes", [150, 1000, 32 << 20])
+def test_interchanges_with_different_delimiters(chunk_bytes: int) -> None:
+    original = sample(MANAGED)
+    other = serialize(segments_of(original), "|", "^", "\n", repetition="{")
+    r = parse(original + other + original, chunk_bytes=chunk_bytes)
+    assert r.table("remit_claims")["claim_id"].to_list() == ["5554555444", "8765432112"] * 3
+    assert r.table("remit_claims")["paid_amount"].sum() == Decimal("2835.00")
+    assert r.codes().count("x12.mixed_delimiters") == 2
+    assert r.table("remit_lines")["procedure_code"].to_list() == ["99211", "93555"] * 3

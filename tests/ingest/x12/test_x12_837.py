@@ -1,0 +1,143 @@
+"""837 reader: golden values checked by hand against the raw files."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import polars as pl
+from x12_support import HASHER, assert_canonical, parse, sample
+
+TWO_CLAIMS_I = (
+    "LinuxForHealth__x12__src_tests_resources_837_005010X223A3_two-claims-single-provider.837i"
+)
+DRUG_P = "LinuxForHealth__x12__src_tests_resources_837_005010X222A2_demo.drug.example10.2.837"
+DEPENDENT_4010 = (
+    "LinuxForHealth__x12__src_tests_resources_837_004010X098A1_patient-is-dependent.837"
+)
+MANY = "imsweb__x12-parser__src_test_resources_837_5010_x12_many_claims.txt"
+
+
+def test_institutional_two_claims() -> None:
+    r = parse(sample(TWO_CLAIMS_I))
+    assert_canonical(r)
+    assert r.problems == []
+    claims = r.table("claims").sort("claim_seq")
+    assert claims["claim_id"].to_list() == ["756048Q", "756049Q"]
+    assert claims["claim_type"].to_list() == ["institutional"] * 2
+    assert claims["charge_amount"].to_list() == [Decimal("89.95"), Decimal("50.00")]
+    assert claims["type_of_bill"].to_list() == ["131", "131"]
+    assert claims["place_of_service"].to_list() == [None, None]
+    assert claims["billing_npi"].to_list() == ["1234567890"] * 2
+    assert claims["billing_tax_id"].to_list() == ["123456789"] * 2
+    assert claims["rendering_npi"].to_list() == ["1122334455", "9999999999"]  # 2310A attending
+    assert (
+        claims["payer_id"].to_list() == ["99999"] * 2
+        and claims["filing_indicator"].to_list() == ["CH"] * 2
+    )
+    assert claims["patient_birth_year"].to_list() == [1968, 1962]
+    assert claims["patient_key"].to_list() == [
+        HASHER.hash_one("030005074"),
+        HASHER.hash_one("123405074"),
+    ]
+    assert claims["submission_date"].to_list() == [date(2005, 6, 30)] * 2
+    assert claims["service_date_from"].to_list() == [date(2005, 3, 15), date(2005, 4, 1)]
+    assert claims["line_count"].to_list() == [2, 1]
+    lines = r.table("claim_lines").sort("line_seq")
+    assert lines.select(
+        "claim_seq", "line_number", "revenue_code", "procedure_code", "charge_amount", "units"
+    ).rows() == [
+        (0, 1, "0305", "85025", Decimal("13.39"), Decimal("1.000")),
+        (0, 2, "0730", "93005", Decimal("76.56"), Decimal("3.000")),
+        (1, 1, "0300", "85087", Decimal("50.00"), Decimal("1.000")),
+    ]
+    diag = r.table("diagnoses")
+    assert diag.rows() == [
+        (0, 1, "BK", "3669", True, "f" * 16),
+        (0, 2, "BF", "4019", False, "f" * 16),
+        (0, 3, "BF", "79431", False, "f" * 16),
+        (1, 1, "BK", "30000", True, "f" * 16),
+    ]
+
+
+def test_professional_drug_lines() -> None:
+    r = parse(sample(DRUG_P))
+    assert_canonical(r)
+    claim = r.table("claims").row(0, named=True)
+    assert claim["claim_type"] == "professional" and claim["place_of_service"] == "12"
+    assert claim["charge_amount"] == Decimal("2232.93") and claim["line_count"] == 6
+    assert claim["billing_tax_id"] == "10-1234567" and claim["payer_id"] == "PLANID12345"
+    assert (claim["service_date_from"], claim["service_date_to"]) == (
+        date(2004, 2, 1),
+        date(2004, 2, 7),
+    )
+    lines = r.table("claim_lines").sort("line_seq")
+    assert lines["ndc"].to_list()[:3] == [None, "00004196501", "63323024910"]
+    assert lines["ndc_quantity"][1] == Decimal("7.000")
+    assert lines["charge_amount"].sum() == Decimal("2232.93")
+    assert lines["diagnosis_pointers"].to_list() == ["1"] * 6
+    assert lines["place_of_service"].to_list() == ["12"] * 6
+
+
+def test_patient_is_dependent_4010() -> None:
+    r = parse(sample(DEPENDENT_4010))
+    claim = r.table("claims").row(0, named=True)
+    assert claim["patient_key"] == HASHER.hash_one("JS01111223333")
+    assert (claim["patient_birth_year"], claim["patient_sex"]) == (1973, "M")
+    assert claim["version"] == "004010X098A1"
+
+
+def test_many_claims_same_with_small_chunks() -> None:
+    data = sample(MANY)
+    big, small = parse(data), parse(data, chunk_bytes=4096)
+    assert small.chunks > 10
+    for name, frame in big.tables.items():
+        assert small.table(name).equals(frame), name
+    claims = big.table("claims")
+    assert claims["claim_seq"].to_list() == list(range(claims.height))
+    assert claims["billing_npi"].null_count() == 0
+    lines = big.table("claim_lines")
+    per_claim = lines.group_by("claim_seq").len().sort("claim_seq")
+    assert per_claim["len"].to_list() == claims.sort("claim_seq")["line_count"].to_list()
+
+
+def test_bad_claim_amount_quarantines_claim() -> None:
+    data = sample(TWO_CLAIMS_I).replace(b"CLM*756049Q*50.00", b"CLM*756049Q*5O.00")
+    r = parse(data)
+    assert r.table("claims")["claim_id"].to_list() == ["756048Q"]
+    assert set(r.table("claim_lines")["claim_seq"]) == {0}
+    assert set(r.table("diagnoses")["claim_seq"]) == {0}
+    p = [p for p in r.problems if p.code == "x12.bad_amount"][0]
+    assert (p.severity, p.quarantined, p.claim_id, p.element) == ("error", True, "756049Q", "CLM02")
+
+
+def test_truncated_837_quarantines_last_claim() -> None:
+    data = sample(TWO_CLAIMS_I)
+    r = parse(data[: data.index(b"SV2*0300")])
+    assert r.table("claims")["claim_id"].to_list() == ["756048Q"]
+    assert "x12.missing_se" in r.codes()
+
+
+def test_submission_date_falls_back_to_gs04() -> None:
+    data = sample(TWO_CLAIMS_I).replace(
+        b"BHT*0019*00*0123*20050630*0932*CH", b"BHT*0019*00*0123**0932*CH"
+    )
+    r = parse(data)
+    assert r.table("claims")["submission_date"].to_list() == [date(2013, 10, 31)] * 2
+
+
+def test_dtypes() -> None:
+    r = parse(sample(TWO_CLAIMS_I))
+    assert r.table("claims").schema["charge_amount"] == pl.Decimal(14, 2)
+    assert r.table("claim_lines").schema["service_date_from"] == pl.Date
+    assert r.table("claims").schema["claim_seq"] == pl.Int64
+
+
+def test_line_before_any_claim_is_an_orphan() -> None:
+    data = sample(TWO_CLAIMS_I)
+    at = data.index(b"CLM*756048Q")
+    data = data[:at] + b"LX*1~SV2*0305*HC:85025*13.39*UN*1.00~" + data[at:]
+    r = parse(data)
+    assert "x12.orphan_segment" in r.codes()
+    assert r.table("claim_lines")["claim_seq"].min() == 0
+    assert r.table("claims").height == 2
