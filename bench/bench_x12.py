@@ -6,7 +6,18 @@
     python bench/bench_x12.py --file some.835 --repeat 5
 
 Every measurement runs in a fresh subprocess (peak RSS = that process's
-ru_maxrss), with POLARS_MAX_THREADS=1 and with Polars' default thread count.
+ru_maxrss), with POLARS_MAX_THREADS=1 / NUMBA_NUM_THREADS=1 and with the
+default thread counts.  Two figures per thread setting:
+
+- reader: read_835 alone (bytes in -> canonical frames out); its time
+  includes the one-off load of the compiled kernels (``first_call_seconds``
+  = the same reader over a tiny file, measured first in the same process and
+  not counted in the reader time; the cold numba compile is only paid once
+  per machine: see ``--cold``);
+- e2e: the ingest service, ``ingest_paths(workspace=init_workspace(tmp),
+  paths=[file], workers=1)`` into a fresh temporary workspace (X12 bytes in
+  -> Parquet committed), timed around the call (imports and the kernels'
+  first call excluded, as for the reader).
 The baseline, measured in the same run over the same file, is a bare Python
 loop that only splits segments and elements (streamed by 32 MB chunks).
 Inputs come from the shared synthetic generator (``--shared``, default
@@ -29,12 +40,37 @@ SIZES = {"50mb": 100_000, "1gb": 2_000_000}
 DEFAULT_GENERATOR = Path("/work/shared/bench/gen_835.py")
 
 
+TINY = (
+    b"ISA*00*          *00*          *ZZ*A              *ZZ*B              *240101*1200*^*00501*"
+    b"000000001*0*P*:~GS*HP*A*B*20240101*1200*1*X*005010X221A1~ST*835*0001~BPR*I*10*C*CHK"
+    b"************20240101~TRN*1*1*1~N1*PR*P~N1*PE*Q*XX*1~CLP*C1*1*10*10*0*12*X~NM1*QC*1*A*B"
+    b"****MI*M1~DTM*232*20240101~SVC*HC:99213*10*10**1~DTM*472*20240101~CAS*CO*45*0~"
+    b"AMT*B6*10~SE*12*0001~GE*1*1~IEA*1*000000001~"
+)
+
+
+def _warm() -> float:
+    """Run the reader once over a tiny file: loads (or compiles) the kernels."""
+    import io
+
+    from parley.ingest.base import PatientHasher
+    from parley.ingest.x12 import read_835
+
+    start = time.perf_counter()
+    hasher = PatientHasher(b"bench-secret-0123456789")
+    for _ in read_835(io.BytesIO(TINY), file_id="warm", hasher=hasher, chunk_bytes=1 << 20):
+        pass
+    return time.perf_counter() - start
+
+
 def child_reader(path: str, chunk_mb: int) -> dict[str, float]:
     from parley.ingest.base import PatientHasher
     from parley.ingest.x12 import read_835
 
+    first_call = _warm()
     hasher = PatientHasher(b"bench-secret-0123456789")
     lines = claims = problems = 0
+    cpu0 = time.process_time()
     start = time.perf_counter()
     with open(path, "rb") as stream:
         for chunk in read_835(stream, file_id="bench", hasher=hasher, chunk_bytes=chunk_mb << 20):
@@ -44,7 +80,46 @@ def child_reader(path: str, chunk_mb: int) -> dict[str, float]:
             claims += frame.height if frame is not None else 0
             problems += len(chunk.problems)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "lines": lines, "claims": claims, "problems": problems}
+    return {
+        "seconds": seconds,
+        "work_cpu_seconds": time.process_time() - cpu0,
+        "first_call_seconds": first_call,
+        "lines": lines,
+        "claims": claims,
+        "problems": problems,
+    }
+
+
+def child_e2e(path: str, chunk_mb: int) -> dict[str, float]:
+    """The ingest service end to end: X12 bytes in -> Parquet committed in a fresh workspace."""
+    import tempfile
+
+    from parley.services.ingest import ingest_paths
+    from parley.store.workspace import init_workspace
+
+    first_call = _warm()
+    with tempfile.TemporaryDirectory(prefix="bench-x12-") as tmp:
+        workspace = init_workspace(Path(tmp) / "ws")
+        cpu0 = time.process_time()
+        start = time.perf_counter()
+        report = ingest_paths(workspace=workspace, paths=[path], workers=1)
+        seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu0
+        totals = report.totals()
+        status = [f.status for f in report.files]
+    return {
+        "seconds": seconds,
+        "work_cpu_seconds": cpu,
+        "lines": totals.get("remit_lines", 0),
+        "claims": totals.get("remit_claims", 0),
+        "status": ",".join(status),
+        "first_call_seconds": first_call,
+    }
+
+
+def child_cold(path: str, chunk_mb: int) -> dict[str, float]:
+    """First call with an empty numba cache (NUMBA_CACHE_DIR set by the parent to a fresh dir)."""
+    return {"seconds": _warm()}
 
 
 def child_baseline(path: str, chunk_mb: int) -> dict[str, float]:
@@ -69,12 +144,18 @@ def child_baseline(path: str, chunk_mb: int) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "segments": segments, "elements": elements}
 
 
-def run_child(kind: str, path: Path, chunk_mb: int, threads: str) -> dict[str, float]:
+def run_child(
+    kind: str, path: Path, chunk_mb: int, threads: str, cache_dir: str | None = None
+) -> dict[str, float]:
     env = dict(os.environ)
     if threads == "1":
         env["POLARS_MAX_THREADS"] = "1"
+        env["NUMBA_NUM_THREADS"] = "1"
     else:
         env.pop("POLARS_MAX_THREADS", None)
+        env.pop("NUMBA_NUM_THREADS", None)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
     src = Path(__file__).resolve().parents[1] / "src"
     env["PYTHONPATH"] = f"{src}{os.pathsep}{env.get('PYTHONPATH', '')}"
     cmd = [
@@ -91,7 +172,9 @@ def run_child(kind: str, path: Path, chunk_mb: int, threads: str) -> dict[str, f
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(path: Path, repeat: int, chunk_mb: int, threads: list[str]) -> dict[str, object]:
+def measure(
+    path: Path, repeat: int, chunk_mb: int, threads: list[str], kinds: list[str]
+) -> dict[str, object]:
     size = path.stat().st_size
     result: dict[str, object] = {
         "file": str(path),
@@ -107,22 +190,32 @@ def measure(path: Path, repeat: int, chunk_mb: int, threads: list[str]) -> dict[
         "process_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in base), 3),
         "peak_rss_mb": round(max(r["rss_kb"] for r in base) / 1024, 1),
     }
-    for t in threads:
-        runs = [run_child("reader", path, chunk_mb, t) for _ in range(repeat)]
-        secs = statistics.median(r["seconds"] for r in runs)
-        cpu = statistics.median(r["cpu_seconds"] for r in runs)
-        result[f"reader_threads_{t}"] = {
-            "median_seconds": round(secs, 3),
-            "mb_per_s": round(size / secs / 1e6, 1),
-            "lines_per_s": round(runs[0]["lines"] / secs),
-            "claims": runs[0]["claims"],
-            "service_lines": runs[0]["lines"],
-            "problems": runs[0]["problems"],
-            "peak_rss_mb": round(max(r["rss_kb"] for r in runs) / 1024, 1),
-            "ratio_to_baseline": round(base_s / secs, 2),
-            "all_seconds": [round(r["seconds"], 3) for r in runs],
-            "process_cpu_seconds": round(cpu, 3),
-        }
+    for kind in kinds:
+        for t in threads:
+            runs = [run_child(kind, path, chunk_mb, t) for _ in range(repeat)]
+            secs = statistics.median(r["seconds"] for r in runs)
+            entry: dict[str, object] = {
+                "median_seconds": round(secs, 3),
+                "mb_per_s": round(size / secs / 1e6, 1),
+                "lines_per_s": round(runs[0]["lines"] / secs),
+                "claims": runs[0]["claims"],
+                "service_lines": runs[0]["lines"],
+                "peak_rss_mb": round(max(r["rss_kb"] for r in runs) / 1024, 1),
+                "ratio_to_baseline": round(base_s / secs, 2),
+                "all_seconds": [round(r["seconds"], 3) for r in runs],
+                "work_cpu_seconds": round(statistics.median(r["work_cpu_seconds"] for r in runs), 3),
+                "process_cpu_seconds": round(
+                    statistics.median(r["cpu_seconds"] for r in runs), 3
+                ),
+            }
+            entry["first_call_seconds"] = round(
+                statistics.median(r["first_call_seconds"] for r in runs), 3
+            )
+            if kind == "reader":
+                entry["problems"] = runs[0]["problems"]
+            else:
+                entry["status"] = runs[0]["status"]
+            result[f"{kind}_threads_{t}"] = entry
     return result
 
 
@@ -155,11 +248,24 @@ def main() -> None:
     )
     parser.add_argument("--chunk-mb", type=int, default=32)
     parser.add_argument("--threads", default="1,default", help="comma list of '1' and 'default'")
+    parser.add_argument(
+        "--kinds", default="reader,e2e", help="comma list of 'reader' and 'e2e' (service)"
+    )
+    parser.add_argument(
+        "--cold", action="store_true", help="also measure the first call with an empty numba cache"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument("--child", choices=["reader", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["reader", "baseline", "e2e", "cold"], help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child:
-        fn = child_reader if args.child == "reader" else child_baseline
+        fn = {
+            "reader": child_reader,
+            "baseline": child_baseline,
+            "e2e": child_e2e,
+            "cold": child_cold,
+        }[args.child]
         out = fn(args.file, args.chunk_mb)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         out["rss_kb"] = usage.ru_maxrss
@@ -167,6 +273,7 @@ def main() -> None:
         print(json.dumps(out))
         return
     threads = [t.strip() for t in args.threads.split(",") if t.strip()]
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     targets: list[tuple[str, Path]] = []
     if args.file:
         targets.append(("file", Path(args.file)))
@@ -178,9 +285,24 @@ def main() -> None:
     results = {}
     for label, path in targets:
         repeat = args.repeat or (1 if label == "1gb" else 3)
-        results[label] = measure(path, repeat, args.chunk_mb, threads)
+        results[label] = measure(path, repeat, args.chunk_mb, threads, kinds)
         if not args.json:
             _print(label, results[label])
+    if args.cold and targets:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="bench-numba-") as cache:
+            cold = run_child("cold", targets[0][1], args.chunk_mb, "1", cache_dir=cache)
+            warm = run_child("cold", targets[0][1], args.chunk_mb, "1", cache_dir=cache)
+        results["kernels"] = {
+            "cold_compile_first_call_seconds": round(cold["seconds"], 3),
+            "cached_first_call_seconds": round(warm["seconds"], 3),
+        }
+        if not args.json:
+            print(
+                f"== kernels: first call {cold['seconds']:.2f} s with an empty numba cache "
+                f"(compile), {warm['seconds']:.2f} s with the cache"
+            )
     if args.json:
         print(json.dumps(results, indent=2))
 
@@ -195,11 +317,15 @@ def _print(label: str, result: dict[str, object]) -> None:
         f"rss {base['peak_rss_mb']:.0f} MB"
     )
     for key, value in result.items():
-        if key.startswith("reader_"):
+        if key.startswith(("reader_", "e2e_")):
+            extra = f", kernels first call {value['first_call_seconds']:.2f} s not counted"
+            if "status" in value:
+                extra += f", {value['status']}"
             print(
                 f"  {key:20s}: {value['median_seconds']:.2f} s  {value['mb_per_s']:.1f} MB/s  "
                 f"{value['lines_per_s']:,} lines/s  rss {value['peak_rss_mb']:.0f} MB  "
-                f"x{value['ratio_to_baseline']} baseline  (process cpu {value['process_cpu_seconds']:.2f} s)"
+                f"x{value['ratio_to_baseline']} baseline  (cpu {value['work_cpu_seconds']:.2f} s"
+                f"{extra})"
             )
 
 

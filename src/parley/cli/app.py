@@ -259,6 +259,13 @@ def _print_demo(result: dict[str, Any]) -> None:
         f"({', '.join(f'{v} {k}' for k, v in ing['by_status'].items())})"
     )
     _print_summary(result["summary"])
+    rep = result["reprice"]
+    output.console.print(
+        f"Repriced {rep['lines_priced']:,} lines against the demo contracts in {result['seconds']['reprice']:.1f}s: "
+        f"{rep['underpaid_lines']:,} underpaid lines, ${rep['underpayment_dollars']} underpaid; "
+        f"planted underpayments found with precision {rep['underpayment_precision']:.3f} "
+        f"and recall {rep['underpayment_recall']:.3f}"
+    )
     output.console.print(f"Workspace: {result['workspace']}  (try: parley status -w {result['workspace']})")
 
 

@@ -51,6 +51,10 @@ def detect(source: Source, head: bytes, *, mapping: Any | None) -> Detected:
     kind = sniff_x12(head)
     if kind is not None:
         return Detected(kind, x12_version(head))
+    from parley.ingest.tic import sniff_market  # price-transparency files (TiC, hospital)
+
+    if (market := sniff_market(head, source.suffix)) is not None:
+        return Detected(market)
     if source.suffix in TABULAR_SUFFIXES or head[:2] == b"PK":
         if mapping is None:
             raise InputError(
@@ -92,5 +96,9 @@ def read(
         if path is None:
             raise InputError(f"{source.name}: tabular extracts must be plain files, not compressed or zipped")
         yield from read_tabular(Path(path), mapping, file_id=file_id, hasher=hasher)
+    elif detected.format.startswith(("tic-", "hpt-")):
+        from parley.ingest.tic import read_market
+
+        yield from read_market(source, detected.format, file_id=file_id, hasher=hasher, options=None)
     else:  # pragma: no cover - detect() only returns the formats above
         raise UnknownFormatError(f"{source.name}: no reader for {detected.format}")

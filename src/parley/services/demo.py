@@ -60,6 +60,10 @@ def run_demo(
     x12 = sorted(str(p) for p in inputs.rglob("*") if p.suffix.lower() in (".835", ".837"))
     report = ingest_paths(workspace=ws, paths=x12, progress=progress)
     ingested_at = time.perf_counter()
+    from parley.services.reprice import reprice_demo
+
+    accuracy = reprice_demo(ws, inputs)
+    repriced_at = time.perf_counter()
     summary = workspace_summary(workspace=ws)
     plain = _plain(manifest)
     counts = plain.get("counts", plain) if isinstance(plain, dict) else {}
@@ -69,9 +73,13 @@ def run_demo(
         "generated": counts,
         "ingest": report.as_dict(),
         "summary": summary,
+        "reprice": accuracy,
+        "underpayment_precision": accuracy["underpayment_precision"],
+        "underpayment_recall": accuracy["underpayment_recall"],
         "seconds": {
             "generate": round(generated_at - started, 2),
             "ingest": round(ingested_at - generated_at, 2),
+            "reprice": round(repriced_at - ingested_at, 2),
             "total": round(time.perf_counter() - started, 2),
         },
     }

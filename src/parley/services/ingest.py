@@ -9,6 +9,7 @@ with byte-level progress.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -221,7 +222,9 @@ def _parallel(
     done = 0
     out: list[FileResult] = []
     mp = str(mapping_path) if mapping_path else None
-    with ProcessPoolExecutor(max_workers=min(n_workers, len(todo))) as pool:
+    # spawn, not fork: a forked child inherits Polars' and DuckDB's thread pools mid-state and can hang
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(n_workers, len(todo)), mp_context=context) as pool:
         pending: set[Future[FileResult]] = {
             pool.submit(_ingest_in_worker, str(ws.root), s, sha, size, mp) for s, sha, size in todo
         }

@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,34 +60,61 @@ def table_dir(datasets: Path, table: str) -> Path:
     return datasets / table
 
 
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """One Parquet file as Parley writes them (zstd; decimals stored as integers)."""
+    pq.write_table(table, path, compression="zstd", store_decimal_as_integer=True)
+
+
 @dataclass
 class FileCommit:
-    """Writes one source file's rows aside, then commits them all at once."""
+    """Writes one source file's rows aside, then commits them all at once.
+
+    Chunks are encoded and written on a background thread (Arrow releases the
+    GIL), so parsing the next chunk overlaps writing the last; at most
+    ``max_pending`` chunks wait, which keeps memory bounded.
+    """
 
     datasets: Path
     file_id: str
+    max_pending: int = 2
     counts: dict[str, int] = field(default_factory=dict)
     _parts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.staging = self.datasets / STAGING / f"{self.file_id}-{uuid.uuid4().hex[:8]}"
         self.staging.mkdir(parents=True, exist_ok=False)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+        self._pending: deque[Future[None]] = deque()
 
     def write(self, table: str, frame: pl.DataFrame | pa.Table) -> None:
         """Append a chunk of rows for one table (an empty frame writes nothing)."""
         if table not in ALL_TABLES:
             raise KeyError(f"unknown canonical table {table!r}")
-        if frame.num_rows if isinstance(frame, pa.Table) else frame.height:
-            arrow = conform(table, frame, file_id=self.file_id)
-            part = self._parts.get(table, 0)
-            folder = self.staging / table
-            folder.mkdir(exist_ok=True)
-            pq.write_table(arrow, folder / f"part-{part:05d}.parquet", compression="zstd")
-            self._parts[table] = part + 1
-            self.counts[table] = self.counts.get(table, 0) + arrow.num_rows
+        rows = frame.num_rows if isinstance(frame, pa.Table) else frame.height
+        if not rows:
+            return
+        part = self._parts.get(table, 0)
+        self._parts[table] = part + 1
+        self.counts[table] = self.counts.get(table, 0) + rows
+        folder = self.staging / table
+        folder.mkdir(exist_ok=True)
+        while len(self._pending) >= self.max_pending:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._write_part, table, frame, folder / f"part-{part:05d}.parquet"))
+
+    def _write_part(self, table: str, frame: pl.DataFrame | pa.Table, path: Path) -> None:
+        write_parquet(conform(table, frame, file_id=self.file_id), path)
+
+    def _drain(self) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def commit(self, manifest_row: dict[str, Any]) -> None:
         """Move every table into place, then write the manifest row (the commit point)."""
+        self._drain()
         for folder in sorted(p for p in self.staging.iterdir() if p.is_dir()):
             target = table_dir(self.datasets, folder.name) / self.file_id
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +125,7 @@ class FileCommit:
         manifest = pa.Table.from_pylist([row], schema=MANIFEST.schema)
         mdir = self.staging / "manifest-commit"
         mdir.mkdir()
-        pq.write_table(manifest, mdir / "part-00000.parquet")
+        write_parquet(manifest, mdir / "part-00000.parquet")
         target = table_dir(self.datasets, MANIFEST.name) / self.file_id
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
@@ -105,6 +134,10 @@ class FileCommit:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def abort(self) -> None:
+        try:
+            self._drain()
+        except Exception:  # noqa: BLE001 - aborting anyway; the staging folder goes
+            pass
         shutil.rmtree(self.staging, ignore_errors=True)
 
 

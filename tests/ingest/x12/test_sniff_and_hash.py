@@ -54,3 +54,12 @@ def test_fast_hash_equals_hasher(secret: bytes) -> None:
     hasher = PatientHasher(secret)
     ids = pl.Series("id", [" a1 ", "B2", None, "", "a1", "ÉLAN"])
     assert hash_ids(hasher, ids).to_list() == hasher.hash_series(ids).to_list()
+
+
+@pytest.mark.parametrize("secret", [b"0123456789abcdef", b"k" * 64, b"k" * 100])
+def test_compiled_hash_lengths(secret: bytes) -> None:
+    """The compiled HMAC across SHA-256 block edges (55/56/64/119/120 bytes) and mixed ids."""
+    hasher = PatientHasher(secret)
+    values = [c * n for n in (1, 54, 55, 56, 57, 63, 64, 65, 119, 120, 200) for c in "aZ9"]
+    ids = pl.Series("id", [*values, None, " x ", "MiXeD-09"])
+    assert hash_ids(hasher, ids).to_list() == hasher.hash_series(ids).to_list()

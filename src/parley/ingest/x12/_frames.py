@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from parley.ingest.base import PatientHasher, Problem, Severity
+from parley.ingest.x12 import _kernels as K
+from parley.ingest.x12.fields import string_views
 from parley.ingest.x12.tokenizer import Batch, split
 
 MONEY = pl.Decimal(14, 2)
@@ -181,6 +184,19 @@ def hash_ids(hasher: PatientHasher, identifiers: pl.Series) -> pl.Series:
     cleaned = identifiers.cast(pl.Utf8).str.strip_chars()
     uniques = cleaned.drop_nulls().unique()
     uniques = uniques.filter(uniques != "")
+    upper = uniques.str.to_uppercase()
+    hashes = _hmac_numba(secret, upper) if K.ENABLED else None
+    if hashes is None:
+        hashes = _hmac_python(secret, upper)
+    return cleaned.replace_strict(
+        uniques, hashes, default=None, return_dtype=pl.Utf8
+    ).alias(identifiers.name)
+
+
+_PADS: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _hmac_python(secret: bytes, values: pl.Series) -> pl.Series:
     key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
     key = key.ljust(64, b"\0")
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
@@ -188,15 +204,38 @@ def hash_ids(hasher: PatientHasher, identifiers: pl.Series) -> pl.Series:
     icopy, ocopy = inner.copy, outer.copy
     hashes: list[str] = []
     append = hashes.append
-    for value in uniques.str.to_uppercase().to_list():
+    for value in values.to_list():
         i = icopy()
         i.update(value.encode())
         o = ocopy()
         o.update(i.digest())
         append(o.hexdigest()[:32])
-    return cleaned.replace_strict(
-        uniques, pl.Series(hashes, dtype=pl.Utf8), default=None, return_dtype=pl.Utf8
-    ).alias(identifiers.name)
+    return pl.Series(hashes, dtype=pl.Utf8)
+
+
+def _hmac_numba(secret: bytes, values: pl.Series) -> pl.Series | None:
+    """The compiled HMAC over the values' Arrow buffers (ASCII values only, else None)."""
+    if len(values) == 0:
+        return None
+    arr = values.to_arrow().cast(pa.large_string())
+    if arr.null_count:
+        return None
+    buffers = arr.buffers()
+    offsets = np.frombuffer(buffers[1], np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    chars = np.frombuffer(buffers[2], np.uint8)
+    base = int(offsets[0])
+    chars = chars[base : int(offsets[-1])]
+    if chars.size and chars.max() >= 128:
+        return None
+    key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+    pads = _PADS.get(key)
+    if pads is None:
+        pads = _PADS[key] = K.pad_states(key)
+    hexed = K.hmac_hex32(
+        np.ascontiguousarray(chars), np.ascontiguousarray(offsets - base), pads[0], pads[1], K.K256
+    )
+    starts = np.arange(0, 32 * len(arr), 32, dtype=np.int64)
+    return string_views(hexed, starts, starts + 32, np.ones(len(arr), dtype=bool), "")
 
 
 def align(target: np.ndarray, keys: np.ndarray, values: pl.DataFrame) -> pl.DataFrame:

@@ -329,10 +329,9 @@ class ClaimBuilder:
         )
         ref = self.rows("REF", (LINE,))
         ref = ref[fx.equals(fx.element(ref, 1), b"6R")]
-        refs = fx.strings(fx.element(ref, 2), "line_control_number")
         pos = first_position(keys, self.line[ref])
         ref_col = (
-            refs.gather(pl.Series(pos).replace(-1, None))
+            fx.strings(_at(fx.element(ref, 2), pos), "line_control_number")
             if len(ref)
             else pl.Series("line_control_number", [None] * len(keys), dtype=pl.Utf8)
         )
@@ -439,14 +438,19 @@ class ClaimBuilder:
     def patients(self, keys: np.ndarray) -> pl.Series:
         rows = self.rows("NM1", (CLAIM,))
         rows = rows[self.fx.equals(self.fx.element(rows, 1), b"QC")]
-        ids = self.fx.strings(self.fx.element(rows, 9), "id")
         pos = first_position(keys, self.claim[rows])
         member = (
-            ids.gather(pl.Series(pos).replace(-1, None))
+            self.fx.strings(_at(self.fx.element(rows, 9), pos), "id")
             if len(rows)
             else pl.Series("id", [None] * len(keys), dtype=pl.Utf8)
         )
         return F.hash_ids(self.r.hasher, member).alias("patient_key")
+
+
+def _at(span: Span, pos: np.ndarray) -> Span:
+    """The span's rows at positions ``pos`` (-1 -> absent): a gather before building strings."""
+    hit = np.maximum(pos, 0)
+    return Span(span.start[hit], span.end[hit], span.present[hit] & (pos >= 0))
 
 
 def _concat(spans: list[Span]) -> Span:

@@ -19,6 +19,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from parley.ingest.x12 import _kernels as K
+
 _POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
 
 
@@ -44,10 +46,15 @@ class FieldIndex:
         self, data: np.ndarray, starts: np.ndarray, ends: np.ndarray, sep: int, comp: int
     ) -> None:
         self.data = data
-        self.seps = np.flatnonzero(data == sep)
-        # every separator lies inside exactly one segment [start, next start)
-        self.first = np.searchsorted(self.seps, starts)
-        self.count = np.diff(self.first, append=len(self.seps))
+        if K.ENABLED:
+            self.seps, self.first, self.count = K.field_index(
+                data, np.ascontiguousarray(starts, dtype=np.int64), sep
+            )
+        else:
+            self.seps = np.flatnonzero(data == sep)
+            # every separator lies inside exactly one segment [start, next start)
+            self.first = np.searchsorted(self.seps, starts)
+            self.count = np.diff(self.first, append=len(self.seps))
         self.comp = comp
         self._comps: np.ndarray | None = None
         self._padded: np.ndarray | None = None
@@ -69,6 +76,8 @@ class FieldIndex:
             first, count = self._rows(rows)
         if len(self.seps) == 0:
             return Span(first, first, np.zeros(len(first), dtype=bool))
+        if K.ENABLED:
+            return Span(*K.element(self.seps, _c(first), _c(count), j))
         k = np.minimum(first + j, len(self.seps) - 1)
         start = self.seps[k - 1] + 1
         end = self.seps[k]
@@ -84,6 +93,12 @@ class FieldIndex:
 
     def component(self, span: Span, k: int) -> Span:
         """Component ``k`` (0-based) of a composite element (HC:99213:25 -> 0 HC, 1 99213, 2 25)."""
+        if K.ENABLED:
+            return Span(
+                *K.component(
+                    self.data, self.comp, _c(span.start), _c(span.end), _cb(span.present), k
+                )
+            )
         if self._comps is None:
             self._comps = np.flatnonzero(self.data == self.comp)
         comps = self._comps
@@ -105,6 +120,15 @@ class FieldIndex:
 
     def equals(self, span: Span, value: bytes) -> np.ndarray:
         """Rows whose element is exactly ``value``."""
+        if K.ENABLED:
+            result_k: np.ndarray = K.equals(
+                self.data,
+                _c(span.start),
+                _c(span.end),
+                _cb(span.present),
+                np.array(list(value), dtype=np.uint8),
+            )
+            return result_k
         out = span.present & ((span.end - span.start) == len(value))
         for i, byte in enumerate(value):
             out &= self.data[np.where(out, span.start + i, 0)] == byte
@@ -119,18 +143,23 @@ class FieldIndex:
 
     def strings(self, span: Span, name: str) -> pl.Series:
         """The elements as a Polars string column (absent -> null)."""
-        lens = np.where(span.present, span.end - span.start, 0)
-        offsets = np.zeros(len(lens) + 1, dtype=np.int64)
-        np.cumsum(lens, out=offsets[1:])
-        total = int(offsets[-1])
-        if total:
-            index = np.arange(total, dtype=np.int64) - np.repeat(offsets[:-1] - span.start, lens)
-            chars = self.data[index]
+        if K.ENABLED:
+            return string_views(self.data, span.start, span.end, span.present, name)
         else:
-            chars = np.zeros(0, dtype=np.uint8)
+            lens = np.where(span.present, span.end - span.start, 0)
+            offsets = np.zeros(len(lens) + 1, dtype=np.int64)
+            np.cumsum(lens, out=offsets[1:])
+            total = int(offsets[-1])
+            if total:
+                index = np.arange(total, dtype=np.int64) - np.repeat(
+                    offsets[:-1] - span.start, lens
+                )
+                chars = self.data[index]
+            else:
+                chars = np.zeros(0, dtype=np.uint8)
         validity = _bitmap(span.present)
         array = pa.LargeStringArray.from_buffers(
-            len(lens),
+            len(span),
             pa.py_buffer(offsets),
             pa.py_buffer(chars),
             validity,
@@ -148,6 +177,11 @@ class FieldIndex:
         Horner's rule column by column over a fixed-width window of bytes.
         """
         n = len(span)
+        if K.ENABLED:
+            value_k, ok_k, bad_k = K.integers(
+                self.data, _c(span.start), _c(span.end), _cb(span.present), scale
+            )
+            return value_k, ok_k, bad_k
         zeros = np.zeros(n, dtype=np.int64)
         if n == 0 or not span.present.any():
             return zeros, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -195,6 +229,9 @@ class FieldIndex:
     def dates(self, span: Span) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CCYYMMDD -> (datetime64[D], ok, bad)."""
         n = len(span)
+        if K.ENABLED:
+            days, ok_k, bad_k = K.dates(self.data, _c(span.start), _c(span.end), _cb(span.present))
+            return days.astype("datetime64[D]"), ok_k, bad_k
         eight = span.present & ((span.end - span.start) == 8)
         pos = np.where(eight, span.start, 0)[:, None] + np.arange(8)[None, :]
         chars = (
@@ -219,6 +256,31 @@ class FieldIndex:
         value = months.astype("datetime64[D]") + np.where(ok, day - 1, 0).astype("timedelta64[D]")
         ok &= value.astype("datetime64[M]") == months  # 31 April rolls into May: not a date
         return value, ok, span.present & ~ok
+
+
+def string_views(
+    data: np.ndarray, start: np.ndarray, end: np.ndarray, present: np.ndarray, name: str
+) -> pl.Series:
+    """A Polars string column from byte spans, built as Arrow string views (no copy on import)."""
+    present = _cb(present)
+    views, chars = K.views(data, _c(start), _c(end), present)
+    array = pa.Array.from_buffers(
+        pa.string_view(),
+        len(present),
+        [_bitmap(present), pa.py_buffer(views), pa.py_buffer(chars)],
+        int(len(present) - np.count_nonzero(present)),
+    )
+    series = pl.from_arrow(array)
+    assert isinstance(series, pl.Series)
+    return series.alias(name)
+
+
+def _c(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.int64)
+
+
+def _cb(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.bool_)
 
 
 def _bitmap(mask: np.ndarray) -> pa.Buffer | None:

@@ -31,6 +31,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from parley.ingest.x12 import _kernels as K
+
 _WS = b" \t\r\n\x00\xef\xbb\xbf"
 _WS_CODES = np.frombuffer(_WS, dtype=np.uint8)
 
@@ -225,6 +227,10 @@ class Batch:
 
 
 def _gather(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pl.Series:
+    if K.ENABLED:
+        from parley.ingest.x12.fields import string_views
+
+        return string_views(data, starts, ends, np.ones(len(starts), dtype=bool), "text")
     lens = ends - starts
     offsets = np.zeros(len(lens) + 1, dtype=np.int64)
     np.cumsum(lens, out=offsets[1:])
@@ -318,20 +324,19 @@ class Tokenizer:
     def _find_switch(self, buf: bytes) -> tuple[int, Delimiters] | None:
         """The first later interchange (ISA) whose delimiters differ from the current ones."""
         current = (self.d.element, self.d.component, self.d.terminator)
-        best: tuple[int, Delimiters] | None = None
-        for lead in {bytes([self.term]), b"\n", b"\r"}:
-            at = 0
-            while (at := buf.find(lead + b"ISA", at + 1)) >= 0:
-                if best is not None and at + 1 >= best[0]:
-                    break
-                found = detect(buf[at + 1 : at + 4097])
-                if found is None or len(buf) - at < 108:
-                    continue
-                delims = found[0]
-                if (delims.element, delims.component, delims.terminator) != current:
-                    best = (at + 1, delims)
-                    break
-        return best
+        leads = {self.term, 10, 13}
+        # "ISA" is rare: find each one and check the byte before it (one memmem pass)
+        at = 1
+        while (at := buf.find(b"ISA", at + 1)) >= 0:
+            if buf[at - 1] not in leads:
+                continue
+            found = detect(buf[at : at + 4096])
+            if found is None or len(buf) - (at - 1) < 108:
+                continue
+            delims = found[0]
+            if (delims.element, delims.component, delims.terminator) != current:
+                return at, delims
+        return None
 
     def _use(self, delims: Delimiters) -> None:
         self.d = delims
@@ -403,6 +408,11 @@ class Tokenizer:
         self, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Segment id codes (0 for an empty segment) and where each segment starts after blanks."""
+        if K.ENABLED:
+            code_k, pos_k = K.segment_codes(
+                arr, np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(ends, np.int64), self.sep
+            )
+            return code_k, pos_k
         pos = starts.copy()
         lead = False
         for _ in range(8):

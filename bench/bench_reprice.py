@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Benchmark of the repricing engine: compiled rate table x N remitted lines, one DuckDB pass.
+
+    python bench/bench_reprice.py                      # 1M lines
+    python bench/bench_reprice.py --size both --json   # 1M and 10M lines
+    python bench/bench_reprice.py --repeat 5 --threads 2
+
+Synthetic remitted lines are written directly as Parquet (the engine's input
+columns) under --dir (default /tmp/parley-bench-reprice), once per size.
+Contracts: three payers (a fee schedule with MPPR / bilateral / NPP
+adjustments, 140% of Medicare 2025 Manhattan, 60% of charges) over ~400
+real PFS codes; 20% of lines are multiple-procedure surgery codes.
+
+Every measurement runs in a fresh subprocess (peak RSS = its ru_maxrss):
+
+* ``baseline``: a plain DuckDB scan of the same Parquet (count + sums of the
+  money and units columns) - the floor any pass over the lines pays;
+* ``reprice``: the engine (:func:`parley.engine.reprice.prepare`: the MPPR-rank
+  pre-pass, then the streaming pricing query) aggregated (count, sum of expected allowed, count by status), so the
+  whole pass is computed but nothing is written;
+* ``reprice_write``: the same query written to Parquet (what ``parley
+  reprice`` does).
+
+Compile time (contracts -> rate table) is reported separately; it depends on
+the number of distinct (payer, code, modifier, POS) keys, not on lines.
+Reported: median seconds, lines per second, peak RSS in MB, input size in MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SIZES = {"1m": 1_000_000, "10m": 10_000_000}
+
+
+def _contracts() -> list:
+    import datetime as dt
+    from decimal import Decimal
+
+    from parley.domain.contracts import Contract
+
+    def base(cid: str, payer: str, prof: dict) -> Contract:
+        return Contract.model_validate({
+            "contract_id": cid, "payer": {"name": cid, "payer_ids": [payer]}, "product_lines": ["Commercial PPO"],
+            "effective": dt.date(2024, 1, 1), "renewal": {"type": "evergreen"},
+            "escalator": {"amount": Decimal(3), "anniversary": "07-01"}, "professional": prof,
+        })
+
+    codes = _codes()
+    fee = [{"code": c, "amount": Decimal(50 + (i * 37) % 900)} for i, c in enumerate(codes)]
+    adj = {"multiple_procedure": {"schedule": [100, 50]}, "bilateral_percent": 150, "npp_percent": 85,
+           "npp_npis": ["1000000004"], "professional_component_percent": 40, "technical_component_percent": 60}
+    return [
+        base("FS", "P1", {"methodology": {"method": "fee_schedule", "rates": fee}, "adjustments": adj,
+                         "default": {"method": "percent_of_charges", "percent": 50}}),
+        base("PCTMCR", "P2", {"methodology": {"method": "percent_of_medicare", "percent": 140, "pfs_year": 2025,
+                                              "locality": "13202-01"}, "adjustments": adj,
+                             "default": {"method": "percent_of_charges", "percent": 45}}),
+        base("PCTCHG", "P3", {"methodology": {"method": "percent_of_charges", "percent": 60}}),
+    ]
+
+
+def _codes() -> list[str]:
+    from parley import refdata
+
+    df = refdata.pfs_rvus(2025)
+    import polars as pl
+
+    a = df.filter((pl.col("status_code") == "A") & (pl.col("modifier") == "") & (pl.col("nonfac_total") > 0))
+    surg = a.filter(pl.col("mult_proc_ind") == "2")["hcpcs"].head(100).to_list()
+    other = a.filter(pl.col("mult_proc_ind") != "2")["hcpcs"].head(300).to_list()
+    return surg + other
+
+
+def make_input(path: Path, n: int) -> None:
+    """Synthesize n remitted lines as Parquet with DuckDB (deterministic)."""
+    import duckdb
+
+    codes = _codes()
+    surg, other = codes[:100], codes[100:]
+    con = duckdb.connect(config={"threads": 2})
+    con.execute("CREATE MACRO h(a, b) AS CAST(hash(a, b) % 1000003 AS BIGINT)")
+    con.execute(f"""
+COPY (
+  SELECT
+    i AS line_key,
+    i // 3 AS claim_key,
+    CAST(i % 3 + 1 AS INTEGER) AS line_number,
+    ['P1', 'P2', 'P3'][1 + h(i, 1) % 3] AS payer_id,
+    '12' AS filing_indicator,
+    DATE '2024-01-01' + CAST(h(i // 3, 2) % 700 AS INTEGER) AS service_date,
+    CASE WHEN h(i, 3) % 5 = 0 THEN {surg}[1 + h(i, 4) % {len(surg)}]
+         ELSE {other}[1 + h(i, 4) % {len(other)}] END AS procedure_code,
+    CASE WHEN h(i, 5) % 20 = 0 THEN '26' WHEN h(i, 5) % 20 = 1 THEN '50' ELSE NULL END AS modifier_1,
+    CAST(NULL AS VARCHAR) AS modifier_2, CAST(NULL AS VARCHAR) AS modifier_3, CAST(NULL AS VARCHAR) AS modifier_4,
+    CAST(1 + h(i, 6) % 3 AS DECIMAL(12, 3)) AS units,
+    CAST((2000 + h(i, 7) % 200000) / 100 AS DECIMAL(14, 2)) AS charge_amount,
+    CASE WHEN h(i, 8) % 4 = 0 THEN '22' ELSE '11' END AS place_of_service,
+    CASE WHEN h(i, 9) % 10 = 0 THEN '1000000004' ELSE '1000000012' END AS rendering_npi,
+    CAST((h(i, 10) % 3000) / 100 AS DECIMAL(14, 2)) AS patient_responsibility,
+    CAST((1000 + h(i, 11) % 80000) / 100 AS DECIMAL(14, 2)) AS actual_allowed,
+    CAST((1000 + h(i, 11) % 80000) / 100 AS DECIMAL(14, 2)) AS paid_amount,
+    h(i, 12) % 12 = 0 AS denied
+  FROM range({n}) t(i)
+) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)
+""")
+    con.close()
+
+
+def child(mode: str, path: str, threads: int, rates_path: str) -> dict[str, float]:
+    import duckdb
+
+    from parley.engine.reprice import Tolerance, prepare
+
+    con = duckdb.connect(config={"threads": threads, "preserve_insertion_order": False})
+    con.execute(f"CREATE VIEW lines_in AS SELECT * FROM read_parquet('{path}')")
+    con.execute(f"CREATE TABLE rates AS SELECT * FROM read_parquet('{rates_path}')")
+    start = time.perf_counter()
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    q = prepare(con, "lines_in", "rates", Tolerance()) if mode != "baseline" else ""
+    if mode == "baseline":
+        row = con.execute("SELECT count(*), sum(charge_amount), sum(actual_allowed), sum(units) FROM lines_in").fetchone()
+    elif mode == "reprice":
+        row = con.execute(f"SELECT count(*), sum(expected_allowed), count(*) FILTER (status = 'underpaid'), "
+                          f"count(*) FILTER (status = 'not_priceable') FROM ({q})").fetchone()
+    else:
+        out = Path(path).with_name("repriced-out.parquet")
+        con.execute(f"COPY ({q}) TO '{out}' (FORMAT parquet, COMPRESSION snappy)")
+        row = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()
+        out.unlink()
+    secs = time.perf_counter() - start
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    rss = cpu1.ru_maxrss / 1024
+    return {"seconds": secs, "cpu_seconds": cpu, "peak_rss_mb": rss, "rows": row[0] if row else 0}
+
+
+def compile_rates_file(path: Path, rates_path: Path) -> dict[str, float]:
+    import datetime as dt
+
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from parley.engine.compile import compile_rates
+    from parley.services.contracts import RefdataContext
+
+    con = duckdb.connect(config={"threads": 2})
+    start = time.perf_counter()
+    keys = con.execute(f"""SELECT DISTINCT payer_id, filing_indicator, procedure_code,
+        CASE WHEN modifier_1 IN ('26','TC') THEN modifier_1 ELSE '' END, coalesce(place_of_service, '')
+        FROM read_parquet('{path}')""").fetchall()
+    keys_s = time.perf_counter() - start
+    t = time.perf_counter()
+    rates = compile_rates(_contracts(), {tuple(k) for k in keys}, RefdataContext(), until=dt.date(2025, 12, 31))
+    compile_s = time.perf_counter() - t
+    pq.write_table(rates, rates_path)
+    return {"distinct_keys": len(keys), "keys_seconds": round(keys_s, 3), "compile_seconds": round(compile_s, 3),
+            "rate_rows": rates.num_rows}
+
+
+def run(args: argparse.Namespace) -> dict[str, object]:
+    sizes = list(SIZES) if args.size == "both" else [args.size]
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    results: dict[str, object] = {"threads": args.threads, "repeat": args.repeat, "cpu_count": os.cpu_count(),
+                                  "load_average_at_start": os.getloadavg()[0]}
+    for size in sizes:
+        n = SIZES[size]
+        path = folder / f"lines-{size}.parquet"
+        if not path.exists():
+            print(f"synthesising {n:,} lines -> {path}", file=sys.stderr, flush=True)
+            make_input(path, n)
+        rates_path = folder / f"rates-{size}.parquet"
+        comp = compile_rates_file(path, rates_path)
+        entry: dict[str, object] = {"lines": n, "input_mb": round(path.stat().st_size / 1e6, 1), "compile": comp}
+        for mode in ("baseline", "reprice", "reprice_write"):
+            runs = []
+            for _ in range(args.repeat):
+                proc = subprocess.run(
+                    [sys.executable, __file__, "--child", mode, str(path), str(args.threads), str(rates_path)],
+                    capture_output=True, text=True, check=True,
+                )
+                runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            med = statistics.median(r["seconds"] for r in runs)
+            cpu = statistics.median(r["cpu_seconds"] for r in runs)
+            entry[mode] = {
+                "median_seconds": round(med, 3),
+                "median_cpu_seconds": round(cpu, 3),
+                "lines_per_cpu_second": round(n / cpu) if cpu else None,
+                "lines_per_second": round(n / med),
+                "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
+                "runs": [round(r["seconds"], 3) for r in runs],
+            }
+            print(f"{size} {mode}: {med:.2f}s, {n / med / 1e6:.2f}M lines/s, peak {entry[mode]['peak_rss_mb']} MB",
+                  file=sys.stderr, flush=True)
+        results[size] = entry
+    return results
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "--child":
+        print(json.dumps(child(argv[1], argv[2], int(argv[3]), argv[4])))
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", choices=[*SIZES, "both"], default="1m")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dir", default="/tmp/parley-bench-reprice")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    results = run(args)
+    print(json.dumps(results, indent=None if args.json else 2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

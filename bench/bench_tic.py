@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""Benchmark of TiC in-network ingestion: uncompressed JSON MB/s, rates/s, peak memory, 1 vs N processes.
+
+    python /work/shared/bench/gen_tic.py --codes 34500 --providers 20000 --out /tmp/tic_1gb.json
+    gzip -6 -k /tmp/tic_1gb.json                      # or gen_tic.py --out /tmp/tic_1gb.json.gz
+    python bench/bench_tic.py --file /tmp/tic_1gb.json --workers 1,2 --json
+
+Every measurement runs in a fresh subprocess; the parent samples the whole
+process tree (the reader and its worker processes) with psutil every 50 ms:
+peak memory is the largest sum of PSS over the tree (shared library pages
+counted once; the RSS sum and the largest process's RSS are reported too),
+CPU seconds the sum of the processes' user + system time.  Children run with
+POLARS_MAX_THREADS=1 so that "1 process" means one core.  "MB/s" is uncompressed JSON bytes / wall time;
+"MB/s per CPU-second" is bytes / CPU seconds (what one core sustains, which is
+what to compare on a shared machine).  Rows are market_rates rows (negotiated
+price x provider NPI) for the code basket (CMS shoppable services, 493 codes).
+
+Baselines, measured in the same run over the same file:
+* ``read``: reading the file (page cache) - the floor;
+* ``gunzip-isal`` / ``gunzip-zlib``: decompressing the .gz;
+* ``parley-spool``: a .gz decompressed to a temporary file first (``--spool-dir``),
+  then read with the parallel plain-file path;
+* ``ijson``: ijson's C backend streaming ``in_network`` items and flattening
+  prices x provider references (the classic approach), run for a time budget
+  and reported as MB/s over the bytes it consumed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+
+
+# --- children ----------------------------------------------------------------------------------
+
+
+def child_read(path: str) -> dict[str, Any]:
+    n = 0
+    with open(path, "rb", buffering=0) as f:
+        while block := f.read(64 << 20):
+            n += len(block)
+    return {"bytes": n}
+
+
+def child_gunzip(path: str, engine: str) -> dict[str, Any]:
+    if engine == "isal":
+        from isal import igzip as gz
+    else:
+        import gzip as gz  # type: ignore[no-redef]
+    n = 0
+    with gz.open(path, "rb") as f:
+        while block := f.read(64 << 20):
+            n += len(block)
+    return {"bytes": n}
+
+
+class _Counting:
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.n = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.n += len(data)
+        return data
+
+
+def child_ijson(path: str, budget: float, codes: frozenset[str]) -> dict[str, Any]:
+    """ijson (C backend) streaming in_network items, flattening prices x provider references."""
+    import ijson
+
+    start = time.perf_counter()
+    rows = 0
+    with open(path, "rb") as raw:
+        stream = _Counting(raw)
+        for item in ijson.items(stream, "in_network.item", use_float=True):
+            keep = item["billing_code"] in codes
+            for rate in item["negotiated_rates"]:
+                if keep:
+                    rows += len(rate.get("provider_references") or []) * len(
+                        rate["negotiated_prices"]
+                    )
+            if time.perf_counter() - start > budget:
+                break
+    return {"bytes": stream.n, "rows": rows, "partial": True, "backend": ijson.backend}
+
+
+def child_parley(
+    path: str, workers: int, codes: frozenset[str] | None, spool: str | None = None
+) -> dict[str, Any]:
+    from parley.ingest.sources import Source
+    from parley.ingest.tic import MarketOptions, read_market, sniff_market
+
+    source = Source(Path(path))
+    fmt = sniff_market(source.head(), source.suffix)
+    rows = 0
+    problems = 0
+    options = MarketOptions(codes=codes, workers=workers, spool_dir=spool)
+    for chunk in read_market(source, fmt or "tic-in-network", file_id="bench", options=options):
+        rows += sum(f.height for f in chunk.tables.values())
+        problems += sum(p.severity == "error" for p in chunk.problems)
+    size = _uncompressed_size(path)
+    return {"bytes": size, "rows": rows, "errors": problems}
+
+
+def child_ingest(path: str, workers: int, codes: frozenset[str] | None) -> dict[str, Any]:
+    """The whole `parley market ingest`: hash, read, write Parquet, commit."""
+    from parley.ingest.tic import MarketOptions
+    from parley.services.market import ingest_market
+    from parley.store.workspace import init_workspace
+
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        ws = init_workspace(Path(tmp) / "ws")
+        report = ingest_market(
+            workspace=ws, paths=[path], options=MarketOptions(codes=codes, workers=workers)
+        )
+        rows = report.totals().get("market_rates", 0)
+    return {"bytes": _uncompressed_size(path), "rows": rows, "ok": report.ok}
+
+
+def _uncompressed_size(path: str) -> int:
+    if path.endswith(".gz"):
+        plain = path[:-3]
+        if os.path.exists(plain):
+            return os.path.getsize(plain)
+        return child_gunzip(path, "zlib")["bytes"]
+    return os.path.getsize(path)
+
+
+def _codes(name: str) -> frozenset[str] | None:
+    if name == "all":
+        return None
+    from parley.ingest.tic import shoppable_codes
+
+    return shoppable_codes()
+
+
+def child_main(args: argparse.Namespace) -> None:
+    codes = _codes(args.basket)
+    start = time.perf_counter()
+    if args.child == "read":
+        out = child_read(args.file)
+    elif args.child.startswith("gunzip-"):
+        out = child_gunzip(args.file, args.child.split("-", 1)[1])
+    elif args.child == "ijson":
+        out = child_ijson(args.file, args.budget, codes or frozenset())
+    elif args.child == "parley":
+        out = child_parley(args.file, int(args.workers), codes)
+    elif args.child == "parley-spool":
+        out = child_parley(args.file, int(args.workers), codes, spool=tempfile.gettempdir())
+    else:
+        out = child_ingest(args.file, int(args.workers), codes)
+    out["wall"] = time.perf_counter() - start
+    print(json.dumps(out))
+
+
+# --- parent ------------------------------------------------------------------------------------
+
+
+def _sample_tree(pid: int, stop: threading.Event, out: dict[str, Any]) -> None:
+    import psutil
+
+    root = psutil.Process(pid)
+    cpu: dict[int, float] = {}
+    peak_pss = peak_rss = peak_one = 0
+    while not stop.is_set():
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        pss = rss = 0
+        for p in procs:
+            try:
+                info = p.memory_full_info()
+                pss += getattr(info, "pss", info.rss)
+                rss += info.rss
+                peak_one = max(peak_one, info.rss)
+                t = p.cpu_times()
+                cpu[p.pid] = t.user + t.system
+            except psutil.Error:
+                continue
+        peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+        stop.wait(0.05)
+    out["peak_pss_mb"] = round(
+        peak_pss / 2**20, 1
+    )  # the tree's real footprint (shared pages counted once)
+    out["peak_rss_sum_mb"] = round(
+        peak_rss / 2**20, 1
+    )  # shared library pages counted in every process
+    out["peak_rss_max_process_mb"] = round(peak_one / 2**20, 1)
+    out["cpu_seconds"] = round(sum(cpu.values()), 2)
+
+
+def measure(
+    mode: str, file: str, *, workers: int = 1, basket: str = "shoppable", budget: float = 20.0
+) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--file",
+        file,
+        "--workers",
+        str(workers),
+        "--basket",
+        basket,
+        "--budget",
+        str(budget),
+    ]
+    # one core per process: Polars' own thread pool would blur the 1-vs-N comparison
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"), "POLARS_MAX_THREADS": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    stats: dict[str, Any] = {}
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample_tree, args=(proc.pid, stop, stats))
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{mode} failed:\n{stderr[-3000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    mb = result["bytes"] / 1e6
+    result.update(stats)
+    result.update(
+        {
+            "mode": mode,
+            "file": file,
+            "workers": workers,
+            "mb_per_s": round(mb / result["wall"], 1),
+            "mb_per_cpu_s": round(mb / result["cpu_seconds"], 1)
+            if result.get("cpu_seconds")
+            else None,
+        }
+    )
+    if "rows" in result:
+        result["rows_per_s"] = round(result["rows"] / result["wall"])
+    result["wall"] = round(result["wall"], 2)
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--file", default="/tmp/tic_1gb.json")
+    ap.add_argument("--gz", default=None, help="gzip file (default: FILE.gz when it exists)")
+    ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--basket", default="shoppable", choices=["shoppable", "all"])
+    ap.add_argument("--budget", type=float, default=20.0, help="seconds for the ijson baseline")
+    ap.add_argument(
+        "--skip", default="", help="comma-separated modes to skip (read,gunzip,ijson,ingest,gz)"
+    )
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child_main(args)
+        return
+    if not os.path.exists(args.file):
+        sys.exit(
+            f"{args.file} missing: python /work/shared/bench/gen_tic.py --codes 34500 --providers 20000 "
+            f"--out {args.file}"
+        )
+    skip = set(filter(None, args.skip.split(",")))
+    gz = args.gz or (args.file + ".gz" if os.path.exists(args.file + ".gz") else None)
+    results = []
+
+    def run(mode: str, file: str, **kw: Any) -> None:
+        r = measure(mode, file, basket=args.basket, budget=args.budget, **kw)
+        results.append(r)
+        if not args.json:
+            print(_line(r), flush=True)
+
+    if "read" not in skip:
+        run("read", args.file)
+    if gz and "gunzip" not in skip:
+        run("gunzip-isal", gz)
+        run("gunzip-zlib", gz)
+    if "ijson" not in skip:
+        run("ijson", args.file)
+    for w in [int(x) for x in args.workers.split(",")]:
+        run("parley", args.file, workers=w)
+    if gz and "gz" not in skip:
+        for w in [int(x) for x in args.workers.split(",")]:
+            run("parley", gz, workers=w)
+        for w in [int(x) for x in args.workers.split(",")]:
+            run("parley-spool", gz, workers=w)
+    if "ingest" not in skip:
+        run("ingest", args.file, workers=max(int(x) for x in args.workers.split(",")))
+    if args.json:
+        print(
+            json.dumps(
+                {"results": results, "cpu_count": os.cpu_count(), "loadavg_end": os.getloadavg()},
+                indent=2,
+            )
+        )
+
+
+def _line(r: dict[str, Any]) -> str:
+    rows = f", {r['rows']:,} rows, {r['rows_per_s']:,} rows/s" if "rows" in r else ""
+    return (
+        f"{r['mode']:<12} {Path(r['file']).name:<18} workers={r['workers']} wall={r['wall']}s "
+        f"{r['mb_per_s']} MB/s, {r['mb_per_cpu_s']} MB/CPU-s, cpu={r['cpu_seconds']}s, "
+        f"peak PSS={r['peak_pss_mb']} MB (RSS sum {r['peak_rss_sum_mb']}, largest process "
+        f"{r['peak_rss_max_process_mb']}){rows}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,387 @@
+"""Market benchmarks from ``market_rates``: plausibility, distributions, our position.
+
+The plausibility rule (docs/market.md, "Plausibility") flags rows, never
+drops them; a flagged row is left out of the distributions and counted:
+
+1. ``duplicate``: the same rate for the same payer x provider (NPI, TIN) x
+   code x modifiers x billing class x negotiated type, published under
+   several plans or files, is collapsed to one row (the others are flagged).
+2. ``implausible_vs_medicare``: a professional dollar rate below
+   ``low`` (30%) or above ``high`` (1000%) of the Medicare PFS amount for the
+   code in the practice's locality (national when no ZIP is set).
+3. ``outlier_vs_market``: when Medicare has no amount for the code, a rate
+   below a tenth or above ten times the code's market median.
+4. ``taxonomy_does_not_bill``: with a registry extract giving taxonomies, a
+   provider whose taxonomy is outside the families that bill the code's range
+   (:data:`TAXONOMY_RULES`, e.g. radiology codes from a dermatologist): the
+   classic "ghost" rate.
+
+Distributions then use one value per payer x provider x code (the median of
+its remaining rates), so a provider listed by many plans counts once.
+Only dollar rates count: negotiated, derived and fee schedule (TiC) and the
+hospitals' negotiated dollars; percentages and per diems are not dollars per
+code.
+
+Our own rate is the median allowed amount per unit (835 AMT*B6 / units) for
+the payer and code; our percentile position is the share of the payer's
+market at or below it; the opportunity is (target percentile - our rate) x
+our units, when positive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import polars as pl
+
+DOLLAR_TYPES = ("negotiated", "derived", "fee schedule")
+PERCENTILES = (10, 25, 50, 75, 90)
+
+#: code range -> taxonomy prefixes that bill it (NUCC codes).  Codes outside every
+#: range are not checked.  Hospitals (28..), clinics (261Q) and multi-specialty
+#: groups (193) may bill anything.
+TAXONOMY_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    # (first code, last code, taxonomy prefixes that bill it, prefixes that do not)
+    ("70010", "79999", ("2085", "261QR", "2471", "3336"), ()),  # radiology
+    ("80047", "89398", ("207Z", "291U", "246Q", "261QM"), ()),  # laboratory / pathology
+    ("00100", "01999", ("207L", "3675"), ()),  # anesthesia
+    (
+        "99202",
+        "99499",
+        ("207", "208", "363", "364"),
+        ("2085", "207Z", "207L"),
+    ),  # evaluation and management
+    ("97010", "97799", ("2251", "2252", "2081P", "207M"), ()),  # physical medicine / therapy
+)
+ANY_TAXONOMY = ("28", "27", "261Q", "193", "174")
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    low: float = 0.30
+    high: float = 10.0
+    market_factor: float = 10.0
+
+
+def load_rates(
+    con: duckdb.DuckDBPyConnection, *, codes: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Dollar rates from market_rates (optionally for some codes)."""
+    where = [
+        "rate IS NOT NULL",
+        "rate > 0",
+        "(negotiated_type IN ('negotiated', 'derived', 'fee schedule'))",
+    ]
+    params: list[Any] = []
+    if codes:
+        where.append("billing_code IN (SELECT unnest(?))")
+        params.append(list(codes))
+    sql = (
+        "SELECT source, payer_name, plan_name, billing_code_type, billing_code, coalesce(modifiers, '') AS modifiers, "
+        "coalesce(billing_class, '') AS billing_class, negotiated_type, CAST(rate AS DOUBLE) AS rate, "
+        "coalesce(provider_npi, '') AS provider_npi, coalesce(provider_tin, '') AS provider_tin, hospital_name "
+        f"FROM market_rates WHERE {' AND '.join(where)}"
+    )
+    return _frame(con, sql, params)
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pl.DataFrame:
+    frame = pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def medicare_amounts(codes: Sequence[str], *, year: int, practice_zip: str | None) -> pl.DataFrame:
+    """Medicare PFS amount (global, non-facility) per code for the practice's locality."""
+    try:
+        from parley.refdata import fee_schedule
+
+        fs = fee_schedule(year, zip=practice_zip) if practice_zip else fee_schedule(year)
+    except Exception:  # noqa: BLE001 - no reference data: benchmarks without Medicare
+        return pl.DataFrame(schema={"billing_code": pl.Utf8, "medicare": pl.Float64})
+    fs = fs.filter((pl.col("modifier") == "") & pl.col("hcpcs").is_in(list(codes)))
+    return fs.select(
+        pl.col("hcpcs").alias("billing_code"), pl.col("amount").cast(pl.Float64).alias("medicare")
+    )
+
+
+def flag(
+    rates: pl.DataFrame,
+    medicare: pl.DataFrame,
+    *,
+    taxonomy: dict[int, str] | None = None,
+    rule: Plausibility = Plausibility(),
+) -> pl.DataFrame:
+    """Add ``flag`` (null = plausible) and ``flag_reason``; see the module doc."""
+    key = [
+        "payer_name",
+        "provider_npi",
+        "provider_tin",
+        "billing_code",
+        "modifiers",
+        "billing_class",
+        "negotiated_type",
+        "rate",
+    ]
+    df = rates.with_columns(pl.int_range(pl.len()).over(key).alias("_dup"))
+    df = df.join(medicare, on="billing_code", how="left")
+    median = df.group_by("billing_code").agg(pl.col("rate").median().alias("_market_median"))
+    df = df.join(median, on="billing_code", how="left").with_columns(
+        (pl.col("rate") / pl.col("medicare")).alias("ratio")
+    )
+    professional = pl.col("billing_class").is_in(["professional", ""])
+    has_mcr = pl.col("medicare").is_not_null() & (pl.col("medicare") > 0)
+    low_high = (
+        has_mcr & professional & ((pl.col("ratio") < rule.low) | (pl.col("ratio") > rule.high))
+    )
+    far = (~has_mcr) & (
+        (pl.col("rate") < pl.col("_market_median") / rule.market_factor)
+        | (pl.col("rate") > pl.col("_market_median") * rule.market_factor)
+    )
+    df = df.with_columns(
+        _taxonomy_ok(df, taxonomy or {}).alias("_tax_ok"), _provider_type(df, taxonomy or {})
+    )
+    df = df.with_columns(
+        pl.when(pl.col("_dup") > 0)
+        .then(pl.lit("duplicate"))
+        .when(low_high)
+        .then(pl.lit("implausible_vs_medicare"))
+        .when(far)
+        .then(pl.lit("outlier_vs_market"))
+        .when(~pl.col("_tax_ok"))
+        .then(pl.lit("taxonomy_does_not_bill"))
+        .otherwise(None)
+        .alias("flag")
+    )
+    reason = (
+        pl.when(pl.col("flag") == "duplicate")
+        .then(pl.lit("same rate already kept for this payer x provider x code"))
+        .when(pl.col("flag") == "implausible_vs_medicare")
+        .then(
+            pl.format(
+                "{}% of Medicare (outside {}%-{}%)",
+                (pl.col("ratio") * 100).round(0),
+                pl.lit(round(rule.low * 100)),
+                pl.lit(round(rule.high * 100)),
+            )
+        )
+        .when(pl.col("flag") == "outlier_vs_market")
+        .then(
+            pl.format(
+                "more than {}x away from the market median {}",
+                pl.lit(rule.market_factor),
+                pl.col("_market_median").round(2),
+            )
+        )
+        .when(pl.col("flag") == "taxonomy_does_not_bill")
+        .then(pl.lit("the provider's taxonomy does not bill this code"))
+        .otherwise(None)
+    )
+    return df.with_columns(reason.alias("flag_reason")).drop("_dup", "_market_median", "_tax_ok")
+
+
+def _taxonomy_ok(df: pl.DataFrame, taxonomy: dict[int, str]) -> pl.Series:
+    if not taxonomy or df.height == 0:
+        return pl.Series([True] * df.height, dtype=pl.Boolean)
+    out = []
+    for code, npi in zip(df["billing_code"].to_list(), df["provider_npi"].to_list(), strict=True):
+        out.append(_bills(code, taxonomy.get(int(npi)) if npi and npi.isdigit() else None))
+    return pl.Series(out, dtype=pl.Boolean)
+
+
+def _provider_type(df: pl.DataFrame, taxonomy: dict[int, str]) -> pl.Series:
+    """Taxonomy (first code, from the registry extract) when known, else hospital / billing class."""
+    out = []
+    for npi, source, klass in zip(
+        df["provider_npi"].to_list(),
+        df["source"].to_list(),
+        df["billing_class"].to_list(),
+        strict=True,
+    ):
+        tax = taxonomy.get(int(npi)) if taxonomy and npi and npi.isdigit() else None
+        out.append(
+            tax.split(";")[0] if tax else ("hospital" if source == "hpt" else (klass or "unknown"))
+        )
+    return pl.Series("provider_type", out, dtype=pl.Utf8)
+
+
+def _bills(code: str, taxonomies: str | None) -> bool:
+    if not taxonomies:
+        return True
+    codes = taxonomies.split(";")
+    if any(t.startswith(ANY_TAXONOMY) for t in codes):
+        return True
+    for lo, hi, prefixes, excluded in TAXONOMY_RULES:
+        if len(code) == len(lo) and lo <= code <= hi:
+            return any(
+                t.startswith(prefixes) and not (excluded and t.startswith(excluded)) for t in codes
+            )
+    return True
+
+
+def flag_summary(flagged: pl.DataFrame) -> dict[str, int]:
+    """Rows kept and flagged by reason (what the rule removed from the distributions)."""
+    counts = flagged.group_by("flag").len().to_dicts()
+    out = {str(r["flag"] or "kept"): int(r["len"]) for r in counts}
+    out["rows"] = flagged.height
+    return out
+
+
+def provider_values(flagged: pl.DataFrame) -> pl.DataFrame:
+    """One value per payer x provider x code: the median of its plausible rates."""
+    return (
+        flagged.filter(pl.col("flag").is_null())
+        .group_by(
+            "payer_name", "provider_npi", "provider_tin", "billing_code", "source", "provider_type"
+        )
+        .agg(pl.col("rate").median(), pl.col("medicare").first())
+    )
+
+
+def distribution(values: pl.DataFrame, by: Sequence[str] = ("billing_code",)) -> pl.DataFrame:
+    """p10 / p25 / median / p75 / p90 (dollars and percent of Medicare) per group."""
+    aggs = [pl.len().alias("providers")]
+    for p in PERCENTILES:
+        aggs.append(pl.col("rate").quantile(p / 100, interpolation="linear").alias(f"p{p}"))
+    aggs.append(pl.col("medicare").first())
+    out = values.group_by(list(by)).agg(aggs)
+    pct = [
+        (pl.col(f"p{p}") / pl.col("medicare") * 100).round(1).alias(f"p{p}_pct_medicare")
+        for p in PERCENTILES
+    ]
+    return out.with_columns(pct).sort(list(by))
+
+
+def payer_distribution(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    payer: str,
+    codes: Sequence[str] | None = None,
+    year: int = 2025,
+    practice_zip: str | None = None,
+    taxonomy: dict[int, str] | None = None,
+) -> pl.DataFrame:
+    """The payer's market distribution for a code basket (used by negotiation planning).
+
+    One row per code: providers, p10..p90 in dollars and percent of Medicare.
+    ``payer`` matches market payer names case-insensitively as a substring.
+    """
+    rates = load_rates(con, codes=codes)
+    rates = rates.filter(
+        pl.col("payer_name").str.to_lowercase().str.contains(payer.lower(), literal=True)
+    )
+    medicare = medicare_amounts(
+        rates["billing_code"].unique().to_list(), year=year, practice_zip=practice_zip
+    )
+    return distribution(provider_values(flag(rates, medicare, taxonomy=taxonomy)))
+
+
+def own_rates(con: duckdb.DuckDBPyConnection, *, payer: str) -> pl.DataFrame:
+    """Our median allowed per unit and units by code for the payer (835 AMT*B6)."""
+    sql = """
+        SELECT l.procedure_code AS billing_code,
+               median(CAST(l.allowed_amount AS DOUBLE) / CAST(coalesce(nullif(l.units, 0), 1) AS DOUBLE)) AS own_rate,
+               sum(CAST(coalesce(nullif(l.units, 0), 1) AS DOUBLE)) AS own_units,
+               count(*) AS own_lines
+        FROM remit_lines l JOIN remit_claims c ON c.file_id = l.file_id AND c.claim_seq = l.claim_seq
+        WHERE l.allowed_amount IS NOT NULL AND l.allowed_amount > 0
+          AND (lower(coalesce(c.payer_name, '')) LIKE '%' || lower(?) || '%'
+               OR lower(coalesce(c.payer_id, '')) = lower(?))
+        GROUP BY 1
+    """
+    return _frame(con, sql, [payer, payer])
+
+
+def payer_benchmark(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    payer: str,
+    percentile: float = 75.0,
+    codes: Sequence[str] | None = None,
+    year: int = 2025,
+    practice_zip: str | None = None,
+    taxonomy: dict[int, str] | None = None,
+) -> dict[str, Any]:
+    """Everything ``parley benchmark PAYER`` shows (JSON-ready)."""
+    own = own_rates(con, payer=payer)
+    basket = list(codes) if codes else own["billing_code"].to_list() or None
+    rates = load_rates(con, codes=basket)
+    medicare = medicare_amounts(
+        rates["billing_code"].unique().to_list(), year=year, practice_zip=practice_zip
+    )
+    flagged = flag(rates, medicare, taxonomy=taxonomy)
+    values = provider_values(flagged)
+    payer_mask = pl.col("payer_name").str.to_lowercase().str.contains(payer.lower(), literal=True)
+    market = distribution(values)
+    mine = values.filter(payer_mask)
+    by_payer = distribution(values, by=("billing_code", "payer_name"))
+    by_type = distribution(values, by=("billing_code", "provider_type"))
+    rows = _code_rows(distribution(mine), mine, own, percentile)
+    return {
+        "payer": payer,
+        "percentile": percentile,
+        "year": year,
+        "locality_zip": practice_zip,
+        "plausibility": flag_summary(flagged),
+        "codes": rows,
+        "market": _records(market),
+        "by_payer": _records(by_payer),
+        "by_provider_type": _records(by_type),
+        "total_opportunity": _money(sum(r["opportunity"] or 0 for r in rows)),
+    }
+
+
+def _code_rows(
+    dist: pl.DataFrame, mine: pl.DataFrame, own: pl.DataFrame, percentile: float
+) -> list[dict[str, Any]]:
+    own_by = {r["billing_code"]: r for r in own.to_dicts()}
+    out = []
+    for row in dist.to_dicts():
+        code = row["billing_code"]
+        vals = mine.filter(pl.col("billing_code") == code)["rate"]
+        target = (
+            float(vals.quantile(percentile / 100, interpolation="linear") or 0)
+            if len(vals)
+            else None
+        )
+        o = own_by.get(code)
+        own_rate = o["own_rate"] if o else None
+        position = 100.0 * int((vals <= own_rate).sum()) / len(vals) if o and len(vals) else None
+        gap = (target - own_rate) if (target is not None and own_rate is not None) else None
+        opportunity = (
+            gap * o["own_units"] if (gap is not None and gap > 0 and o) else (0.0 if o else None)
+        )
+        out.append(
+            {
+                **{
+                    k: (
+                        _money(v) if isinstance(v, float) and not k.endswith("_pct_medicare") else v
+                    )
+                    for k, v in row.items()
+                },
+                "own_rate": _money(own_rate),
+                "own_units": o["own_units"] if o else None,
+                "own_percentile": round(position, 1) if position is not None else None,
+                "target_rate": _money(target),
+                "opportunity": _money(opportunity),
+            }
+        )
+    return out
+
+
+def _money(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 2))).quantize(Decimal("0.01"))
+
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            k: (_money(v) if isinstance(v, float) and not k.endswith("_pct_medicare") else v)
+            for k, v in r.items()
+        }
+        for r in frame.to_dicts()
+    ]

@@ -1,0 +1,522 @@
+"""Reading one TiC file: index it, cut its arrays into batches, run the batches in parallel.
+
+Two paths share the batch code (:func:`run_batch`):
+
+* a plain local file is indexed in parallel: phase A scans fixed byte chunks
+  (each worker assumes its chunk starts outside a string at depth 0 and
+  returns its shallow bracket events); the main process chains the chunks'
+  states, rescans the rare chunk whose assumption was wrong, and builds the
+  layout.  Phase B runs the batches, provider references first, so
+  ``provider_references`` placed after ``in_network`` costs nothing extra.
+  Workers read their bytes by offset: nothing large crosses a process boundary.
+* a stream (gzip, zip member, URL) is indexed block by block in the main
+  process and batches travel as bytes.  Rows whose providers are not known
+  yet (``provider_references`` after ``in_network``) and the rest are spooled
+  to temporary Parquet and resolved at the end, so memory stays flat.
+
+Either way nothing is yielded until the whole file has been indexed without
+error, so a truncated or malformed file yields problems and no rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from parley.ingest.tic import items as it
+from parley.ingest.tic.layout import Layout
+from parley.ingest.tic.options import Market, MarketOptions
+from parley.ingest.tic.parallel import Runner, shared_table
+from parley.ingest.tic.scan import Events, ScanState, shallow, structure
+
+#: a stream's batches travel as bytes to the workers: smaller pieces keep memory flat
+STREAM_BLOCK = 16 << 20
+STREAM_BATCH = 8 << 20
+STREAMED = (
+    "provider_references",
+    "in_network",
+    "out_of_network",
+    "provider_groups",
+    "reporting_structure",
+)
+
+
+class TicError(ValueError):
+    """A file that cannot be read as TiC: code, message, byte offset."""
+
+    def __init__(self, code: str, message: str, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.offset = offset
+
+
+@dataclass
+class Batch:
+    kind: str
+    offset: int  # absolute offset of the first byte of data
+    spans: np.ndarray  # [start, end) relative to data
+    data: bytes | None = None
+    path: str | None = None
+    length: int = 0
+
+
+@dataclass
+class FileOutput:
+    """Everything read from one file, yielded in parts."""
+
+    header: dict[str, Any] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --- worker side -----------------------------------------------------------------------------
+
+
+def _batch_bytes(batch: Batch) -> bytes:
+    if batch.data is not None:
+        return batch.data
+    assert batch.path is not None
+    with open(batch.path, "rb", buffering=0) as handle:
+        handle.seek(batch.offset)
+        return handle.read(batch.length)
+
+
+def run_batch(
+    batch: Batch,
+    codes: frozenset[str] | None,
+    market: Market,
+    group_ids: frozenset[float] | None,
+    providers: Any = None,
+) -> it.BatchResult:
+    """Parse and flatten one batch (runs in a worker).
+
+    Rows that name provider groups come back unresolved (``by_ref``: one row per
+    price x group, far fewer than per NPI); the caller joins them to the
+    provider table.  ``group_ids`` (the market's groups, when known) drops the
+    others early; with ``providers`` (a handle from ``Runner.share``) they are
+    resolved here, in the worker.
+    """
+    data = _batch_bytes(batch)
+    result = it.BatchResult(items=len(batch.spans), bytes=len(data))
+    spans = (
+        it.prefilter(data, batch.spans, codes)
+        if batch.kind in ("in_network", "out_of_network")
+        else batch.spans
+    )
+    result.kept_items = len(spans)
+    table, problems = it.parse(data, spans, batch.kind, batch.offset)
+    result.problems = problems
+    if batch.kind == "provider_references":
+        result.providers = it.providers_of(table, market)
+        result.locations = it.provider_locations(table)
+    elif batch.kind == "provider_groups":
+        result.providers = _groups_file(table, market)
+    elif batch.kind == "in_network":
+        by_ref, inline = it.flatten_in_network(table, codes, market)
+        if group_ids is not None:
+            by_ref = by_ref.filter(
+                pc.is_in(by_ref.column("provider_group_id"), pa.array(sorted(group_ids)))
+            )
+        table_ = shared_table(providers)
+        if table_ is not None:
+            merged = _concat([it.resolve(by_ref, table_), inline])
+            inline = merged if merged is not None else inline
+            by_ref = by_ref.slice(0, 0)
+        result.by_ref = by_ref if by_ref.num_rows else None
+        result.rates = inline if inline.num_rows else None
+    elif batch.kind == "out_of_network":
+        result.rates = it.flatten_allowed(table, codes, market)
+    return result
+
+
+def _groups_file(table: pa.Table, market: Market) -> pa.Table:
+    wrapped = pa.table(
+        {
+            "provider_group_id": pa.nulls(1, pa.float64()),
+            "provider_groups": [table.to_pylist()],
+            "location": pa.nulls(1, pa.string()),
+        }
+    )
+    return it.providers_of(wrapped.cast(it.PROVIDER_REFERENCE), market)
+
+
+def _concat(tables: list[pa.Table | None]) -> pa.Table | None:
+    present = [t for t in tables if t is not None and t.num_rows]
+    if not present:
+        return None
+    return pa.concat_tables(present, promote_options="permissive")
+
+
+def scan_chunk(path: str, start: int, end: int) -> tuple[Events, ScanState, bool]:
+    """Phase A: bracket events of one chunk, assuming it starts outside a string at depth 0."""
+    with open(path, "rb", buffering=0) as handle:
+        handle.seek(start)
+        data = handle.read(end - start)
+    events, state = structure(data, ScanState(), limit=2, relative=True)
+    events.pos += start
+    starts_clean = data[:1] != b"\\"
+    return events, state, starts_clean
+
+
+# --- main side -------------------------------------------------------------------------------
+
+
+def _batches(kind: str, spans: np.ndarray, size: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Contiguous runs of item spans of about ``size`` bytes: (offset, length, relative spans)."""
+    if not len(spans):
+        return
+    group = (spans[:, 0] - spans[0, 0]) // max(1, size)
+    cuts = np.flatnonzero(np.diff(group)) + 1
+    for part in np.split(spans, cuts):
+        offset = int(part[0, 0])
+        yield offset, int(part[-1, 1]) - offset, part - offset
+
+
+class _Collector:
+    """Ordered results with a bounded number of batches in flight."""
+
+    def __init__(self, runner: Runner, limit: int) -> None:
+        self.runner = runner
+        self.limit = max(2, limit)
+        self.pending: deque[Any] = deque()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Iterator[Any]:
+        self.pending.append(self.runner.submit(fn, *args))
+        while len(self.pending) > self.limit:
+            yield self.pending.popleft().result()
+
+    def drain(self) -> Iterator[Any]:
+        while self.pending:
+            yield self.pending.popleft().result()
+
+
+def index_plain(
+    path: Path, size: int, options: MarketOptions, runner: Runner
+) -> tuple[Layout, dict[str, np.ndarray]]:
+    """Phase A over a plain file: its layout and every item span by array key."""
+    bounds = _chunk_bounds(path, size, options.block_bytes)
+    futures = deque(runner.submit(scan_chunk, str(path), s, e) for s, e in bounds)
+    layout = Layout()
+    state = ScanState()
+    spans: dict[str, list[np.ndarray]] = {}
+    with open(path, "rb", buffering=0) as handle:
+
+        def fetch(a: int, b: int) -> bytes:
+            handle.seek(a)
+            return handle.read(max(0, b - a))
+
+        for start, end in bounds:
+            events, local, clean = futures.popleft().result()
+            if state.parity or state.escape or not clean:
+                events, local = structure(fetch(start, end), state, limit=2)
+                events.pos += start
+                state = local
+            else:
+                events.depth += state.depth
+                events = shallow(events, 2)
+                state = ScanState(local.parity, local.depth + state.depth, local.escape)
+            _check_depth(events, start)
+            for key, found in layout.feed(events, fetch).items():
+                spans.setdefault(key, []).extend(found)
+            layout.end_block(end, fetch)
+    _check_complete(layout, state, size)
+    return layout, {k: np.concatenate(v) for k, v in spans.items()}
+
+
+def _chunk_bounds(path: Path, size: int, chunk: int) -> list[tuple[int, int]]:
+    """Chunks of about ``chunk`` bytes, each starting just after a ``}`` followed by ``,``.
+
+    Such a point is almost always outside a string, so phase A's assumption
+    holds and the main process rarely rescans; when it does not, the rescan
+    keeps the result exact.
+    """
+    cuts = [0]
+    with open(path, "rb", buffering=0) as handle:
+        for nominal in range(chunk, size, chunk):
+            handle.seek(nominal)
+            window = handle.read(1 << 16)
+            at = window.find(b"},")
+            cut = nominal + at + 1 if at >= 0 else nominal
+            if cut > cuts[-1]:
+                cuts.append(cut)
+    cuts.append(size)
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a] or [(0, 0)]
+
+
+def _check_depth(events: Events, start: int) -> None:
+    if len(events.depth) and int(events.depth.min()) < 0:
+        bad = int(events.pos[int(np.argmax(events.depth < 0))])
+        raise TicError("json.unbalanced", "a closing bracket without its opening one", bad)
+
+
+def _check_complete(layout: Layout, state: ScanState, size: int) -> None:
+    if not layout.complete:
+        raise TicError(
+            "json.truncated",
+            f"the JSON ends before its top-level object is closed (depth {state.depth} at the end) - "
+            "a truncated download?",
+            size,
+        )
+
+
+def read_plain(
+    path: Path, size: int, options: MarketOptions, runner: Runner, output: FileOutput
+) -> Iterator[pa.Table]:
+    """Read a plain local file; yields tables of rows (providers already resolved)."""
+    layout, spans = index_plain(path, size, options, runner)
+    output.header = layout.header()
+    check_header(output.header)
+    providers = _providers(path, spans, options, runner, output)
+    group_ids = _group_ids(providers, options)
+    handle = runner.share(providers) if providers is not None and providers.num_rows else None
+    collector = _Collector(runner, 2 * runner.workers)
+    for kind in ("in_network", "out_of_network"):
+        for offset, length, rel in _batches(
+            kind, spans.get(kind, np.empty((0, 2), np.int64)), options.batch_bytes
+        ):
+            batch = Batch(kind, offset, rel, path=str(path), length=length)
+            for res in collector.submit(
+                run_batch, batch, options.codes, options.market, group_ids, handle
+            ):
+                yield from _take(res, output, providers)
+    for res in collector.drain():
+        yield from _take(res, output, providers)
+
+
+def _group_ids(providers: pa.Table | None, options: MarketOptions) -> frozenset[float] | None:
+    if providers is None or not options.market.active:
+        return None
+    return frozenset(pc.unique(providers.column("provider_group_id")).to_pylist())
+
+
+def _take(
+    res: it.BatchResult, output: FileOutput, providers: pa.Table | None
+) -> Iterator[pa.Table]:
+    output.problems.extend(res.problems)
+    if res.rates is not None and res.rates.num_rows:
+        yield res.rates
+    if res.by_ref is not None and res.by_ref.num_rows and providers is not None:
+        resolved = it.resolve(res.by_ref, providers)
+        if resolved.num_rows:
+            yield resolved
+
+
+def _providers(
+    path: Path,
+    spans: dict[str, np.ndarray],
+    options: MarketOptions,
+    runner: Runner,
+    output: FileOutput,
+) -> pa.Table | None:
+    kinds = [k for k in ("provider_references", "provider_groups") if k in spans]
+    if not kinds:
+        return None
+    results = []
+    for kind in kinds:
+        futs = [
+            runner.submit(
+                run_batch, Batch(kind, o, r, path=str(path), length=n), None, options.market, None
+            )
+            for o, n, r in _batches(kind, spans[kind], options.batch_bytes)
+        ]
+        results += [f.result() for f in futs]
+    return _merge_providers(results, options, output)
+
+
+def _merge_providers(
+    results: list[it.BatchResult], options: MarketOptions, output: FileOutput
+) -> pa.Table:
+    from parley.ingest.tic.remote import fetch_provider_reference
+
+    tables = [r.providers for r in results if r.providers is not None]
+    for r in results:
+        output.problems.extend(r.problems)
+        for group_id, url in r.locations:
+            table, problem = fetch_provider_reference(group_id, url, options)
+            if problem:
+                output.problems.append(problem)
+            if table is not None:
+                tables.append(table)
+    merged = _concat(tables)
+    return merged if merged is not None else it.PROVIDERS.empty_table()
+
+
+def check_header(header: dict[str, Any]) -> None:
+    version = str(header.get("version") or "")
+    if version and version.split(".")[0] not in ("1", "2"):
+        raise TicError(
+            "tic.unknown_version",
+            f"schema version {version!r} is not one Parley reads (1.x or 2.x)",
+            0,
+        )
+
+
+# --- streams ---------------------------------------------------------------------------------
+
+
+def read_stream(
+    stream: IO[bytes],
+    options: MarketOptions,
+    runner: Runner,
+    output: FileOutput,
+    *,
+    spool_dir: str | None = None,
+) -> Iterator[pa.Table]:
+    """Read a stream (gzip, URL): index in this process, spool, resolve at the end."""
+    spool = Path(tempfile.mkdtemp(prefix="parley-tic-", dir=spool_dir))
+    try:
+        unresolved, resolved, provider_results = _spool_stream(
+            stream, options, runner, output, spool
+        )
+        check_header(output.header)
+        providers = (
+            _merge_providers(provider_results, options, output) if provider_results else None
+        )
+        for part in resolved:
+            yield pq.read_table(part)
+        for part in unresolved:
+            table = pq.read_table(part)
+            if providers is not None:
+                yield it.resolve(table, providers)
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+
+
+def _spool_stream(
+    stream: IO[bytes], options: MarketOptions, runner: Runner, output: FileOutput, spool: Path
+) -> tuple[list[Path], list[Path], list[it.BatchResult]]:
+    layout = Layout()
+    state = ScanState()
+    collector = _Collector(runner, 2 * runner.workers)
+    carry = b""
+    base = 0
+    unresolved: list[Path] = []
+    resolved: list[Path] = []
+    providers: list[it.BatchResult] = []
+
+    def keep(res: it.BatchResult) -> None:
+        output.problems.extend(res.problems)
+        if res.providers is not None or res.locations:
+            providers.append(res)
+        if res.rates is not None and res.rates.num_rows:
+            _write(res.rates, resolved, spool)
+        if res.by_ref is not None and res.by_ref.num_rows:
+            _write(res.by_ref, unresolved, spool)
+
+    offset = 0
+    while True:
+        try:
+            block = stream.read(min(options.block_bytes, STREAM_BLOCK))
+        except (EOFError, OSError) as exc:
+            raise TicError(
+                "file.truncated", f"the compressed stream is damaged or truncated ({exc})", offset
+            ) from exc
+        if not block:
+            break
+        data = carry + block
+        events, state = structure(block, state, limit=2)
+        events.pos += offset
+        _check_depth(events, offset)
+
+        def fetch(a: int, b: int, data: bytes = data, base: int = base) -> bytes:
+            return data[max(0, a - base) : max(0, b - base)]
+
+        found = layout.feed(events, fetch)
+        offset += len(block)
+        layout.end_block(offset, fetch)
+        for kind, parts in found.items():
+            if kind not in STREAMED or kind == "reporting_structure":
+                continue
+            for s0, n, rel in _batches(
+                kind, np.concatenate(parts), min(options.batch_bytes, STREAM_BATCH)
+            ):
+                piece = data[s0 - base : s0 - base + n]
+                codes = options.codes if kind in ("in_network", "out_of_network") else None
+                for res in collector.submit(
+                    run_batch, Batch(kind, s0, rel, data=piece), codes, options.market, None
+                ):
+                    keep(res)
+        cut = (
+            offset - 4096
+            if layout.pending_start is None
+            else min(layout.pending_start, offset - 4096)
+        )
+        cut = max(cut, base)
+        carry = data[cut - base :]
+        base = cut
+    for res in collector.drain():
+        keep(res)
+    output.header = layout.header()
+    _check_complete(layout, state, offset)
+    return unresolved, resolved, providers
+
+
+def _write(table: pa.Table, parts: list[Path], spool: Path) -> None:
+    if table.num_rows:
+        path = spool / f"part-{len(list(spool.iterdir())):06d}.parquet"
+        pq.write_table(table, path, compression="lz4")
+        parts.append(path)
+
+
+def is_plain(path: Path | None) -> bool:
+    return path is not None and path.is_file() and os.access(path, os.R_OK)
+
+
+def iter_items(
+    stream: IO[bytes], keys: tuple[str, ...], block_bytes: int = 16 << 20
+) -> Iterator[tuple[str, bytes, int]]:
+    """(key, item bytes, byte offset) of the items of the named top-level arrays, streaming.
+
+    After the last item, ``("", header JSON bytes, size)`` gives the root's scalar members.
+    """
+    layout = Layout()
+    state = ScanState()
+    carry = b""
+    base = 0
+    offset = 0
+    while True:
+        try:
+            block = stream.read(block_bytes)
+        except (EOFError, OSError) as exc:
+            raise TicError(
+                "file.truncated", f"the compressed stream is damaged or truncated ({exc})", offset
+            ) from exc
+        if not block:
+            break
+        data = carry + block
+        events, state = structure(block, state, limit=2)
+        events.pos += offset
+        _check_depth(events, offset)
+
+        def fetch(a: int, b: int, data: bytes = data, base: int = base) -> bytes:
+            return data[max(0, a - base) : max(0, b - base)]
+
+        found = layout.feed(events, fetch)
+        offset += len(block)
+        layout.end_block(offset, fetch)
+        for key, parts in found.items():
+            if key in keys:
+                for s, e in np.concatenate(parts).tolist():
+                    yield key, data[s - base : e - base], s
+        cut = (
+            offset - 4096
+            if layout.pending_start is None
+            else min(layout.pending_start, offset - 4096)
+        )
+        cut = max(cut, base)
+        carry = data[cut - base :]
+        base = cut
+    _check_complete(layout, state, offset)
+    import json as _json
+
+    yield "", _json.dumps(layout.header(), default=str).encode(), offset

@@ -1,0 +1,529 @@
+"""Compiled (numba) kernels for the hot element operations of ``fields``.
+
+Each kernel does in one pass over the rows what the numpy code in
+``fields`` does in many vectorised stages, with exactly the same results
+(the numpy code stays as the fallback when numba is not installed, and the
+tests compare both).  Kernels are compiled with ``cache=True``: the first
+process on a machine pays the compile (a few seconds), later ones load the
+cached machine code.
+
+Set ``PARLEY_X12_NUMBA=0`` to force the numpy path.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:  # numba is optional: without it the numpy path is used
+    if os.environ.get("PARLEY_X12_NUMBA", "1") == "0":
+        raise ImportError("disabled")
+    from numba import njit
+
+    ENABLED = True
+except ImportError:  # pragma: no cover - exercised when numba is absent
+    ENABLED = False
+
+    def njit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def wrap(fn):  # type: ignore[no-untyped-def]
+            return fn
+
+        return wrap
+
+
+_JIT = {"cache": True, "nogil": True}
+
+
+@njit(**_JIT)
+def field_index(data, starts, sep):  # type: ignore[no-untyped-def]
+    """Separator positions, and per segment the index of its first separator and their count.
+
+    ``first[i]`` = number of separators before ``starts[i]`` (searchsorted left);
+    ``count[i]`` = first[i+1] - first[i] (the last one: up to the end).
+    """
+    n = data.shape[0]
+    total = 0
+    for i in range(n):
+        if data[i] == sep:
+            total += 1
+    seps = np.empty(total, np.int32)  # batches are < 2 GB: half the memory traffic
+    k = 0
+    for i in range(n):
+        if data[i] == sep:
+            seps[k] = i
+            k += 1
+    m = starts.shape[0]
+    first = np.empty(m, np.int64)
+    j = 0
+    for r in range(m):
+        s = starts[r]
+        # starts are increasing, but be safe: binary search when not
+        if r > 0 and s < starts[r - 1]:
+            j = np.searchsorted(seps, s)
+        while j < total and seps[j] < s:
+            j += 1
+        first[r] = j
+    count = np.empty(m, np.int64)
+    for r in range(m):
+        nxt = first[r + 1] if r + 1 < m else total
+        count[r] = nxt - first[r]
+    return seps, first, count
+
+
+@njit(**_JIT)
+def element(seps, first, count, j):  # type: ignore[no-untyped-def]
+    """Element ``j`` of rows given by their (first, count): start, end, present."""
+    m = first.shape[0]
+    start = np.empty(m, np.int64)
+    end = np.empty(m, np.int64)
+    present = np.empty(m, np.bool_)
+    last = seps.shape[0] - 1
+    for r in range(m):
+        k = first[r] + j
+        if k > last:
+            k = last
+        s = np.int64(seps[k - 1]) + 1
+        e = np.int64(seps[k])
+        start[r] = s
+        end[r] = e
+        present[r] = (j < count[r]) and (e > s)
+    return start, end, present
+
+
+@njit(**_JIT)
+def component(data, comp, start, end, present, k):  # type: ignore[no-untyped-def]
+    """Component ``k`` (0-based) of each element span, by scanning its bytes."""
+    m = start.shape[0]
+    out_s = np.empty(m, np.int64)
+    out_e = np.empty(m, np.int64)
+    out_p = np.zeros(m, np.bool_)
+    for r in range(m):
+        s = start[r]
+        e = end[r]
+        if not present[r]:
+            out_s[r] = s
+            out_e[r] = s
+            continue
+        seen = 0
+        cs = s
+        ce = e
+        found = k == 0
+        for i in range(s, e):
+            if data[i] == comp:
+                if seen == k:  # the end of component k
+                    ce = i
+                    break
+                seen += 1
+                if seen == k:
+                    cs = i + 1
+                    found = True
+        if not found:
+            out_s[r] = s
+            out_e[r] = s
+            continue
+        out_s[r] = cs
+        out_e[r] = ce
+        out_p[r] = ce > cs
+    return out_s, out_e, out_p
+
+
+@njit(**_JIT)
+def equals(data, start, end, present, value):  # type: ignore[no-untyped-def]
+    m = start.shape[0]
+    n = value.shape[0]
+    out = np.zeros(m, np.bool_)
+    for r in range(m):
+        if not present[r] or end[r] - start[r] != n:
+            continue
+        s = start[r]
+        same = True
+        for i in range(n):
+            if data[s + i] != value[i]:
+                same = False
+                break
+        out[r] = same
+    return out
+
+
+@njit(**_JIT)
+def integers(data, start, end, present, scale):  # type: ignore[no-untyped-def]
+    """Decimal text -> (value * 10**scale, ok, bad), the rules of ``FieldIndex.integers``."""
+    m = start.shape[0]
+    value = np.zeros(m, np.int64)
+    ok = np.zeros(m, np.bool_)
+    bad = np.zeros(m, np.bool_)
+    limit = np.int64(10) ** (12 + scale)
+    for r in range(m):
+        if not present[r]:
+            continue
+        s = start[r]
+        n = end[r] - s
+        if n > 20:
+            bad[r] = True
+            continue
+        v = np.int64(0)
+        decimals = 0
+        seen_dot = False
+        good = True
+        digits = 0
+        excess = False
+        for col in range(n):
+            ch = data[s + col]
+            is_digit = 48 <= ch <= 57
+            if is_digit:
+                if (not seen_dot) or decimals < scale:
+                    v = v * 10 + (ch - 48)
+                    if seen_dot:
+                        decimals += 1
+                elif ch != 48:
+                    excess = True
+                digits += 1
+            elif ch == 46:
+                if seen_dot:
+                    good = False
+                seen_dot = True
+            elif col == 0 and (ch == 45 or ch == 43):
+                pass
+            else:
+                good = False
+        good = good and digits >= 1 and not excess and digits <= 18
+        if good:
+            sh = scale - decimals
+            if sh < 0:
+                sh = 0
+            v = v * np.int64(10) ** sh
+            if data[s] == 45:
+                v = -v
+            if abs(v) < limit:
+                value[r] = v
+                ok[r] = True
+                continue
+        bad[r] = True
+    return value, ok, bad
+
+
+@njit(**_JIT)
+def _days_from_civil(y, m, d):  # type: ignore[no-untyped-def]
+    y -= m <= 2
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    mp = (m + 9) % 12
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@njit(**_JIT)
+def dates(data, start, end, present):  # type: ignore[no-untyped-def]
+    """CCYYMMDD -> (days since 1970-01-01, ok, bad)."""
+    m = start.shape[0]
+    value = np.zeros(m, np.int64)
+    ok = np.zeros(m, np.bool_)
+    bad = np.zeros(m, np.bool_)
+    mdays = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    for r in range(m):
+        if not present[r]:
+            continue
+        s = start[r]
+        good = end[r] - s == 8
+        if good:
+            for i in range(8):
+                ch = data[s + i]
+                if ch < 48 or ch > 57:
+                    good = False
+                    break
+        if good:
+            y = (
+                (data[s] - 48) * 1000
+                + (data[s + 1] - 48) * 100
+                + (data[s + 2] - 48) * 10
+                + (data[s + 3] - 48)
+            )
+            mo = (data[s + 4] - 48) * 10 + (data[s + 5] - 48)
+            d = (data[s + 6] - 48) * 10 + (data[s + 7] - 48)
+            y = np.int64(y)
+            mo = np.int64(mo)
+            d = np.int64(d)
+            good = 1800 <= y <= 2200 and 1 <= mo <= 12 and 1 <= d <= 31
+            if good:
+                top = mdays[mo - 1]
+                if mo == 2 and (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
+                    top = 29
+                good = d <= top
+            if good:
+                value[r] = _days_from_civil(y, mo, d)
+                ok[r] = True
+                continue
+        bad[r] = True
+    return value, ok, bad
+
+
+@njit(**_JIT)
+def gather(data, start, end, present):  # type: ignore[no-untyped-def]
+    """Arrow large-string buffers (offsets, chars) of the spans (absent -> empty)."""
+    m = start.shape[0]
+    offsets = np.empty(m + 1, np.int64)
+    offsets[0] = 0
+    total = 0
+    for r in range(m):
+        if present[r]:
+            total += end[r] - start[r]
+        offsets[r + 1] = total
+    chars = np.empty(total, np.uint8)
+    p = 0
+    for r in range(m):
+        if present[r]:
+            for i in range(start[r], end[r]):
+                chars[p] = data[i]
+                p += 1
+    return offsets, chars
+
+
+@njit(**_JIT)
+def segment_codes(arr, starts, ends, sep):  # type: ignore[no-untyped-def]
+    """Segment id codes (0 for an empty/blank segment) and where each starts after blanks.
+
+    The rules of ``Tokenizer._codes``: at most 8 leading blanks (space, tab,
+    NUL) are skipped.
+    """
+    m = starts.shape[0]
+    code = np.zeros(m, np.int64)
+    pos = np.empty(m, np.int64)
+    n = arr.shape[0]
+    safe = n - 1
+    for r in range(m):
+        p = starts[r]
+        e = ends[r]
+        for _ in range(8):
+            if p < e:
+                b = arr[min(p, safe)]
+                if b == 32 or b == 9 or b == 0:
+                    p += 1
+                    continue
+            break
+        pos[r] = p
+        length = e - p
+        if length <= 0:
+            continue
+        b0 = np.int64(arr[min(p, safe)])
+        if b0 == 32 or b0 == 9 or b0 == 0:
+            continue
+        b1 = np.int64(arr[min(p + 1, safe)]) if length > 1 else np.int64(0)
+        b2 = np.int64(arr[min(p + 2, safe)]) if length > 2 else np.int64(0)
+        if b2 == sep:
+            b2 = 0
+        code[r] = (b0 << 16) | (b1 << 8) | b2
+    return code, pos
+
+
+# ------------------------------------------------------------------ HMAC-SHA256
+_K256 = np.array(
+    [
+        0x428A2F98, 0x71374491, 0xB5C0FBCF, 0xE9B5DBA5, 0x3956C25B, 0x59F111F1, 0x923F82A4,
+        0xAB1C5ED5, 0xD807AA98, 0x12835B01, 0x243185BE, 0x550C7DC3, 0x72BE5D74, 0x80DEB1FE,
+        0x9BDC06A7, 0xC19BF174, 0xE49B69C1, 0xEFBE4786, 0x0FC19DC6, 0x240CA1CC, 0x2DE92C6F,
+        0x4A7484AA, 0x5CB0A9DC, 0x76F988DA, 0x983E5152, 0xA831C66D, 0xB00327C8, 0xBF597FC7,
+        0xC6E00BF3, 0xD5A79147, 0x06CA6351, 0x14292967, 0x27B70A85, 0x2E1B2138, 0x4D2C6DFC,
+        0x53380D13, 0x650A7354, 0x766A0ABB, 0x81C2C92E, 0x92722C85, 0xA2BFE8A1, 0xA81A664B,
+        0xC24B8B70, 0xC76C51A3, 0xD192E819, 0xD6990624, 0xF40E3585, 0x106AA070, 0x19A4C116,
+        0x1E376C08, 0x2748774C, 0x34B0BCB5, 0x391C0CB3, 0x4ED8AA4A, 0x5B9CCA4F, 0x682E6FF3,
+        0x748F82EE, 0x78A5636F, 0x84C87814, 0x8CC70208, 0x90BEFFFA, 0xA4506CEB, 0xBEF9A3F7,
+        0xC67178F2,
+    ],
+    dtype=np.uint32,
+)  # fmt: skip
+_H0 = np.array(
+    [0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19],
+    dtype=np.uint32,
+)
+
+
+_M32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(**_JIT)
+def _rotr(x, n):  # type: ignore[no-untyped-def]
+    """Rotate right a 32-bit value held in a uint64."""
+    return ((x >> np.uint64(n)) | (x << np.uint64(32 - n))) & _M32
+
+
+@njit(**_JIT)
+def _compress(state, block, kk, w):  # type: ignore[no-untyped-def]
+    """One SHA-256 compression of a 64-byte block (uint8[64]) into state (uint32[8]).
+
+    Arithmetic in uint64 masked to 32 bits (numba widens uint32 sums).
+    """
+    for t in range(16):
+        w[t] = (
+            (np.uint64(block[4 * t]) << np.uint64(24))
+            | (np.uint64(block[4 * t + 1]) << np.uint64(16))
+            | (np.uint64(block[4 * t + 2]) << np.uint64(8))
+            | np.uint64(block[4 * t + 3])
+        )
+    for t in range(16, 64):
+        x = w[t - 15]
+        y = w[t - 2]
+        s0 = _rotr(x, 7) ^ _rotr(x, 18) ^ (x >> np.uint64(3))
+        s1 = _rotr(y, 17) ^ _rotr(y, 19) ^ (y >> np.uint64(10))
+        w[t] = (w[t - 16] + s0 + w[t - 7] + s1) & _M32
+    a = np.uint64(state[0])
+    b = np.uint64(state[1])
+    c = np.uint64(state[2])
+    d = np.uint64(state[3])
+    e = np.uint64(state[4])
+    f = np.uint64(state[5])
+    g = np.uint64(state[6])
+    h = np.uint64(state[7])
+    for t in range(64):
+        s1 = _rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)
+        ch = (e & f) ^ ((~e) & _M32 & g)
+        t1 = (h + s1 + ch + np.uint64(kk[t]) + w[t]) & _M32
+        s0 = _rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)
+        maj = (a & b) ^ (a & c) ^ (b & c)
+        t2 = (s0 + maj) & _M32
+        h = g
+        g = f
+        f = e
+        e = (d + t1) & _M32
+        d = c
+        c = b
+        b = a
+        a = (t1 + t2) & _M32
+    state[0] = np.uint32((np.uint64(state[0]) + a) & _M32)
+    state[1] = np.uint32((np.uint64(state[1]) + b) & _M32)
+    state[2] = np.uint32((np.uint64(state[2]) + c) & _M32)
+    state[3] = np.uint32((np.uint64(state[3]) + d) & _M32)
+    state[4] = np.uint32((np.uint64(state[4]) + e) & _M32)
+    state[5] = np.uint32((np.uint64(state[5]) + f) & _M32)
+    state[6] = np.uint32((np.uint64(state[6]) + g) & _M32)
+    state[7] = np.uint32((np.uint64(state[7]) + h) & _M32)
+
+
+@njit(**_JIT)
+def hmac_hex32(chars, offsets, inner0, outer0, kk):  # type: ignore[no-untyped-def]
+    """HMAC-SHA256 of each value (from precomputed pad states), first 32 hex chars.
+
+    ``inner0`` / ``outer0``: the SHA-256 states after the key's ipad / opad
+    block.  Returns the hex chars (32 per value) as one uint8 buffer.
+    """
+    m = offsets.shape[0] - 1
+    out = np.empty(m * 32, np.uint8)
+    hexd = np.array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102], np.uint8)
+    state = np.empty(8, np.uint32)
+    block = np.zeros(64, np.uint8)
+    w = np.empty(64, np.uint64)
+    digest = np.empty(32, np.uint8)
+    for r in range(m):
+        s = offsets[r]
+        n = offsets[r + 1] - s
+        state[:] = inner0
+        # message blocks (after the 64-byte ipad block already in the state)
+        pos = 0
+        while n - pos >= 64:
+            for i in range(64):
+                block[i] = chars[s + pos + i]
+            _compress(state, block, kk, w)
+            pos += 64
+        rest = n - pos
+        for i in range(64):
+            block[i] = 0
+        for i in range(rest):
+            block[i] = chars[s + pos + i]
+        block[rest] = 0x80
+        bits = np.uint64(64 + n) * np.uint64(8)
+        if rest >= 56:
+            _compress(state, block, kk, w)
+            for i in range(64):
+                block[i] = 0
+        for i in range(8):
+            block[63 - i] = np.uint8((bits >> np.uint64(8 * i)) & np.uint64(255))
+        _compress(state, block, kk, w)
+        for i in range(8):
+            v = state[i]
+            digest[4 * i] = np.uint8((v >> np.uint32(24)) & np.uint32(255))
+            digest[4 * i + 1] = np.uint8((v >> np.uint32(16)) & np.uint32(255))
+            digest[4 * i + 2] = np.uint8((v >> np.uint32(8)) & np.uint32(255))
+            digest[4 * i + 3] = np.uint8(v & np.uint32(255))
+        # outer: opad block state + the 32-byte inner digest
+        state[:] = outer0
+        for i in range(64):
+            block[i] = 0
+        for i in range(32):
+            block[i] = digest[i]
+        block[32] = 0x80
+        bits = np.uint64(96 * 8)
+        for i in range(8):
+            block[63 - i] = np.uint8((bits >> np.uint64(8 * i)) & np.uint64(255))
+        _compress(state, block, kk, w)
+        for i in range(4):  # 16 bytes = 32 hex chars
+            v = state[i]
+            for b in range(4):
+                byte = (v >> np.uint32(24 - 8 * b)) & np.uint32(255)
+                out[r * 32 + 8 * i + 2 * b] = hexd[byte >> np.uint32(4)]
+                out[r * 32 + 8 * i + 2 * b + 1] = hexd[byte & np.uint32(15)]
+    return out
+
+
+def pad_states(key: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """SHA-256 states after the HMAC ipad and opad blocks of a key."""
+    import hashlib
+
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    kk, w = _K256, np.empty(64, np.uint64)
+    out = []
+    for pad in (0x36, 0x5C):
+        state = _H0.copy()
+        _compress(state, np.frombuffer(bytes(b ^ pad for b in key), np.uint8).copy(), kk, w)
+        out.append(state)
+    return out[0], out[1]
+
+
+K256 = _K256
+
+
+@njit(**_JIT)
+def views(data, start, end, present):  # type: ignore[no-untyped-def]
+    """Arrow string-view buffers of the spans (absent -> empty view, the caller masks it).
+
+    A view is 16 bytes: the length (int32 LE), then the bytes inline when at
+    most 12, else a 4-byte prefix, buffer 0 and the offset in ``chars``
+    (long values are copied there).  Polars takes these without a copy.
+    """
+    m = start.shape[0]
+    out = np.zeros(m * 16, np.uint8)
+    total = 0
+    for r in range(m):
+        if present[r]:
+            n = end[r] - start[r]
+            if n > 12:
+                total += n
+    chars = np.empty(total, np.uint8)
+    p = 0
+    for r in range(m):
+        if not present[r]:
+            continue
+        s = start[r]
+        n = end[r] - s
+        o = r * 16
+        out[o] = n & 255
+        out[o + 1] = (n >> 8) & 255
+        out[o + 2] = (n >> 16) & 255
+        out[o + 3] = (n >> 24) & 255
+        if n <= 12:
+            for i in range(n):
+                out[o + 4 + i] = data[s + i]
+        else:
+            for i in range(4):
+                out[o + 4 + i] = data[s + i]
+            # buffer index 0 (already zero), then the offset
+            out[o + 12] = p & 255
+            out[o + 13] = (p >> 8) & 255
+            out[o + 14] = (p >> 16) & 255
+            out[o + 15] = (p >> 24) & 255
+            for i in range(n):
+                chars[p + i] = data[s + i]
+            p += n
+    return out, chars

@@ -1,0 +1,394 @@
+"""Use cases: ingest price-transparency files for a market, and benchmark a payer.
+
+``ingest_market`` is ``parley market ingest``: every file (TiC in-network,
+allowed amounts, tables of contents, provider-reference files, hospital
+standard-charge files) is hashed (a committed file is a no-op), sniffed, read
+through :func:`parley.ingest.tic.read_market` with the organisation's code
+basket and market, and committed atomically with its manifest row and
+problems.  Files run concurrently (threads driving one shared process pool or
+Dask cluster, so a big file's chunks and small files share the cores).
+
+``benchmark`` is ``parley benchmark PAYER``: see :mod:`parley.engine.market`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from parley.errors import InputError
+from parley.ingest.base import Problem
+from parley.ingest.sources import Source, expand
+from parley.ingest.tic import MarketOptions, read_market, shoppable_codes, sniff_market
+from parley.ingest.tic.options import Market, registry_market
+from parley.ingest.tic.parallel import Runner, runner
+from parley.services.ingest import FileResult, IngestReport, Progress, _status, _summarise
+from parley.store.datasets import (
+    FileCommit,
+    committed_ids,
+    now_utc,
+    problem_rows,
+    read_manifest,
+    sweep_staging,
+)
+from parley.store.workspace import Workspace
+
+BASKETS = ("billed", "shoppable", "all")
+
+
+@dataclass(frozen=True)
+class MarketCriteria:
+    """The user's market: an NPI registry extract plus filters, or explicit NPIs / TINs."""
+
+    registry: Path | None = None
+    states: tuple[str, ...] = ()
+    zips: tuple[str, ...] = ()
+    taxonomies: tuple[str, ...] = ()
+    npis: tuple[str, ...] = ()
+    tins: tuple[str, ...] = ()
+
+
+def billed_codes(ws: Workspace) -> frozenset[str]:
+    """The organisation's billed procedure codes (claim_lines and remit_lines)."""
+    con = ws.connect()
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT procedure_code FROM claim_lines WHERE procedure_code IS NOT NULL "
+            "UNION SELECT DISTINCT procedure_code FROM remit_lines WHERE procedure_code IS NOT NULL"
+        ).fetchall()
+    finally:
+        con.close()
+    return frozenset(str(r[0]).strip().upper() for r in rows if str(r[0]).strip())
+
+
+def basket_codes(
+    ws: Workspace, basket: str, codes: Sequence[str] = ()
+) -> tuple[frozenset[str] | None, str]:
+    """The code basket and a sentence saying where it came from."""
+    if codes:
+        return frozenset(c.strip().upper() for c in codes if c.strip()), f"{len(codes)} codes given"
+    if basket == "all":
+        return None, "every code (no basket)"
+    if basket == "billed":
+        billed = billed_codes(ws)
+        if billed:
+            return (
+                billed,
+                f"{len(billed)} codes billed by the organisation (claim_lines, remit_lines)",
+            )
+    if basket not in BASKETS:
+        raise InputError(f"unknown basket {basket!r}", hint=f"use one of {', '.join(BASKETS)}")
+    codes_ = shoppable_codes()
+    note = "CMS shoppable services" + (
+        " (no billed codes in the workspace yet)" if basket == "billed" else ""
+    )
+    return codes_, f"{len(codes_)} codes: {note}"
+
+
+def build_market(criteria: MarketCriteria) -> Market:
+    if criteria.registry is not None:
+        return registry_market(
+            criteria.registry,
+            states=criteria.states,
+            zips=criteria.zips,
+            taxonomies=criteria.taxonomies,
+            npis=criteria.npis,
+            tins=criteria.tins,
+        )
+    if criteria.states or criteria.zips or criteria.taxonomies:
+        raise InputError(
+            "a state, ZIP or taxonomy filter needs an NPI registry extract",
+            hint="pass --registry NPPES_EXTRACT.csv (columns npi, state, zip, taxonomy)",
+        )
+    from parley.ingest.tic.options import normalize_tin
+
+    return Market(
+        npis=frozenset(int(n) for n in criteria.npis) if criteria.npis else None,
+        tins=frozenset(normalize_tin(t) for t in criteria.tins) if criteria.tins else None,
+    )
+
+
+def market_options(
+    ws: Workspace,
+    *,
+    basket: str = "billed",
+    codes: Sequence[str] = (),
+    criteria: MarketCriteria = MarketCriteria(),
+    workers: int | None = None,
+    scheduler: str | None = None,
+    fetch: bool = False,
+    spool_dir: Path | None = None,
+) -> tuple[MarketOptions, str]:
+    basket_set, note = basket_codes(ws, basket, codes)
+    options = MarketOptions(
+        codes=basket_set,
+        market=build_market(criteria),
+        workers=workers or ws.settings.workers,
+        scheduler=scheduler,
+        fetch_urls=fetch,
+        spool_dir=str(spool_dir) if spool_dir else None,
+    )
+    return options, note
+
+
+def ingest_market(
+    *,
+    workspace: Workspace,
+    paths: Iterable[str | Path],
+    options: MarketOptions,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest price-transparency files into ``market_rates`` (see module doc)."""
+    ws = workspace
+    sweep_staging(ws.datasets)
+    sources = expand(paths)
+    if not sources:
+        raise InputError("no files to ingest", hint="name files, folders or globs")
+    prior = {
+        r["file_id"]: r["status"]
+        for r in read_manifest(ws.datasets).select(["file_id", "status"]).to_pylist()
+    }
+    committed = committed_ids(ws.datasets)
+    results: list[FileResult] = []
+    with runner(workers=options.workers, scheduler=options.scheduler) as run:
+        queue = _follow_tocs(sources, options, results)
+        todo: list[tuple[Source, str, int]] = []
+        seen: set[str] = set()
+        for source in queue:
+            try:
+                sha, size = _digest(source)
+            except _Unreadable as exc:
+                results.append(
+                    _failed(
+                        ws,
+                        source,
+                        "file.truncated" if exc.offset else "file.unreadable",
+                        str(exc),
+                        offset=exc.offset,
+                    )
+                )
+                continue
+            fid = sha[:16]
+            if (fid in committed and prior.get(fid) != "failed") or fid in seen:
+                results.append(FileResult(source.name, fid, "duplicate", bytes=size))
+                continue
+            seen.add(fid)
+            todo.append((source, sha, size))
+        threads = max(1, min(len(todo), run.workers))
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            futures = [pool.submit(_one, ws, s, sha, size, options, run) for s, sha, size in todo]
+            for i, fut in enumerate(futures, start=1):
+                results.append(fut.result())
+                if progress:
+                    progress(f"{i}/{len(todo)} files", i, len(todo))
+    order = {s.name: i for i, s in enumerate(sources)}
+    results.sort(key=lambda r: order.get(r.source, len(order)))
+    return IngestReport(results)
+
+
+def _one(
+    ws: Workspace, source: Source, sha256: str, size: int, options: MarketOptions, run: Runner
+) -> FileResult:
+    """Read and commit one file: everything or nothing."""
+    started = time.perf_counter()
+    file_id = sha256[:16]
+    problems: list[Problem] = []
+    commit = FileCommit(ws.datasets, file_id)
+    fmt = sniff_market(source.head(), source.suffix)
+    try:
+        if fmt is None:
+            problems.append(_not_market(source))
+        else:
+            for chunk in _read(source, fmt, file_id, options, run):
+                for table, frame in chunk.tables.items():
+                    commit.write(table, frame)
+                problems.extend(chunk.problems)
+        counts = dict(commit.counts)
+        status = _status(counts, problems)
+        commit.write(
+            "problems", problem_rows((p.as_row() for p in problems), source_path=source.name)
+        )
+        errors = sum(p.severity == "error" for p in problems)
+        elapsed = time.perf_counter() - started
+        commit.commit(
+            {
+                "sha256": sha256,
+                "source_path": source.name,
+                "source_bytes": size,
+                "format": fmt,
+                "version": None,
+                "status": status,
+                "ingested_at": now_utc(),
+                "problem_count": len(problems),
+                "error_count": errors,
+                "elapsed_seconds": elapsed,
+            }
+        )
+    except BaseException:
+        commit.abort()
+        raise
+    return FileResult(
+        source=source.name,
+        file_id=file_id,
+        status=status,
+        format=fmt,
+        bytes=size,
+        seconds=round(elapsed, 3),
+        counts=counts,
+        errors=errors,
+        warnings=len(problems) - errors,
+        first_problems=_summarise(problems, source.name),
+    )
+
+
+def _read(source: Source, fmt: str, file_id: str, options: MarketOptions, run: Runner) -> Any:
+    if fmt.startswith("tic-"):
+        from parley.ingest.tic.service_io import read_tic_source
+
+        return read_tic_source(source, fmt, options=options, run=run)
+    return read_market(source, fmt, file_id=file_id, options=options)
+
+
+def _not_market(source: Source) -> Problem:
+    head = source.head(64)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] in (b"{", b"["):
+        msg = (
+            "JSON, but not a Transparency-in-Coverage or hospital price file (no reporting_entity_name, "
+            "in_network, out_of_network, reporting_structure or hospital_name near the start)"
+        )
+        return Problem("error", "market.not_tic", msg, quarantined=True)
+    printable = head[:24].decode("latin-1").encode("unicode_escape").decode()
+    return Problem(
+        "error",
+        "market.not_json",
+        f"not JSON nor a hospital CSV (it starts with '{printable}')",
+        quarantined=True,
+    )
+
+
+class _Unreadable(Exception):
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+def _digest(source: Source) -> tuple[str, int]:
+    """SHA-256 of the decompressed bytes; a damaged file says how far it could be read."""
+    import hashlib
+
+    sha = hashlib.sha256()
+    total = 0
+    try:
+        with source.open() as stream:
+            while chunk := stream.read(8 << 20):
+                sha.update(chunk)
+                total += len(chunk)
+    except (OSError, EOFError, ValueError) as exc:
+        raise _Unreadable(
+            f"byte {total}: cannot be read past this point ({type(exc).__name__}: {exc}) - a truncated download?",
+            total,
+        ) from exc
+    return sha.hexdigest(), total
+
+
+def _failed(
+    ws: Workspace, source: Source, code: str, message: str, offset: int | None = None
+) -> FileResult:
+    import hashlib
+
+    fake = hashlib.sha256(f"unreadable:{source.name}".encode()).hexdigest()
+    where = f"byte {offset}" if offset is not None else None
+    problem = Problem("error", code, message, element=where, quarantined=True)
+    commit = FileCommit(ws.datasets, fake[:16])
+    try:
+        commit.write("problems", problem_rows([problem.as_row()], source_path=source.name))
+        commit.commit(
+            {
+                "sha256": fake,
+                "source_path": source.name,
+                "source_bytes": 0,
+                "format": None,
+                "version": None,
+                "status": "failed",
+                "ingested_at": now_utc(),
+                "problem_count": 1,
+                "error_count": 1,
+                "elapsed_seconds": 0.0,
+            }
+        )
+    except BaseException:
+        commit.abort()
+        raise
+    return FileResult(
+        source.name, None, "failed", errors=1, first_problems=[f"{source.name}: {message}"]
+    )
+
+
+def _follow_tocs(
+    sources: list[Source], options: MarketOptions, results: list[FileResult]
+) -> list[Source]:
+    """Sources plus, with --fetch, the files each table of contents lists (downloaded)."""
+    import json
+
+    from parley.ingest.tic.remote import download, temp_folder, toc_entries
+
+    out = list(sources)
+    if not options.fetch_urls:
+        return out
+    for source in sources:
+        if sniff_market(source.head(), source.suffix) != "tic-toc":
+            continue
+        try:
+            with source.open() as stream:
+                doc = json.loads(stream.read())
+        except (ValueError, OSError, EOFError):
+            continue
+        folder = temp_folder()
+        for entry in toc_entries(doc if isinstance(doc, dict) else {}):
+            url = entry.get("location") or ""
+            try:
+                out.append(Source(download(url, folder, options.url_timeout)))
+            except (OSError, ValueError) as exc:
+                results.append(
+                    FileResult(
+                        url,
+                        None,
+                        "failed",
+                        errors=1,
+                        first_problems=[f"{url}: listed in {source.name}, download failed ({exc})"],
+                    )
+                )
+    return out
+
+
+def benchmark(
+    *,
+    workspace: Workspace,
+    payer: str,
+    percentile: float = 75.0,
+    codes: Sequence[str] = (),
+    year: int = 2025,
+    registry: Path | None = None,
+) -> dict[str, Any]:
+    """``parley benchmark PAYER``: the market distribution, our position, the opportunity.
+
+    ``registry`` (an NPI registry extract) gives provider taxonomies: provider
+    types in the breakdown and the taxonomy plausibility rule.
+    """
+    from parley.engine.market import payer_benchmark
+
+    taxonomy = registry_market(registry).taxonomy if registry is not None else None
+    return payer_benchmark(
+        workspace.connect(),
+        payer=payer,
+        percentile=percentile,
+        codes=list(codes) or None,
+        year=year,
+        practice_zip=workspace.settings.practice_zip,
+        taxonomy=taxonomy,
+    )

@@ -1,0 +1,469 @@
+"""Use cases: reprice every remitted line, explain a claim, payment-accuracy KPIs, appeals.
+
+``reprice`` reads the workspace's canonical tables, takes the 837's billed line
+as the truth where one exists (joined on claim id + REF*6R line control
+number, else line number), compiles the workspace's contracts to a rate table
+and prices every line in one DuckDB pass (:mod:`parley.engine.reprice`).
+Recoded lines (the 835 adjudicated a different code than the 837 billed, or
+SVC06 shows a change) are priced twice: at the billed code (the truth) and at
+the paid code; they are ``underpaid`` when short even at the paid code, else
+``recoded`` (the difference is a coding dispute, reported as recode dollars).
+
+The result is the derived dataset ``datasets/derived/repriced_lines/``
+(written aside, then renamed).  Reversal remits (CLP02 = 22) are not priced.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from parley.domain.contracts import Contract, select_contract
+from parley.domain.pricing import Explanation, Line, price_claim
+from parley.engine.compile import compile_rates
+from parley.engine.reprice import Tolerance, prepare
+from parley.errors import InputError, WorkspaceError
+from parley.services.contracts import RefdataContext, workspace_contracts
+from parley.store.workspace import Workspace
+
+DERIVED = "derived"
+REPRICED = "repriced_lines"
+
+_INPUT_SQL = """
+CREATE OR REPLACE TEMP TABLE reprice_input AS
+WITH rc AS (
+    SELECT file_id, claim_seq, claim_id, status_code, is_reversal, payer_id, payer_name, filing_indicator,
+           payment_date, service_date_from
+    FROM remit_claims
+),
+pr AS (
+    SELECT file_id, line_seq, sum(amount) AS pr FROM adjustments
+    WHERE level = 'line' AND group_code = 'PR' GROUP BY ALL
+),
+bc AS (
+    SELECT file_id, claim_seq, claim_id, place_of_service AS claim_pos, payer_id AS b_payer_id,
+           filing_indicator AS b_filing FROM claims
+    QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY submission_date DESC, file_id DESC, claim_seq DESC) = 1
+),
+bl AS (SELECT cl.*, bc.claim_id, bc.claim_pos FROM claim_lines cl JOIN bc USING (file_id, claim_seq)),
+j AS (
+    SELECT rl.*, rc.claim_id, rc.status_code, coalesce(bcl.b_payer_id, rc.payer_id) AS payer_id, rc.payer_name,
+           coalesce(bcl.b_filing, rc.filing_indicator) AS filing_indicator, rc.payment_date,
+           rc.service_date_from AS claim_service_date, coalesce(pr.pr, 0) AS pr_amount,
+           coalesce(b1.procedure_code, b2.procedure_code) AS b_code,
+           coalesce(b1.modifier_1, b2.modifier_1) AS b_m1, coalesce(b1.modifier_2, b2.modifier_2) AS b_m2,
+           coalesce(b1.modifier_3, b2.modifier_3) AS b_m3, coalesce(b1.modifier_4, b2.modifier_4) AS b_m4,
+           coalesce(b1.units, b2.units) AS b_units, coalesce(b1.charge_amount, b2.charge_amount) AS b_charge,
+           coalesce(b1.place_of_service, b2.place_of_service, b1.claim_pos, b2.claim_pos) AS b_pos,
+           coalesce(b1.rendering_npi, b2.rendering_npi) AS b_npi,
+           coalesce(b1.service_date_from, b2.service_date_from) AS b_date,
+           (b1.procedure_code IS NOT NULL OR b2.procedure_code IS NOT NULL) AS has_837
+    FROM remit_lines rl
+    JOIN rc USING (file_id, claim_seq)
+    LEFT JOIN bc bcl ON bcl.claim_id = rc.claim_id
+    LEFT JOIN bl b1 ON b1.claim_id = rc.claim_id AND b1.line_control_number = rl.line_control_number
+    LEFT JOIN bl b2 ON b2.claim_id = rc.claim_id AND rl.line_control_number IS NULL AND b2.line_number = rl.line_number
+    LEFT JOIN pr ON pr.file_id = rl.file_id AND pr.line_seq = rl.line_seq
+    WHERE NOT coalesce(rc.is_reversal, false)
+)
+SELECT
+    file_id || ':' || line_seq AS line_key,
+    file_id || ':' || claim_seq AS claim_key,
+    file_id, claim_seq, line_seq, claim_id, line_number, payer_id, payer_name, filing_indicator, payment_date,
+    status_code AS claim_status,
+    coalesce(b_date, service_date_from, claim_service_date) AS service_date,
+    coalesce(b_code, submitted_procedure_code, procedure_code) AS procedure_code,
+    CASE WHEN has_837 THEN b_m1 ELSE modifier_1 END AS modifier_1,
+    CASE WHEN has_837 THEN b_m2 ELSE modifier_2 END AS modifier_2,
+    CASE WHEN has_837 THEN b_m3 ELSE modifier_3 END AS modifier_3,
+    CASE WHEN has_837 THEN b_m4 ELSE modifier_4 END AS modifier_4,
+    CAST(coalesce(b_units, submitted_units, units, 1) AS DECIMAL(12, 3)) AS units,
+    CAST(coalesce(b_charge, charge_amount) AS DECIMAL(14, 2)) AS charge_amount,
+    b_pos AS place_of_service,
+    b_npi AS rendering_npi,
+    CAST(pr_amount AS DECIMAL(14, 2)) AS patient_responsibility,
+    CAST(coalesce(allowed_amount, paid_amount + pr_amount) AS DECIMAL(14, 2)) AS actual_allowed,
+    paid_amount,
+    (status_code = '4' OR (paid_amount = 0 AND coalesce(allowed_amount, 0) = 0 AND pr_amount = 0)) AS denied,
+    procedure_code AS paid_code,
+    modifier_1 AS paid_modifier_1, modifier_2 AS paid_modifier_2, modifier_3 AS paid_modifier_3,
+    modifier_4 AS paid_modifier_4,
+    has_837,
+    ((has_837 AND b_code <> procedure_code)
+     OR (submitted_procedure_code IS NOT NULL AND submitted_procedure_code <> procedure_code)) AS recoded
+FROM j
+"""
+
+
+def tolerance_for(workspace: Workspace, dollars: str | Decimal | None = None, percent: str | Decimal | None = None) -> Tolerance:
+    s = workspace.settings
+    try:
+        return Tolerance(Decimal(str(dollars if dollars is not None else s.tolerance_dollars)),
+                         Decimal(str(percent if percent is not None else s.tolerance_percent)))
+    except ArithmeticError as exc:
+        raise InputError(f"tolerance must be a number: {exc}") from None
+
+
+def _derived_dir(ws: Workspace) -> Path:
+    return ws.datasets / DERIVED / REPRICED
+
+
+def _load_contracts(ws: Workspace) -> list[Contract]:
+    contracts = workspace_contracts(ws)
+    if not contracts:
+        raise WorkspaceError(f"no contracts in {ws.contracts_dir}",
+                             hint="add contract YAML files there (see docs/contracts.md), then run 'parley reprice'")
+    return contracts
+
+
+def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = None,
+            tolerance_percent: str | Decimal | None = None, threads: int | None = None) -> dict[str, Any]:
+    """Price every remitted line; write the derived dataset; return counts and roll-ups."""
+    started = time.perf_counter()
+    ws = workspace
+    contracts = _load_contracts(ws)
+    tol = tolerance_for(ws, tolerance_dollars, tolerance_percent)
+    ctx = RefdataContext(ws.refdata_dir)
+    con = ws.connect(threads=threads)
+    try:
+        con.execute(_INPUT_SQL)
+        n = con.execute("SELECT count(*), max(service_date) FROM reprice_input").fetchone()
+        if not n or not n[0]:
+            raise WorkspaceError("no remitted lines to price", hint="ingest 835 files first ('parley ingest')")
+        until = n[1] or dt.date.today()
+        keys = con.execute(_KEYS_SQL.format(src="reprice_input")).fetchall()
+        paid_keys = con.execute(_KEYS_SQL.format(src="(SELECT * EXCLUDE (procedure_code, modifier_1, modifier_2, modifier_3, modifier_4) "
+                                                 ", paid_code AS procedure_code, paid_modifier_1 AS modifier_1, paid_modifier_2 AS modifier_2, "
+                                                 "paid_modifier_3 AS modifier_3, paid_modifier_4 AS modifier_4 FROM reprice_input WHERE recoded)")).fetchall()
+        compiled_at = time.perf_counter()
+        rates = compile_rates(contracts, {tuple(k) for k in keys + paid_keys}, ctx, until=until)
+        compile_s = time.perf_counter() - compiled_at
+        con.register("rates", rates)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE priced AS {prepare(con, 'reprice_input', 'rates', tol)}")
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW recoded_input AS SELECT * EXCLUDE (procedure_code, modifier_1, modifier_2, modifier_3, modifier_4), "
+            "paid_code AS procedure_code, paid_modifier_1 AS modifier_1, paid_modifier_2 AS modifier_2, "
+            "paid_modifier_3 AS modifier_3, paid_modifier_4 AS modifier_4 FROM reprice_input WHERE recoded"
+        )
+        paid_sql = prepare(con, "recoded_input", "rates", tol, ranks_table="mppr_ranks_paid_code")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE priced_paid_code AS {paid_sql}")
+        _scalar_fallback(con, contracts, ctx, tol)
+        path = _write_derived(con, ws)
+        totals = summary(workspace=ws, con=con)
+    finally:
+        con.close()
+    totals.update({"lines_priced": n[0], "contracts": len(contracts), "rate_rows": rates.num_rows,
+                   "dataset": str(path), "seconds": round(time.perf_counter() - started, 2),
+                   "compile_seconds": round(compile_s, 2),
+                   "tolerance": {"dollars": str(tol.dollars), "percent": str(tol.percent)}})
+    return totals
+
+
+def _scalar_fallback(con: duckdb.DuckDBPyConnection, contracts: list[Contract], ctx: RefdataContext, tol: Tolerance) -> int:
+    """Price the few lines the engine leaves to the scalar reference (anesthesia: minutes -> time units)."""
+    rows = _rows(con, "SELECT * FROM priced WHERE kind = 'anesthesia' AND NOT denied")
+    if not rows:
+        return 0
+    from parley.domain.pricing import classify, expected_allowed
+
+    fixes: list[tuple[Any, ...]] = []
+    for r in rows:
+        contract = select_contract(contracts, payer_id=r["payer_id"], filing_indicator=r["filing_indicator"], on=r["service_date"])
+        if contract is None:
+            continue
+        e = expected_allowed(_line(r), contract, ctx)
+        if e.expected_allowed is None:
+            fixes.append((r["line_key"], None, None, "not_priceable", e.reason, None))
+            continue
+        status = classify(e.expected_allowed, r["actual_allowed"], tolerance_dollars=tol.dollars, tolerance_percent=tol.percent)
+        fixes.append((r["line_key"], e.expected_allowed, e.expected_paid, status, None, e.expected_allowed - r["actual_allowed"]))
+    con.execute("CREATE OR REPLACE TEMP TABLE scalar_fix (line_key VARCHAR, ea DECIMAL(14,2), ep DECIMAL(14,2), st VARCHAR, rs VARCHAR, df DECIMAL(14,2))")
+    con.executemany("INSERT INTO scalar_fix VALUES (?, ?, ?, ?, ?, ?)", fixes)
+    con.execute("""UPDATE priced SET expected_allowed = f.ea, expected_paid = f.ep, status = f.st, reason = f.rs, difference = f.df
+                   FROM scalar_fix f WHERE priced.line_key = f.line_key""")
+    return len(fixes)
+
+
+_KEYS_SQL = """
+SELECT DISTINCT payer_id, coalesce(filing_indicator, '') AS fi, procedure_code,
+    CASE WHEN modifier_1 IN ('26','TC') THEN modifier_1 WHEN modifier_2 IN ('26','TC') THEN modifier_2
+         WHEN modifier_3 IN ('26','TC') THEN modifier_3 WHEN modifier_4 IN ('26','TC') THEN modifier_4 ELSE '' END,
+    coalesce(place_of_service, '')
+FROM {src} i WHERE payer_id IS NOT NULL AND procedure_code IS NOT NULL
+"""
+
+_FINAL_SQL = """
+SELECT p.*, i.file_id, i.claim_seq, i.line_seq, i.claim_id, i.payer_name, i.payment_date, i.claim_status,
+    i.paid_code, i.recoded, i.has_837,
+    m.source_path AS remit_file,
+    q.expected_allowed AS expected_allowed_paid_code,
+    q.status AS status_paid_code,
+    CASE WHEN i.recoded AND p.status NOT IN ('denied') THEN
+            CASE WHEN q.status = 'underpaid' THEN 'underpaid'
+                 WHEN q.status = 'overpaid' THEN 'overpaid'
+                 WHEN p.status = 'not_priceable' THEN 'not_priceable'
+                 ELSE 'recoded' END
+         ELSE p.status END AS final_status,
+    CASE WHEN i.recoded THEN greatest(coalesce(p.expected_allowed - q.expected_allowed, 0), 0) ELSE 0 END AS recode_amount,
+    CASE WHEN i.recoded AND q.status = 'underpaid' THEN q.difference
+         WHEN NOT i.recoded AND p.status = 'underpaid' THEN p.difference ELSE 0 END AS underpaid_amount,
+    CASE WHEN i.recoded AND q.status = 'overpaid' THEN -q.difference
+         WHEN NOT i.recoded AND p.status = 'overpaid' THEN -p.difference ELSE 0 END AS overpaid_amount,
+    NOT EXISTS (SELECT 1 FROM remit_claims later WHERE later.claim_id = i.claim_id
+                AND (later.payment_date > i.payment_date
+                     OR (later.payment_date = i.payment_date AND later.is_reversal))) AS is_final
+FROM priced p
+JOIN reprice_input i USING (line_key)
+LEFT JOIN priced_paid_code q USING (line_key)
+LEFT JOIN manifest m ON m.file_id = i.file_id
+"""
+
+
+def _write_derived(con: duckdb.DuckDBPyConnection, ws: Workspace) -> Path:
+    target = _derived_dir(ws)
+    staging = target.parent / f".staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    out = (staging / "part-00000.parquet").as_posix().replace("'", "''")
+    try:
+        con.execute(f"COPY ({_FINAL_SQL}) TO '{out}' (FORMAT parquet, COMPRESSION snappy)")
+        old = target.parent / f".old-{uuid.uuid4().hex[:8]}"
+        if target.exists():
+            target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _repriced(ws: Workspace, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+    files = list(_derived_dir(ws).glob("part-*.parquet"))
+    if not files:
+        raise WorkspaceError("nothing repriced yet", hint="run 'parley reprice' first")
+    con = con or ws.connect()
+    glob = (_derived_dir(ws) / "part-*.parquet").as_posix().replace("'", "''")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW repriced AS SELECT * FROM read_parquet('{glob}')")
+    return con
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def summary(*, workspace: Workspace, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
+    """Counts by status and by payer / product line of the last reprice."""
+    own = con is None
+    con = _repriced(workspace, con)
+    try:
+        by_status = {r["final_status"]: r["n"] for r in _rows(con, "SELECT final_status, count(*) AS n FROM repriced GROUP BY 1 ORDER BY 1")}
+        head = _rows(con, """SELECT count(*) AS lines, sum(underpaid_amount) AS underpayment_dollars,
+                count(*) FILTER (final_status = 'underpaid') AS underpaid_lines,
+                sum(recode_amount) AS recode_dollars FROM repriced""")[0]
+        by_payer = _rows(con, f"SELECT * FROM ({_kpi_sql('payer')}) ORDER BY underpayment_dollars DESC")
+        reasons = _rows(con, """SELECT reason, count(*) AS lines FROM repriced WHERE final_status = 'not_priceable'
+                                GROUP BY 1 ORDER BY 2 DESC LIMIT 10""")
+    finally:
+        if own:
+            con.close()
+    return {**head, "by_status": by_status, "by_payer": by_payer, "not_priceable_reasons": reasons}
+
+
+# --------------------------------------------------------------------------- KPIs, appeals
+
+_GROUPS = {
+    "payer": "coalesce(payer_name, payer_id)",
+    "product_line": "coalesce(product_line, 'no contract')",
+    "code": "procedure_code",
+    "month": "strftime(service_date, '%Y-%m')",
+    "contract": "coalesce(contract_id, 'no contract')",
+    "claim": "claim_id",
+}
+
+
+def _kpi_sql(by: str) -> str:
+    if by not in _GROUPS:
+        raise InputError(f"--by {by!r}: choose one of {', '.join(_GROUPS)}")
+    return f"""
+SELECT {_GROUPS[by]} AS {by},
+    count(*) AS lines,
+    count(*) FILTER (final_status IN ('paid_correctly', 'underpaid', 'overpaid', 'recoded')) AS adjudicated_priced_lines,
+    count(*) FILTER (final_status = 'paid_correctly') AS lines_paid_correctly,
+    round(count(*) FILTER (final_status = 'paid_correctly') / nullif(count(*) FILTER (final_status IN ('paid_correctly', 'underpaid', 'overpaid', 'recoded')), 0), 4) AS share_lines_correct,
+    sum(actual_allowed) FILTER (final_status IN ('paid_correctly', 'underpaid', 'overpaid', 'recoded')) AS allowed_dollars,
+    sum(actual_allowed) FILTER (final_status = 'paid_correctly') AS allowed_dollars_correct,
+    round(sum(actual_allowed) FILTER (final_status = 'paid_correctly') / nullif(sum(actual_allowed) FILTER (final_status IN ('paid_correctly', 'underpaid', 'overpaid', 'recoded')), 0), 4) AS share_dollars_correct,
+    count(*) FILTER (final_status = 'underpaid') AS underpaid_lines,
+    coalesce(sum(underpaid_amount), 0) AS underpayment_dollars,
+    count(*) FILTER (final_status = 'overpaid') AS overpaid_lines,
+    coalesce(sum(overpaid_amount), 0) AS overpayment_dollars,
+    count(*) FILTER (final_status = 'recoded') AS recoded_lines,
+    coalesce(sum(recode_amount), 0) AS recode_dollars,
+    count(*) FILTER (final_status = 'denied') AS denied_lines,
+    count(*) FILTER (final_status = 'not_priceable') AS not_priceable_lines
+FROM repriced GROUP BY 1
+"""
+
+
+def accuracy(*, workspace: Workspace, by: str = "payer") -> list[dict[str, Any]]:
+    """Payment-accuracy KPIs by payer, product line, code, month or contract."""
+    con = _repriced(workspace)
+    try:
+        return _rows(con, f"SELECT * FROM ({_kpi_sql(by)}) ORDER BY underpayment_dollars DESC, 1")
+    finally:
+        con.close()
+
+
+def appeals(*, workspace: Workspace, top: int | None = 50) -> list[dict[str, Any]]:
+    """Claims to appeal, ranked by recoverable dollars (underpayment + recode differences)."""
+    con = _repriced(workspace)
+    limit = f"LIMIT {int(top)}" if top else ""
+    try:
+        return _rows(con, f"""
+SELECT claim_id, any_value(coalesce(payer_name, payer_id)) AS payer, any_value(product_line) AS product_line,
+    any_value(contract_id) AS contract_id, min(service_date) AS service_date, max(payment_date) AS payment_date,
+    any_value(remit_file) AS remit_file,
+    count(*) FILTER (final_status = 'underpaid') AS underpaid_lines,
+    count(*) FILTER (final_status = 'recoded') AS recoded_lines,
+    sum(underpaid_amount) AS underpayment_dollars, sum(recode_amount) AS recode_dollars,
+    sum(underpaid_amount) + sum(recode_amount) AS recoverable_dollars,
+    sum(expected_allowed) AS expected_allowed, sum(actual_allowed) AS actual_allowed,
+    string_agg(DISTINCT procedure_code, ',') AS codes
+FROM repriced WHERE is_final AND final_status IN ('underpaid', 'recoded', 'paid_correctly', 'overpaid')
+GROUP BY claim_id HAVING sum(underpaid_amount) + sum(recode_amount) > 0
+ORDER BY recoverable_dollars DESC, claim_id {limit}""")
+    finally:
+        con.close()
+
+
+def export_rows(rows: list[dict[str, Any]], *, csv_path: Path | None = None, xlsx_path: Path | None = None, sheet: str = "Parley") -> list[str]:
+    """Write rows as CSV and / or Excel (aside, then renamed); returns the paths written."""
+    written = []
+    cols = list(rows[0]) if rows else []
+    if csv_path:
+        tmp = csv_path.with_name(f".{csv_path.name}.tmp")
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(cols)
+            w.writerows([[("" if r[c] is None else r[c]) for c in cols] for r in rows])
+        tmp.replace(csv_path)
+        written.append(str(csv_path))
+    if xlsx_path:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = sheet[:31]
+        ws.append(cols)
+        for r in rows:
+            ws.append([float(v) if isinstance(v, Decimal) else v for v in (r[c] for c in cols)])
+        for i, c in enumerate(cols, start=1):
+            if rows and isinstance(rows[0][c], Decimal):
+                for cell in ws.iter_cols(min_col=i, max_col=i, min_row=2):
+                    for x in cell:
+                        x.number_format = "#,##0.00"
+        tmp = xlsx_path.with_name(f".{xlsx_path.name}.tmp.xlsx")
+        wb.save(tmp)
+        tmp.replace(xlsx_path)
+        written.append(str(xlsx_path))
+    return written
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def explain(*, workspace: Workspace, claim_id: str) -> list[dict[str, Any]]:
+    """The derivation of every line of a claim (scalar reference), beside the engine's result."""
+    con = _repriced(workspace)
+    try:
+        rows = _rows(con, "SELECT * FROM repriced WHERE claim_id = ? ORDER BY payment_date, file_id, claim_seq, line_number", [claim_id])
+    finally:
+        con.close()
+    if not rows:
+        raise InputError(f"claim {claim_id!r} has no repriced lines", hint="check the claim id (CLP01) and run 'parley reprice'")
+    contracts = _load_contracts(workspace)
+    ctx = RefdataContext(workspace.refdata_dir)
+    out = []
+    by_remit: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_remit.setdefault(r["claim_key"], []).append(r)
+    for remit_rows in by_remit.values():
+        first = remit_rows[0]
+        contract = select_contract(contracts, payer_id=first["payer_id"], filing_indicator=first["filing_indicator"],
+                                   on=first["service_date"])
+        lines = [_line(r) for r in remit_rows]
+        exps: list[Explanation | None] = list(price_claim(lines, contract, ctx)) if contract else [None] * len(lines)
+        for r, e in zip(remit_rows, exps, strict=True):
+            out.append({
+                "claim_id": claim_id, "remit_file": r["remit_file"], "payment_date": r["payment_date"],
+                "line_number": r["line_number"], "code": r["procedure_code"], "paid_code": r["paid_code"],
+                "status": r["final_status"], "expected_allowed": r["expected_allowed"], "actual_allowed": r["actual_allowed"],
+                "expected_paid": r["expected_paid"], "paid": r["paid_amount"], "difference": r["difference"],
+                "recode_amount": r["recode_amount"], "reason": r["reason"],
+                "scalar_expected_allowed": e.expected_allowed if e else None,
+                "derivation": e.steps if e else [r["reason"] or "no contract covers this claim"],
+            })
+    return out
+
+
+def _line(r: dict[str, Any]) -> Line:
+    mods = tuple(m for m in (r["modifier_1"], r["modifier_2"], r["modifier_3"], r["modifier_4"]) if m)
+    return Line(procedure_code=r["procedure_code"], service_date=r["service_date"], units=r["units"],
+                charge_amount=r["charge_amount"], modifiers=mods, place_of_service=r["place_of_service"],
+                rendering_npi=r["rendering_npi"], patient_responsibility=r["patient_responsibility"] or Decimal(0),
+                line_number=r["line_number"], claim_key=r["claim_key"])
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def reprice_demo(workspace: Workspace, demo_inputs_dir: Path) -> dict[str, Any]:
+    """Write the demo's contracts as YAML, reprice, and score against the planted underpayments.
+
+    Precision = planted lines among those found underpaid / lines found underpaid;
+    recall = planted lines found / planted lines.  Lines are matched on claim id + line number
+    (+ the 835 file name when the truth names it).
+    """
+    from parley.services.contracts import write_demo_contracts
+
+    demo_inputs_dir = Path(demo_inputs_dir)
+    cj = demo_inputs_dir / "contracts.json"
+    if not cj.is_file():
+        raise InputError(f"{cj} not found", hint="generate the demo first ('parley demo')")
+    write_demo_contracts(contracts_json=cj, dest=workspace.contracts_dir)
+    result = reprice(workspace=workspace)
+    truth = _truth(demo_inputs_dir / "ground_truth_underpayments.csv")
+    con = _repriced(workspace)
+    try:
+        found_rows = con.execute("SELECT claim_id, line_number, remit_file FROM repriced WHERE final_status = 'underpaid'").fetchall()
+    finally:
+        con.close()
+    found = {(c, int(n), Path(f or "").name) for c, n, f in found_rows}
+    hits = len(found & truth)
+    precision = hits / len(found) if found else (1.0 if not truth else 0.0)
+    recall = hits / len(truth) if truth else 1.0
+    return {
+        "underpayment_precision": round(precision, 4), "underpayment_recall": round(recall, 4),
+        "planted_underpaid_lines": len(truth), "found_underpaid_lines": len(found), "matched": hits,
+        "lines_priced": result["lines_priced"], "underpaid_lines": result["underpaid_lines"],
+        "underpayment_dollars": result["underpayment_dollars"], "by_status": result["by_status"],
+        "seconds": result["seconds"],
+    }
+
+
+def _truth(path: Path) -> set[tuple[str, int, str]]:
+    out = set()
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            out.add((row["clp01_claim_id"], int(row["line_number"]), Path(row.get("file") or "").name))
+    return out
