@@ -247,6 +247,8 @@ def demo(
 
 
 def _print_demo(result: dict[str, Any]) -> None:
+    from decimal import Decimal
+
     gen = result["generated"]
     output.console.print(
         f"[bold]Demo organisation[/bold] generated in {result['seconds']['generate']:.1f}s: "
@@ -262,11 +264,31 @@ def _print_demo(result: dict[str, Any]) -> None:
     rep = result["reprice"]
     output.console.print(
         f"Repriced {rep['lines_priced']:,} lines against the demo contracts in {result['seconds']['reprice']:.1f}s: "
-        f"{rep['underpaid_lines']:,} underpaid lines, ${rep['underpayment_dollars']} underpaid; "
+        f"{rep['underpaid_lines']:,} underpaid lines, ${Decimal(str(rep['underpayment_dollars'])):,.2f} underpaid; "
         f"planted underpayments found with precision {rep['underpayment_precision']:.3f} "
         f"and recall {rep['underpayment_recall']:.3f}"
     )
-    output.console.print(f"Workspace: {result['workspace']}  (try: parley status -w {result['workspace']})")
+    output.console.print(
+        f"Workspace: {result['workspace']}  (next: .venv/bin/parley appeals -w {result['workspace']}, "
+        f"or .venv/bin/parley serve -w {result['workspace']})"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8765,
+    workspace: WorkspaceOpt = None,
+) -> int:
+    """Serve the workspace's pages and their JSON twins on localhost."""
+    import uvicorn
+
+    from parley.web.app import create_app
+
+    ws = _ws(workspace)
+    output.err_console.print(f"Parley at http://{host}:{port}/  (workspace {ws.root}; Ctrl-C stops)")
+    uvicorn.run(create_app(ws), host=host, port=port, log_level="warning")
+    return 0
 
 
 @refdata_app.command("load")
