@@ -180,7 +180,7 @@ def ingest_paths(
     """Ingest files, folders, globs (and .gz / .zip) into the workspace."""
     ws = workspace
     sweep_staging(ws.datasets)
-    sources = expand(paths)
+    sources = [s for s in expand(paths) if not _workspace_own(ws, s.path)]
     if not sources:
         raise InputError("no files to ingest", hint="name files, folders or globs")
     mapping = _load_mapping(mapping_path)
@@ -237,6 +237,16 @@ def _parallel(
                 if progress:
                     progress(f"{len(out)}/{len(todo)} files", done, total)
     return out
+
+
+def _workspace_own(ws: Workspace, path: Path) -> bool:
+    """The workspace's own files (settings, datasets, database...) are never inputs; its inputs/ folder is."""
+    root = ws.root.resolve()
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        return False
+    parts = resolved.relative_to(root).parts
+    return len(parts) == 1 or parts[0] in ("datasets", "refdata", "contracts", "reports")
 
 
 def _unreadable(ws: Workspace, source: Source, exc: BaseException) -> FileResult:

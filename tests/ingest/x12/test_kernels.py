@@ -1,0 +1,119 @@
+"""The compiled kernels (numba) give exactly what the numpy path gives."""
+
+from __future__ import annotations
+
+import os
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+from x12_support import DATA, Parsed, parse
+
+from parley.ingest.x12 import _kernels as K
+
+pytestmark = pytest.mark.skipif(not K.ENABLED, reason="numba not installed")
+
+SAMPLES = sorted(p.name for p in DATA.iterdir())
+
+
+def _both(data: bytes, kind: str | None = None, chunk_bytes: int = 32 << 20) -> tuple[Parsed, Parsed]:
+    fast = parse(data, kind, chunk_bytes=chunk_bytes)
+    K.ENABLED = False
+    try:
+        slow = parse(data, kind, chunk_bytes=chunk_bytes)
+    finally:
+        K.ENABLED = True
+    return fast, slow
+
+
+def _same(fast: Parsed, slow: Parsed) -> None:
+    assert [repr(p) for p in fast.problems] == [repr(p) for p in slow.problems]
+    assert sorted(fast.tables) == sorted(slow.tables)
+    for name, frame in slow.tables.items():
+        assert_frame_equal(fast.tables[name], frame)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.parametrize("chunk_bytes", [32 << 20, 2048])
+def test_samples_same_with_and_without_kernels(name: str, chunk_bytes: int) -> None:
+    _same(*_both((DATA / name).read_bytes(), chunk_bytes=chunk_bytes))
+
+
+BASE = (
+    DATA / "LinuxForHealth__x12__src_tests_resources_835_005010X221A1_managed-care.835"
+).read_bytes()
+ALPHABET = b"0123456789.-+*:~^ AZ\n\r\xc3\xa9\xff"
+
+
+@st.composite
+def edited(draw: st.DrawFn) -> bytes:
+    data = bytearray(BASE)
+    for _ in range(draw(st.integers(1, 8))):
+        at = draw(st.integers(0, len(data) - 1))
+        size = draw(st.integers(0, 12))
+        repl = bytes(draw(st.lists(st.sampled_from(list(ALPHABET)), max_size=12)))
+        data[at : at + size] = repl
+    return bytes(data)
+
+
+@settings(
+    max_examples=int(os.environ.get("PARLEY_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(edited())
+def test_edited_835_same_with_and_without_kernels(data: bytes) -> None:
+    _same(*_both(data, "x12-835"))
+
+
+def test_numbers_and_dates_edge_cases() -> None:
+    import numpy as np
+
+    from parley.ingest.x12.fields import FieldIndex
+
+    values = [
+        "1", "-1", "+1", "1.", ".5", "-.5", "1.005", "1.000", "1.2.3", "--1", "1-", "", "-",
+        "999999999999.99", "1000000000000", "12345678901234567890", "0000000000000000001",
+        "99999999999999999", "1e5", " 1", "1 ", "20240229", "20230229", "20240431", "18000101",
+        "22001231", "17991231", "2024013", "202401011", "20241301", "20240100", "abcdefgh",
+    ]  # fmt: skip
+    text = ("X*" + "*".join(values) + "*").encode()
+    data = np.frombuffer(text + b"\0" * 32, dtype=np.uint8).copy()
+    starts = np.array([0], dtype=np.int64)
+    fx_fast = FieldIndex(data, starts, starts, ord("*"), ord(":"))
+    K.ENABLED = False
+    try:
+        fx_slow = FieldIndex(data, starts, starts, ord("*"), ord(":"))
+    finally:
+        K.ENABLED = True
+    rows = np.zeros(1, dtype=np.int64)
+    for j in range(1, len(values) + 1):
+        fast_span = fx_fast.element(rows, j)
+        K.ENABLED = False
+        try:
+            slow_span = fx_slow.element(rows, j)
+            slow = [fx_slow.integers(slow_span, s) for s in (2, 3)] + [fx_slow.dates(slow_span)]
+        finally:
+            K.ENABLED = True
+        fast = [fx_fast.integers(fast_span, s) for s in (2, 3)] + [fx_fast.dates(fast_span)]
+        for (fv, fo, fb), (sv, so, sb) in zip(fast, slow, strict=True):
+            assert (fo == so).all() and (fb == sb).all(), values[j - 1]
+            fv, sv = fv.astype(np.int64), sv.astype(np.int64)
+            assert (np.where(fo, fv, 0) == np.where(so, sv, 0)).all(), values[j - 1]
+
+
+def test_string_views_roundtrip() -> None:
+    import numpy as np
+
+    from parley.ingest.x12.fields import string_views
+
+    text = b"short*exactly12chr*thirteen-char*x*"
+    data = np.frombuffer(text, dtype=np.uint8).copy()
+    start = np.array([0, 6, 19, 33, 34])
+    end = np.array([5, 18, 32, 34, 34])
+    present = np.array([True, True, True, True, False])
+    got = string_views(data, start, end, present, "v")
+    assert got.to_list() == ["short", "exactly12chr", "thirteen-char", "x", None]
+    assert got.dtype == pl.Utf8
