@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 SIZES = {"50mb": 100_000, "1gb": 2_000_000}
 DEFAULT_GENERATOR = Path("/work/shared/bench/gen_835.py")
@@ -90,7 +91,7 @@ def child_reader(path: str, chunk_mb: int) -> dict[str, float]:
     }
 
 
-def child_e2e(path: str, chunk_mb: int) -> dict[str, float]:
+def child_e2e(path: str, chunk_mb: int) -> dict[str, Any]:
     """The ingest service end to end: X12 bytes in -> Parquet committed in a fresh workspace."""
     import tempfile
 
@@ -203,10 +204,10 @@ def measure(
                 "peak_rss_mb": round(max(r["rss_kb"] for r in runs) / 1024, 1),
                 "ratio_to_baseline": round(base_s / secs, 2),
                 "all_seconds": [round(r["seconds"], 3) for r in runs],
-                "work_cpu_seconds": round(statistics.median(r["work_cpu_seconds"] for r in runs), 3),
-                "process_cpu_seconds": round(
-                    statistics.median(r["cpu_seconds"] for r in runs), 3
+                "work_cpu_seconds": round(
+                    statistics.median(r["work_cpu_seconds"] for r in runs), 3
                 ),
+                "process_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs), 3),
             }
             entry["first_call_seconds"] = round(
                 statistics.median(r["first_call_seconds"] for r in runs), 3

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.skipif(not K.ENABLED, reason="numba not installed")
 SAMPLES = sorted(p.name for p in DATA.iterdir())
 
 
-def _both(data: bytes, kind: str | None = None, chunk_bytes: int = 32 << 20) -> tuple[Parsed, Parsed]:
+def _both(
+    data: bytes, kind: str | None = None, chunk_bytes: int = 32 << 20
+) -> tuple[Parsed, Parsed]:
     fast = parse(data, kind, chunk_bytes=chunk_bytes)
     K.ENABLED = False
     try:
@@ -117,3 +119,45 @@ def test_string_views_roundtrip() -> None:
     got = string_views(data, start, end, present, "v")
     assert got.to_list() == ["short", "exactly12chr", "thirteen-char", "x", None]
     assert got.dtype == pl.Utf8
+
+
+def _tiny(lines: str) -> bytes:
+    return (
+        "ISA*00*          *00*          *ZZ*A              *ZZ*B              *240101*1200*^*"
+        "00501*000000001*0*P*:~GS*HP*A*B*20240101*1200*1*X*005010X221A1~ST*835*0001~"
+        "BPR*I*30*C*CHK************20240101~TRN*1*1*1~N1*PR*P~N1*PE*Q*XX*1~"
+        "CLP*C1*1*30*30*0*12*X~NM1*QC*1*A*B****MI*M1~"
+        + lines
+        + "SE*12*0001~GE*1*1~IEA*1*000000001~"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "SVC*HC:1*10*10**1~LQ*HE*N1~LQ*HE* ~LQ*HE* MA130 ~LQ*HE*VERYLONGCODE12~LQ*RX*Z~"
+        "SVC*HC:2*10*10**1~SVC*HC:3*10*10**1~LQ*HE*M1~LQ*HE*\t~",
+        "SVC*HC:1*10*10**1~LQ*HE*É1~LQ*HE*A\u00a0~SVC*HC:2*10*10**1~LQ*HE~LQ*HE*~",
+        "LQ*HE*ORPHAN~SVC*HC:1*10*10**1~LQ*HE*ABCDEFGHIJKL~LQ*HE*A~",
+    ],
+)
+def test_line_remark_codes_same_with_and_without_kernels(lines: str) -> None:
+    fast, slow = _both(_tiny(lines), "x12-835")
+    _same(fast, slow)
+    assert fast.table("remit_lines").height >= 1
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "MOA**1*MA01* MA02 ~MIA*1**2*3*N1"
+        + "*" * 15
+        + "N20*N21**N23~MOA*1*2*  *\t*LONGREMARKCODE1~",
+        "MIA*1**2*3*É5~MOA*1*2*A~",
+        "MOA*1*2*M1~\0\0~MIA~MOA~",
+    ],
+)
+def test_claim_remark_codes_same_with_and_without_kernels(claim: str) -> None:
+    fast, slow = _both(_tiny(claim + "SVC*HC:1*10*10**1~"), "x12-835")
+    _same(fast, slow)
+    assert fast.table("remit_claims").height == 1

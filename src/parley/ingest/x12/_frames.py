@@ -188,9 +188,9 @@ def hash_ids(hasher: PatientHasher, identifiers: pl.Series) -> pl.Series:
     hashes = _hmac_numba(secret, upper) if K.ENABLED else None
     if hashes is None:
         hashes = _hmac_python(secret, upper)
-    return cleaned.replace_strict(
-        uniques, hashes, default=None, return_dtype=pl.Utf8
-    ).alias(identifiers.name)
+    return cleaned.replace_strict(uniques, hashes, default=None, return_dtype=pl.Utf8).alias(
+        identifiers.name
+    )
 
 
 _PADS: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}

@@ -25,17 +25,14 @@ try:  # numba is optional: without it the numpy path is used
 except ImportError:  # pragma: no cover - exercised when numba is absent
     ENABLED = False
 
-    def njit(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def njit(*args, **kwargs):  # type: ignore[no-untyped-def,no-redef]
         def wrap(fn):  # type: ignore[no-untyped-def]
             return fn
 
         return wrap
 
 
-_JIT = {"cache": True, "nogil": True}
-
-
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def field_index(data, starts, sep):  # type: ignore[no-untyped-def]
     """Separator positions, and per segment the index of its first separator and their count.
 
@@ -71,7 +68,7 @@ def field_index(data, starts, sep):  # type: ignore[no-untyped-def]
     return seps, first, count
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def element(seps, first, count, j):  # type: ignore[no-untyped-def]
     """Element ``j`` of rows given by their (first, count): start, end, present."""
     m = first.shape[0]
@@ -91,7 +88,7 @@ def element(seps, first, count, j):  # type: ignore[no-untyped-def]
     return start, end, present
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def component(data, comp, start, end, present, k):  # type: ignore[no-untyped-def]
     """Component ``k`` (0-based) of each element span, by scanning its bytes."""
     m = start.shape[0]
@@ -128,7 +125,7 @@ def component(data, comp, start, end, present, k):  # type: ignore[no-untyped-de
     return out_s, out_e, out_p
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def equals(data, start, end, present, value):  # type: ignore[no-untyped-def]
     m = start.shape[0]
     n = value.shape[0]
@@ -146,7 +143,7 @@ def equals(data, start, end, present, value):  # type: ignore[no-untyped-def]
     return out
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def integers(data, start, end, present, scale):  # type: ignore[no-untyped-def]
     """Decimal text -> (value * 10**scale, ok, bad), the rules of ``FieldIndex.integers``."""
     m = start.shape[0]
@@ -203,7 +200,7 @@ def integers(data, start, end, present, scale):  # type: ignore[no-untyped-def]
     return value, ok, bad
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _days_from_civil(y, m, d):  # type: ignore[no-untyped-def]
     y -= m <= 2
     era = (y if y >= 0 else y - 399) // 400
@@ -214,7 +211,7 @@ def _days_from_civil(y, m, d):  # type: ignore[no-untyped-def]
     return era * 146097 + doe - 719468
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def dates(data, start, end, present):  # type: ignore[no-untyped-def]
     """CCYYMMDD -> (days since 1970-01-01, ok, bad)."""
     m = start.shape[0]
@@ -259,7 +256,7 @@ def dates(data, start, end, present):  # type: ignore[no-untyped-def]
     return value, ok, bad
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def gather(data, start, end, present):  # type: ignore[no-untyped-def]
     """Arrow large-string buffers (offsets, chars) of the spans (absent -> empty)."""
     m = start.shape[0]
@@ -280,7 +277,7 @@ def gather(data, start, end, present):  # type: ignore[no-untyped-def]
     return offsets, chars
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def segment_codes(arr, starts, ends, sep):  # type: ignore[no-untyped-def]
     """Segment id codes (0 for an empty/blank segment) and where each starts after blanks.
 
@@ -312,7 +309,7 @@ def segment_codes(arr, starts, ends, sep):  # type: ignore[no-untyped-def]
         b1 = np.int64(arr[min(p + 1, safe)]) if length > 1 else np.int64(0)
         b2 = np.int64(arr[min(p + 2, safe)]) if length > 2 else np.int64(0)
         if b2 == sep:
-            b2 = 0
+            b2 = np.int64(0)
         code[r] = (b0 << 16) | (b1 << 8) | b2
     return code, pos
 
@@ -334,7 +331,16 @@ _K256 = np.array(
     dtype=np.uint32,
 )  # fmt: skip
 _H0 = np.array(
-    [0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19],
+    [
+        0x6A09E667,
+        0xBB67AE85,
+        0x3C6EF372,
+        0xA54FF53A,
+        0x510E527F,
+        0x9B05688C,
+        0x1F83D9AB,
+        0x5BE0CD19,
+    ],
     dtype=np.uint32,
 )
 
@@ -342,13 +348,13 @@ _H0 = np.array(
 _M32 = np.uint64(0xFFFFFFFF)
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _rotr(x, n):  # type: ignore[no-untyped-def]
     """Rotate right a 32-bit value held in a uint64."""
     return ((x >> np.uint64(n)) | (x << np.uint64(32 - n))) & _M32
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _compress(state, block, kk, w):  # type: ignore[no-untyped-def]
     """One SHA-256 compression of a 64-byte block (uint8[64]) into state (uint32[8]).
 
@@ -400,7 +406,7 @@ def _compress(state, block, kk, w):  # type: ignore[no-untyped-def]
     state[7] = np.uint32((np.uint64(state[7]) + h) & _M32)
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def hmac_hex32(chars, offsets, inner0, outer0, kk):  # type: ignore[no-untyped-def]
     """HMAC-SHA256 of each value (from precomputed pad states), first 32 hex chars.
 
@@ -484,7 +490,7 @@ def pad_states(key: bytes) -> tuple[np.ndarray, np.ndarray]:
 K256 = _K256
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def views(data, start, end, present):  # type: ignore[no-untyped-def]
     """Arrow string-view buffers of the spans (absent -> empty view, the caller masks it).
 
@@ -527,3 +533,141 @@ def views(data, start, end, present):  # type: ignore[no-untyped-def]
                 chars[p + i] = data[s + i]
             p += n
     return out, chars
+
+
+@njit(cache=True, nogil=True)
+def hierarchy(code, st, clp, svc, marker_codes, marker_values, n_st, n_clp, n_svc, ctx0):  # type: ignore[no-untyped-def]
+    """Running transaction / claim / line numbers and the forward-filled context of each segment.
+
+    The rules of ``Reader835._hierarchy``: seq = count so far - 1 (file-wide),
+    the context is the value of the last marker segment at or before it.
+    """
+    m = code.shape[0]
+    remit = np.empty(m, np.int64)
+    claim = np.empty(m, np.int64)
+    line = np.empty(m, np.int64)
+    ctx = np.empty(m, np.int64)
+    a = n_st
+    b = n_clp
+    c = n_svc
+    cur = ctx0
+    nm = marker_codes.shape[0]
+    for r in range(m):
+        x = code[r]
+        if x == st:
+            a += 1
+        elif x == clp:
+            b += 1
+        elif x == svc:
+            c += 1
+        for i in range(nm):
+            if x == marker_codes[i]:
+                cur = marker_values[i]
+                break
+        remit[r] = a - 1
+        claim[r] = b - 1
+        line[r] = c - 1
+        ctx[r] = cur
+    return remit, claim, line, ctx
+
+
+@njit(cache=True, nogil=True)
+def _blank(ch):  # type: ignore[no-untyped-def]
+    return ch == 32 or (9 <= ch <= 13)
+
+
+@njit(cache=True, nogil=True)
+def join_by_key(data, start, end, present, keys, targets, sep):  # type: ignore[no-untyped-def]
+    """Per target key, the stripped non-empty values of its rows joined by ``sep`` (none -> null).
+
+    Rows are in file order (keys nondecreasing), targets strictly increasing.
+    Returns (views, chars, valid, ok) with string-view buffers as ``views``;
+    ok is False when a value has a non-ASCII byte (Unicode blanks: the caller
+    falls back to Polars).
+    """
+    m = targets.shape[0]
+    n = keys.shape[0]
+    lo = np.empty(n, np.int64)
+    hi = np.empty(n, np.int64)
+    for r in range(n):
+        s = start[r]
+        e = end[r]
+        if not present[r]:
+            lo[r] = 0
+            hi[r] = 0
+            continue
+        for i in range(s, e):
+            if data[i] >= 128:
+                return np.zeros(0, np.uint8), np.zeros(0, np.uint8), np.zeros(0, np.bool_), False
+        while s < e and _blank(data[s]):
+            s += 1
+        while e > s and _blank(data[e - 1]):
+            e -= 1
+        lo[r] = s
+        hi[r] = e
+    # pass 1: lengths
+    lens = np.zeros(m, np.int64)
+    valid = np.zeros(m, np.bool_)
+    i = 0
+    for t in range(m):
+        key = targets[t]
+        while i < n and keys[i] < key:
+            i += 1
+        j = i
+        while j < n and keys[j] == key:
+            if hi[j] > lo[j]:
+                if valid[t]:
+                    lens[t] += 1
+                lens[t] += hi[j] - lo[j]
+                valid[t] = True
+            j += 1
+        i = j
+    total = 0
+    for t in range(m):
+        if lens[t] > 12:
+            total += lens[t]
+    views = np.zeros(m * 16, np.uint8)
+    chars = np.empty(total, np.uint8)
+    p = 0
+    i = 0
+    for t in range(m):
+        key = targets[t]
+        while i < n and keys[i] < key:
+            i += 1
+        j = i
+        o = t * 16
+        size = lens[t]
+        long = size > 12
+        w = 0
+        first = True
+        while j < n and keys[j] == key:
+            if hi[j] > lo[j]:
+                if not first:
+                    if long:
+                        chars[p + w] = sep
+                    elif w < 12:
+                        views[o + 4 + w] = sep
+                    w += 1
+                first = False
+                for k in range(lo[j], hi[j]):
+                    if long:
+                        chars[p + w] = data[k]
+                    else:
+                        views[o + 4 + w] = data[k]
+                    w += 1
+            j += 1
+        i = j
+        if valid[t]:
+            views[o] = size & 255
+            views[o + 1] = (size >> 8) & 255
+            views[o + 2] = (size >> 16) & 255
+            views[o + 3] = (size >> 24) & 255
+            if long:
+                for k in range(4):
+                    views[o + 4 + k] = chars[p + k]
+                views[o + 12] = p & 255
+                views[o + 13] = (p >> 8) & 255
+                views[o + 14] = (p >> 16) & 255
+                views[o + 15] = (p >> 24) & 255
+                p += size
+    return views, chars, valid, True

@@ -410,7 +410,10 @@ class Tokenizer:
         """Segment id codes (0 for an empty segment) and where each segment starts after blanks."""
         if K.ENABLED:
             code_k, pos_k = K.segment_codes(
-                arr, np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(ends, np.int64), self.sep
+                arr,
+                np.ascontiguousarray(starts, np.int64),
+                np.ascontiguousarray(ends, np.int64),
+                self.sep,
             )
             return code_k, pos_k
         pos = starts.copy()

@@ -24,18 +24,22 @@ Problems (severity: meaning):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from parley.ingest.base import ParsedChunk, PatientHasher, Problem
 from parley.ingest.x12 import _frames as F
+from parley.ingest.x12 import _kernels as K
 from parley.ingest.x12._driver import run
 from parley.ingest.x12._remit_claims import ClaimBuilder
 from parley.ingest.x12.envelope import EnvelopeChecker, Transaction
+from parley.ingest.x12.fields import FieldIndex, _bitmap
 from parley.ingest.x12.tokenizer import Batch, C, Delimiters, ffill, isin
 
 OUT, HEADER, CLAIM, LINE = 0, 1, 2, 3
@@ -170,6 +174,27 @@ class Reader835:
 
     def _hierarchy(self, batch: Batch) -> dict[str, np.ndarray]:
         code = batch.code
+        if K.ENABLED:
+            remit, claim, line, ctx = K.hierarchy(
+                np.ascontiguousarray(code, dtype=np.int64),
+                C["ST"],
+                C["CLP"],
+                C["SVC"],
+                _MARKER_CODES,
+                _MARKER_VALUES,
+                self.n_st,
+                self.n_clp,
+                self.n_svc,
+                self.ctx,
+            )
+            if len(code):
+                self.n_st, self.n_clp, self.n_svc = (
+                    int(remit[-1]) + 1,
+                    int(claim[-1]) + 1,
+                    int(line[-1]) + 1,
+                )
+                self.ctx = int(ctx[-1])
+            return self._columns(remit, claim, line, ctx)
         is_st, is_clp, is_svc = code == C["ST"], code == C["CLP"], code == C["SVC"]
         remit = self.n_st + np.cumsum(is_st) - 1
         claim = self.n_clp + np.cumsum(is_clp) - 1
@@ -185,8 +210,13 @@ class Reader835:
         ctx = ffill(marker, self.ctx)
         if len(ctx):
             self.ctx = int(ctx[-1])
+        return self._columns(remit, claim, line, ctx)
+
+    def _columns(
+        self, remit: np.ndarray, claim: np.ndarray, line: np.ndarray, ctx: np.ndarray
+    ) -> dict[str, np.ndarray]:
         valid = (
-            np.ones(len(code), dtype=bool)
+            np.ones(len(remit), dtype=bool)
             if not self.foreign
             else ~np.isin(remit, list(self.foreign))
         )
@@ -293,7 +323,7 @@ class Reader835:
     def _date(self, raw: str | None, seg: int, sid: str, element: str) -> Any:
         if raw is None:
             return None
-        parsed = pl.Series([raw.strip()]).str.strptime(pl.Date, "%Y%m%d", strict=False)[0]
+        parsed = _parse_date(raw.strip())
         if parsed is None:
             self.sink.add(
                 Problem(
@@ -313,7 +343,10 @@ class Reader835:
         builder = ClaimBuilder(self, batch, cols)
         claims, lines, adjustments = builder.build()
         self._bad_claims = builder.bad
-        claims = self._copy_header(self._remarks(batch, cols, claims))
+        fast = _remarks_compiled(batch, cols, claims, builder.fx)
+        claims = self._copy_header(
+            claims.hstack([fast]) if fast is not None else self._remarks(batch, cols, claims)
+        )
         self._totals(claims)
         quarantine = self._quarantine(claims, batch.final)
         if quarantine:
@@ -519,6 +552,71 @@ class Reader835:
                     )
                 )
         return row
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_date(text: str) -> Any:
+    """CCYYMMDD -> date or None, as Polars parses it (memoised: header dates repeat)."""
+    return pl.Series([text]).str.strptime(pl.Date, "%Y%m%d", strict=False)[0]
+
+
+_MOA_ELEMENTS = (3, 4, 5, 6, 7)
+_MIA_ELEMENTS = (5, 20, 21, 22, 23)
+
+
+def _remarks_compiled(
+    batch: Batch, cols: dict[str, np.ndarray], claims: pl.DataFrame, fx: FieldIndex
+) -> pl.Series | None:
+    """``Reader835._remarks`` in one compiled pass: MOA03-07 and MIA05/20-23 codes per claim,
+    stripped, non-empty, comma separated in file order (None: use the Polars path)."""
+    if not K.ENABLED:
+        return None
+    keys = claims["claim_seq"].to_numpy()
+    in_claim = cols["_valid"] & (cols["ctx"] == CLAIM)
+    is_moa = in_claim & (batch.code == C["MOA"])
+    is_mia = in_claim & (batch.code == C["MIA"])
+    rows = np.flatnonzero(is_moa | is_mia)
+    seq = cols["claim_seq"][rows]
+    if (len(seq) > 1 and (np.diff(seq) < 0).any()) or (
+        len(keys) > 1 and (np.diff(keys) <= 0).any()
+    ):
+        return None
+    n = len(rows)
+    start = np.zeros((n, 5), np.int64)
+    end = np.zeros((n, 5), np.int64)
+    present = np.zeros((n, 5), bool)
+    moa = is_moa[rows]
+    limit = batch.ends[rows]
+    for which, elements in ((moa, _MOA_ELEMENTS), (~moa, _MIA_ELEMENTS)):
+        sub = np.flatnonzero(which)
+        if len(sub) == 0:
+            continue
+        for i, j in enumerate(elements):
+            span = fx.element(rows[sub], j)
+            start[sub, i] = span.start
+            end[sub, i] = span.end
+            # only the segment's own elements (not blanks of a dropped segment after it)
+            present[sub, i] = span.present & (span.end <= limit[sub])
+    views, chars, valid, ok = K.join_by_key(
+        fx.data,
+        start.ravel(),
+        end.ravel(),
+        present.ravel(),
+        np.repeat(seq, 5).astype(np.int64),
+        np.ascontiguousarray(keys, np.int64),
+        ord(","),
+    )
+    if not ok:
+        return None
+    array = pa.Array.from_buffers(
+        pa.string_view(),
+        len(keys),
+        [_bitmap(valid), pa.py_buffer(views), pa.py_buffer(chars)],
+        int(len(keys) - np.count_nonzero(valid)),
+    )
+    series = pl.from_arrow(array)
+    assert isinstance(series, pl.Series)
+    return series.alias("remark_codes")
 
 
 def _header_values(head: dict[str, Any]) -> dict[str, Any]:
