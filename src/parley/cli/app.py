@@ -36,6 +36,8 @@ def _register_command_modules() -> None:
     # --- command modules (one import + register line per module) ---
     from parley.cli import market_cmds; market_cmds.register(app)  # noqa: E702
     from parley.cli import reprice_cmds; reprice_cmds.register(app)  # noqa: E702
+    from parley.cli import strategy_cmds; strategy_cmds.register(app)  # noqa: E702
+    from parley.cli import kpi_cmds; kpi_cmds.register(app)  # noqa: E702
 
 
 _register_command_modules()

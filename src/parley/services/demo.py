@@ -63,6 +63,9 @@ def run_demo(
     from parley.services.reprice import reprice_demo
 
     accuracy = reprice_demo(ws, inputs)
+    from parley.services.kpi import load_demo_operations
+
+    operations = load_demo_operations(ws, inputs)
     repriced_at = time.perf_counter()
     summary = workspace_summary(workspace=ws)
     plain = _plain(manifest)
@@ -74,6 +77,7 @@ def run_demo(
         "ingest": report.as_dict(),
         "summary": summary,
         "reprice": accuracy,
+        "operations": operations,
         "underpayment_precision": accuracy["underpayment_precision"],
         "underpayment_recall": accuracy["underpayment_recall"],
         "seconds": {

@@ -69,21 +69,21 @@ def write_parquet(table: pa.Table, path: Path) -> None:
 class FileCommit:
     """Writes one source file's rows aside, then commits them all at once.
 
-    Chunks are encoded and written on a background thread (Arrow releases the
+    Chunks are encoded and written on two background threads (Arrow releases the
     GIL), so parsing the next chunk overlaps writing the last; at most
     ``max_pending`` chunks wait, which keeps memory bounded.
     """
 
     datasets: Path
     file_id: str
-    max_pending: int = 2
+    max_pending: int = 4
     counts: dict[str, int] = field(default_factory=dict)
     _parts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.staging = self.datasets / STAGING / f"{self.file_id}-{uuid.uuid4().hex[:8]}"
         self.staging.mkdir(parents=True, exist_ok=False)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="parquet")
         self._pending: deque[Future[None]] = deque()
 
     def write(self, table: str, frame: pl.DataFrame | pa.Table) -> None:
