@@ -10,6 +10,7 @@ denials later paid, then times each metric family (seconds, median of runs).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -84,6 +85,7 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workspace", type=Path)
+    ap.add_argument("--json", action="store_true", help="end with one JSON line of the medians")
     a = ap.parse_args()
     folder = a.workspace or Path(tempfile.mkdtemp(prefix="bench-kpi-"))
     if not (folder / "datasets" / "remit_lines").exists():
@@ -105,6 +107,10 @@ def main() -> None:
     print(f"{'family':<12} median seconds over {a.runs} runs")
     for k, v in timings.items():
         print(f"{k:<12} {statistics.median(v):8.3f}")
+    if a.json:
+        medians = {k: round(statistics.median(v), 4) for k, v in timings.items()}
+        print(json.dumps({"bench": "kpi", "remitted_lines": a.lines, "runs": a.runs, "median_seconds": medians,
+                          "total_median_seconds": round(sum(medians.values()), 3)}))
 
 
 if __name__ == "__main__":

@@ -33,11 +33,10 @@ app.add_typer(db_app, name="db")
 
 def _register_command_modules() -> None:
     """Capability modules add their commands here (each exposes register(app))."""
-    # --- command modules (one import + register line per module) ---
-    from parley.cli import market_cmds; market_cmds.register(app)  # noqa: E702
-    from parley.cli import reprice_cmds; reprice_cmds.register(app)  # noqa: E702
-    from parley.cli import strategy_cmds; strategy_cmds.register(app)  # noqa: E702
-    from parley.cli import kpi_cmds; kpi_cmds.register(app)  # noqa: E702
+    from parley.cli import kpi_cmds, market_cmds, reprice_cmds, strategy_cmds
+
+    for module in (reprice_cmds, kpi_cmds, strategy_cmds, market_cmds):
+        module.register(app)
 
 
 _register_command_modules()

@@ -23,7 +23,14 @@ from parley.ingest.base import Problem
 from parley.ingest.formats import Detected, detect, read
 from parley.ingest.sources import Source, expand
 from parley.ingest.validate import check_codes
-from parley.store.datasets import FileCommit, committed_ids, now_utc, problem_rows, read_manifest, sweep_staging
+from parley.store.datasets import (
+    FileCommit,
+    committed_ids,
+    now_utc,
+    problem_rows,
+    read_manifest,
+    sweep_staging,
+)
 from parley.store.workspace import Workspace, open_workspace
 
 Progress = Callable[[str, int, int], None]

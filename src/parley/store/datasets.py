@@ -17,12 +17,13 @@ invisible and replaced when the file is ingested again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import uuid
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,10 +135,8 @@ class FileCommit:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def abort(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # aborting anyway: the staging folder goes
             self._drain()
-        except Exception:  # noqa: BLE001 - aborting anyway; the staging folder goes
-            pass
         shutil.rmtree(self.staging, ignore_errors=True)
 
 

@@ -324,6 +324,7 @@ ALL_TABLES: dict[str, Table] = {
 # --- capability table modules: each defines TABLES (a tuple of Table) using the helpers above ---
 # (one import + ALL_TABLES.update line per module, here)
 from parley.store import tables_market  # noqa: E402
+
 ALL_TABLES.update({t.name: t for t in tables_market.TABLES})
 
 #: tables whose rows come from source files (everything but the bookkeeping)
