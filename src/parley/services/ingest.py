@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.errors import InputError, ParleyError
-from parley.ingest.base import Problem
+from parley.ingest.base import ParsedChunk, Problem
 from parley.ingest.formats import Detected, detect, read
 from parley.ingest.sources import Source, expand
 from parley.ingest.validate import check_codes
@@ -96,37 +96,33 @@ def _summarise(problems: list[Problem], name: str) -> list[str]:
     return [_line(p, name) for p in (errors or problems)[:5]]
 
 
-def ingest_one(
+def commit_file(
     ws: Workspace,
     source: Source,
     *,
     sha256: str,
     size: int,
-    mapping: Any | None = None,
+    detected: Detected | None,
+    chunks: Callable[[str], Iterable[ParsedChunk]],
+    problems: list[Problem],
     progress: Progress | None = None,
 ) -> FileResult:
-    """Ingest one source whose hash is known; commits atomically or leaves nothing."""
+    """Stream one source's chunks into a FileCommit and commit it with its manifest and problems.
+
+    ``chunks(file_id)`` yields the reader's output (not called when ``detected`` is None);
+    ``problems`` may already hold problems found before reading.  Everything or nothing.
+    """
     started = time.perf_counter()
     file_id = sha256[:16]
-    problems: list[Problem] = []
     commit = FileCommit(ws.datasets, file_id)
-    detected: Detected | None = None
     try:
-        try:
-            detected = detect(source, source.head(), mapping=mapping)
-        except InputError as exc:
-            problems.append(Problem("error", "file.unreadable", str(exc).replace("\n  hint: ", " - ")))
-        if detected is not None:
-            for chunk in read(
-                source, detected, file_id=file_id, hasher=ws.hasher(), mapping=mapping,
-                chunk_bytes=ws.settings.chunk_mb << 20,
-            ):
-                for table, frame in chunk.tables.items():
-                    commit.write(table, frame)
-                problems.extend(chunk.problems)
-                problems.extend(check_codes(chunk))
-                if progress:
-                    progress(source.name, chunk.bytes_done, size)
+        for chunk in chunks(file_id) if detected is not None else ():
+            for table, frame in chunk.tables.items():
+                commit.write(table, frame)
+            problems.extend(chunk.problems)
+            problems.extend(check_codes(chunk))
+            if progress:
+                progress(source.name, chunk.bytes_done, size)
         counts = dict(commit.counts)
         status = _status(counts, problems)
         commit.write("problems", problem_rows((p.as_row() for p in problems), source_path=source.name))
@@ -154,6 +150,36 @@ def ingest_one(
         format=detected.format if detected else None, version=detected.version if detected else None,
         bytes=size, seconds=round(elapsed, 3), counts=counts, errors=errors,
         warnings=len(problems) - errors, first_problems=_summarise(problems, source.name),
+    )
+
+
+def ingest_one(
+    ws: Workspace,
+    source: Source,
+    *,
+    sha256: str,
+    size: int,
+    mapping: Any | None = None,
+    progress: Progress | None = None,
+) -> FileResult:
+    """Ingest one source whose hash is known; commits atomically or leaves nothing."""
+    problems: list[Problem] = []
+    detected: Detected | None = None
+    try:
+        detected = detect(source, source.head(), mapping=mapping)
+    except InputError as exc:
+        problems.append(Problem("error", "file.unreadable", str(exc).replace("\n  hint: ", " - ")))
+
+    def chunks(file_id: str) -> Iterable[ParsedChunk]:
+        assert detected is not None
+        return read(
+            source, detected, file_id=file_id, hasher=ws.hasher(), mapping=mapping,
+            chunk_bytes=ws.settings.chunk_mb << 20,
+        )
+
+    return commit_file(
+        ws, source, sha256=sha256, size=size, detected=detected, chunks=chunks, problems=problems,
+        progress=progress,
     )
 
 

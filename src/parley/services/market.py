@@ -13,7 +13,6 @@ Dask cluster, so a big file's chunks and small files share the cores).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,11 +21,12 @@ from typing import Any
 
 from parley.errors import InputError
 from parley.ingest.base import Problem
+from parley.ingest.formats import Detected
 from parley.ingest.sources import Source, expand
 from parley.ingest.tic import MarketOptions, read_market, shoppable_codes, sniff_market
 from parley.ingest.tic.options import Market, registry_market
 from parley.ingest.tic.parallel import Runner, runner
-from parley.services.ingest import FileResult, IngestReport, Progress, _status, _summarise
+from parley.services.ingest import FileResult, IngestReport, Progress, commit_file
 from parley.store.datasets import (
     FileCommit,
     committed_ids,
@@ -193,55 +193,14 @@ def ingest_market(
 def _one(
     ws: Workspace, source: Source, sha256: str, size: int, options: MarketOptions, run: Runner
 ) -> FileResult:
-    """Read and commit one file: everything or nothing."""
-    started = time.perf_counter()
-    file_id = sha256[:16]
-    problems: list[Problem] = []
-    commit = FileCommit(ws.datasets, file_id)
+    """Read and commit one file: everything or nothing (the ingest service's commit path)."""
     fmt = sniff_market(source.head(), source.suffix)
-    try:
-        if fmt is None:
-            problems.append(_not_market(source))
-        else:
-            for chunk in _read(source, fmt, file_id, options, run):
-                for table, frame in chunk.tables.items():
-                    commit.write(table, frame)
-                problems.extend(chunk.problems)
-        counts = dict(commit.counts)
-        status = _status(counts, problems)
-        commit.write(
-            "problems", problem_rows((p.as_row() for p in problems), source_path=source.name)
-        )
-        errors = sum(p.severity == "error" for p in problems)
-        elapsed = time.perf_counter() - started
-        commit.commit(
-            {
-                "sha256": sha256,
-                "source_path": source.name,
-                "source_bytes": size,
-                "format": fmt,
-                "version": None,
-                "status": status,
-                "ingested_at": now_utc(),
-                "problem_count": len(problems),
-                "error_count": errors,
-                "elapsed_seconds": elapsed,
-            }
-        )
-    except BaseException:
-        commit.abort()
-        raise
-    return FileResult(
-        source=source.name,
-        file_id=file_id,
-        status=status,
-        format=fmt,
-        bytes=size,
-        seconds=round(elapsed, 3),
-        counts=counts,
-        errors=errors,
-        warnings=len(problems) - errors,
-        first_problems=_summarise(problems, source.name),
+    problems: list[Problem] = [] if fmt is not None else [_not_market(source)]
+    return commit_file(
+        ws, source, sha256=sha256, size=size,
+        detected=Detected(fmt) if fmt is not None else None,
+        chunks=lambda file_id: _read(source, fmt or "", file_id, options, run),
+        problems=problems,
     )
 
 

@@ -44,25 +44,6 @@ from parley.ingest.x12.tokenizer import Batch, C, Delimiters, ffill, isin
 
 OUT, HEADER, CLAIM, LINE = 0, 1, 2, 3
 LOOP = {OUT: "envelope", HEADER: "1000", CLAIM: "2100", LINE: "2110"}
-CLAIM_STATUS = {
-    "1",
-    "2",
-    "3",
-    "4",
-    "5",
-    "10",
-    "13",
-    "15",
-    "16",
-    "17",
-    "19",
-    "20",
-    "21",
-    "22",
-    "23",
-    "25",
-}
-GROUP_CODES = {"CO", "PR", "OA", "PI", "CR"}
 
 _MARKERS = {
     "ST": HEADER,
