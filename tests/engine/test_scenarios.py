@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -144,3 +145,45 @@ def test_targeted_scaling_prices_in_the_term_that_owns_the_code() -> None:
     assert carve[0].name == "t (drugs)" and carve[0].pricing.percent == D("52.500")
     assert carve[-1].select.codes == ["99213"] and carve[-1].pricing.percent == D("126.000")
     assert scale_terms(c.terms_on(c.effective), D("1.03")).professional.carve_outs[0].pricing.percent == D(50)
+
+
+@pytest.mark.slow
+def test_by_code_breakdown_sums_to_the_cent(gold) -> None:
+    from parley.services.strategy import value_scenarios
+
+    p = Proposal(name="gold", payer="GP1", years=2, across_the_board_percent=D(4),
+                 targeted=[Targeted(codes=["99214"], percent=D(10))], escalators_percent=[D(5)],
+                 volume_trend_percent=D(10), discount_rate_percent=D(10))
+    v = value_scenarios(workspace=gold, proposals=[p])[0]
+    rows = {(r.year, r.code): r for r in v.by_code}
+    assert set(rows) == {(1, "99213"), (1, "99214"), (2, "99213"), (2, "99214")}
+    a, b = rows[1, "99213"], rows[1, "99214"]
+    assert (a.lines, a.units, a.allowed_current, a.allowed_proposal) == (2, D("3"), D("300.00"), D("312.00"))
+    assert (b.lines, b.units, b.allowed_current, b.allowed_proposal) == (1, D("1"), D("150.00"), D("171.60"))
+    assert (a.revenue_current, b.revenue_current, a.revenue_proposal, b.revenue_proposal) == (
+        D("330.00"), D("165.00"), D("343.20"), D("188.76"))
+    # year 2 (x 1.21): 327.60 x 1.21 = 396.396 and 180.18 x 1.21 = 218.0178 round to 614.42, the year is 614.41:
+    # the cent comes off the row rounded up the most (99213)
+    assert (rows[2, "99213"].revenue_proposal, rows[2, "99214"].revenue_proposal) == (D("396.39"), D("218.02"))
+    for y in v.years:
+        mine = [r for r in v.by_code if r.year == y.year]
+        assert sum(r.revenue_current for r in mine) == y.revenue_current
+        assert sum(r.revenue_proposal for r in mine) == y.revenue_proposal
+        vf = (1 + v.volume_trend_percent / 100) ** y.year
+        assert (sum(r.allowed_current for r in mine) * vf).quantize(D("0.01"), ROUND_HALF_UP) == y.revenue_current
+        assert (sum(r.allowed_proposal for r in mine) * vf).quantize(D("0.01"), ROUND_HALF_UP) == y.revenue_proposal
+
+
+def test_allocate_always_sums_exactly() -> None:
+    import random
+
+    from parley.engine.scenarios import allocate
+
+    rng = random.Random(7)
+    for _ in range(300):
+        amounts = [D(rng.randrange(0, 10**7)) / 100 * (1 + D(rng.randrange(0, 500)) / 1000)
+                   for _ in range(rng.randrange(1, 40))]
+        total = sum(amounts, D(0)).quantize(D("0.01"), ROUND_HALF_UP)
+        out = allocate(amounts, total)
+        assert sum(out, D(0)) == total
+        assert all(abs(o - x) < D("0.01") for o, x in zip(out, amounts, strict=True))

@@ -18,6 +18,12 @@ Revenue for us = expected allowed; cost to the payer = expected paid
 (allowed - patient responsibility), both summed over lines the payer did not
 deny, then x volume factor ``(1 + trend)^k``, rounded to cents.  NPV
 discounts year ``k`` by ``(1 + rate)^k``.  Money is ``Decimal``.
+
+Per code (``Valuation.by_code``): the same priced lines, grouped by procedure
+code within each contract year: units and expected allowed before the volume
+factor (exact cents, summing to the year's pre-volume totals), and the revenue
+after the volume factor allocated to cents by largest remainder so that each
+year's rows sum exactly to ``YearValue.revenue_current`` / ``revenue_proposal``.
 """
 
 from __future__ import annotations
@@ -73,6 +79,19 @@ class YearValue(BaseModel):
     payer_cost_change: Decimal
 
 
+class CodeYear(BaseModel):
+    """One procedure code in one contract year of a valuation (non-denied lines of the base volume)."""
+
+    year: int
+    code: str
+    lines: int
+    units: Decimal = Field(description="base-period units, before the volume factor")
+    allowed_current: Decimal = Field(description="expected allowed under current terms, before the volume factor")
+    allowed_proposal: Decimal = Field(description="expected allowed under the proposal, before the volume factor")
+    revenue_current: Decimal = Field(description="allowed_current x volume factor, allocated to cents (rows sum to the year)")
+    revenue_proposal: Decimal = Field(description="allowed_proposal x volume factor, allocated to cents (rows sum to the year)")
+
+
 class Valuation(BaseModel):
     """A proposal's value, every contract year, with how it was computed."""
 
@@ -91,6 +110,7 @@ class Valuation(BaseModel):
     volume_trend_percent: Decimal
     top_codes: list[list[str]] = Field(default_factory=list)
     derivation: list[str] = Field(default_factory=list)
+    by_code: list[CodeYear] = Field(default_factory=list, description="per contract year and procedure code")
 
 
 # --------------------------------------------------------------------------- pricing through the engine
@@ -99,13 +119,14 @@ class Valuation(BaseModel):
 def price_table(con: duckdb.DuckDBPyConnection, input_rel: str, contract: Contract, ctx: ReferenceContext,
                 *, until: dt.date, out: str) -> None:
     """Price ``input_rel`` with the repricing engine under one contract into temp table ``out``
-    (line_key, denied, expected_allowed, expected_paid)."""
+    (line_key, denied, expected_allowed, expected_paid, procedure_code, units)."""
     keys = {tuple(k) for k in con.execute(_KEYS_SQL.format(src=input_rel)).fetchall()}
     rates = compile_rates([contract], keys, ctx, until=until)
     con.register("sc_rates", rates)
     try:
         sql = prepare(con, input_rel, "sc_rates", Tolerance(), ranks_table="sc_mppr_ranks")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT line_key, denied, expected_allowed, expected_paid FROM ({sql})")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {out} AS SELECT line_key, denied, expected_allowed, expected_paid,
+                        procedure_code, units FROM ({sql})""")
     finally:
         con.unregister("sc_rates")
 
@@ -117,7 +138,12 @@ def price_lines(con: duckdb.DuckDBPyConnection, input_rel: str, contract: Contra
     row = con.execute("""SELECT count(*), count(*) FILTER (expected_allowed IS NULL),
             coalesce(sum(expected_allowed), 0), coalesce(sum(expected_paid), 0)
             FROM sc_priced WHERE NOT denied""").fetchall()[0]
-    return {"lines": row[0], "not_priceable": row[1], "allowed": Decimal(row[2]), "paid": Decimal(row[3])}
+    codes = {r[0]: (int(r[1]), Decimal(r[2]), Decimal(r[3]))
+             for r in con.execute("""SELECT upper(coalesce(procedure_code, '')), count(*), coalesce(sum(units), 0),
+                                            coalesce(sum(expected_allowed), 0)
+                                     FROM sc_priced WHERE NOT denied GROUP BY 1""").fetchall()}
+    return {"lines": row[0], "not_priceable": row[1], "allowed": Decimal(row[2]), "paid": Decimal(row[3]),
+            "codes": codes}
 
 
 def _shifted(con: duckdb.DuckDBPyConnection, base_rel: str, contract_id: str, days: int) -> str:
@@ -163,8 +189,10 @@ def value_proposal(con: duckdb.DuckDBPyConnection, *, base_rel: str, contracts: 
     cache = {} if cache is None else cache
     vt, dr = factor(proposal.volume_trend_percent), factor(proposal.discount_rate_percent)
     years: list[YearValue] = []
+    by_code: list[CodeYear] = []
     for k, (s, e) in enumerate(periods, start=1):
         sums = {"cur": [Decimal(0)] * 2, "new": [Decimal(0)] * 2}
+        codes: dict[str, list[Any]] = {}
         lines = npr = 0
         for c in contracts:
             rel = _shifted(con, base_rel, c.contract_id, (s - base_period[0]).days)
@@ -179,13 +207,53 @@ def value_proposal(con: duckdb.DuckDBPyConnection, *, base_rel: str, contracts: 
                 sums[key][1] += r["paid"]
             lines += new["lines"]
             npr += new["not_priceable"]
+            _add_codes(codes, cur["codes"], new["codes"])
         vf = vt ** k
         rc, rp = _c(sums["cur"][0] * vf), _c(sums["new"][0] * vf)
         pc, pp = _c(sums["cur"][1] * vf), _c(sums["new"][1] * vf)
         years.append(YearValue(year=k, start=s, end=e, volume_factor=vf.quantize(Decimal("0.000001")), lines=lines,
                                not_priceable_lines=npr, revenue_current=rc, revenue_proposal=rp, revenue_change=rp - rc,
                                payer_cost_current=pc, payer_cost_proposal=pp, payer_cost_change=pp - pc))
-    return _valuation(proposal, contracts, base_period, years, tops, dr)
+        by_code.extend(_code_rows(k, codes, vf, rc, rp))
+    v = _valuation(proposal, contracts, base_period, years, tops, dr)
+    return v.model_copy(update={"by_code": by_code})
+
+
+def _add_codes(acc: dict[str, list[Any]], cur: dict[str, tuple[int, Decimal, Decimal]],
+               new: dict[str, tuple[int, Decimal, Decimal]]) -> None:
+    """Accumulate one contract's per-code sums (lines, units, allowed current, allowed proposal)."""
+    for code in cur.keys() | new.keys():
+        n, units, a_cur = cur.get(code, (0, Decimal(0), Decimal(0)))
+        n2, units2, a_new = new.get(code, (0, Decimal(0), Decimal(0)))
+        row = acc.setdefault(code, [0, Decimal(0), Decimal(0), Decimal(0)])
+        row[0] += max(n, n2)
+        row[1] += units if n else units2
+        row[2] += a_cur
+        row[3] += a_new
+
+
+def _code_rows(k: int, codes: dict[str, list[Any]], vf: Decimal, rc: Decimal, rp: Decimal) -> list[CodeYear]:
+    order = sorted(codes, key=lambda c: (-codes[c][2], c))
+    cur = allocate([codes[c][2] * vf for c in order], rc)
+    new = allocate([codes[c][3] * vf for c in order], rp)
+    return [CodeYear(year=k, code=c, lines=codes[c][0], units=codes[c][1], allowed_current=codes[c][2],
+                     allowed_proposal=codes[c][3], revenue_current=cur[i], revenue_proposal=new[i])
+            for i, c in enumerate(order)]
+
+
+def allocate(amounts: list[Decimal], total: Decimal) -> list[Decimal]:
+    """Round ``amounts`` to cents so that they sum exactly to ``total`` (largest remainder; ties by position).
+
+    ``total`` must be within half a cent per amount of ``sum(amounts)`` (true when it is the rounded sum)."""
+    out = [x.quantize(CENT, rounding=ROUND_HALF_UP) for x in amounts]
+    diff = int(((total - sum(out, Decimal(0))) / CENT).to_integral_value())
+    if diff:
+        step = CENT if diff > 0 else -CENT
+        # the amounts whose rounding moved them furthest in the opposite direction go first
+        order = sorted(range(len(out)), key=lambda i: ((amounts[i] - out[i]) * (1 if diff > 0 else -1), -i), reverse=True)
+        for i in order[: abs(diff)]:
+            out[i] += step
+    return out
 
 
 def _proposal_year(con: duckdb.DuckDBPyConnection, rel: str, c: Contract, p: Proposal, cur_terms: Terms,
