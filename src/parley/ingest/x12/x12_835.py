@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from parley.ingest.base import ParsedChunk, PatientHasher, Problem
 from parley.ingest.x12 import _frames as F
+from parley.ingest.x12 import _fused835
 from parley.ingest.x12 import _kernels as K
 from parley.ingest.x12._driver import run
 from parley.ingest.x12._remit_claims import ClaimBuilder
@@ -321,13 +322,19 @@ class Reader835:
 
     # ----------------------------------------------------------------- claims
     def _claims(self, batch: Batch, cols: dict[str, np.ndarray]) -> dict[str, pl.DataFrame]:
-        builder = ClaimBuilder(self, batch, cols)
-        claims, lines, adjustments = builder.build()
-        self._bad_claims = builder.bad
-        fast = _remarks_compiled(batch, cols, claims, builder.fx)
-        claims = self._copy_header(
-            claims.hstack([fast]) if fast is not None else self._remarks(batch, cols, claims)
-        )
+        fused = _fused835.build(self, batch, cols)
+        if fused is not None:  # a clean batch, in one compiled pass
+            claims, lines, adjustments = fused
+            self._bad_claims = set()
+        else:  # something to report (or no numba): column by column
+            builder = ClaimBuilder(self, batch, cols)
+            claims, lines, adjustments = builder.build()
+            self._bad_claims = builder.bad
+            fast = _remarks_compiled(batch, cols, claims, builder.fx)
+            claims = (
+                claims.hstack([fast]) if fast is not None else self._remarks(batch, cols, claims)
+            )
+        claims = self._copy_header(claims)
         self._totals(claims)
         quarantine = self._quarantine(claims, batch.final)
         if quarantine:

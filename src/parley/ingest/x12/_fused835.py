@@ -1,0 +1,851 @@
+"""The 835 claim loops (CLP / SVC / CAS and their DTM, AMT, REF, LQ, NM1, MOA, MIA) in ONE pass.
+
+``ClaimBuilder`` (``_remit_claims``) reads each column with its own numpy or
+kernel pass over the batch.  :func:`build` walks the batch's segments once in
+a compiled kernel that splits each segment into elements, parses amounts
+(exact integer cents), dates and codes, and fills every column of
+remit_claims, remit_lines and adjustments; strings become Arrow string views
+that point into the batch's own bytes (no copy).
+
+It only handles *clean* batches: the moment the kernel meets anything that
+``ClaimBuilder`` would turn into a problem (an amount or date that does not
+parse, an unknown claim status or group code, a segment outside a claim, a
+claim that started in an earlier batch, a non-ASCII claim id...) it gives up
+and :func:`build` returns None; the caller then runs ``ClaimBuilder``, which
+reports the problems.  Both give the same frames (the tests compare them).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from parley.ingest.x12 import _frames as F
+from parley.ingest.x12 import _kernels as K
+from parley.ingest.x12._kernels import njit
+from parley.ingest.x12.fields import _bitmap, date_series, decimal_series
+from parley.ingest.x12.tokenizer import Batch, C
+
+if TYPE_CHECKING:
+    from parley.ingest.x12.x12_835 import Reader835
+
+# segment codes, in the order the kernel takes them
+_SIDS = np.array(
+    [C[s] for s in ("CLP", "SVC", "CAS", "DTM", "AMT", "REF", "LQ", "NM1", "MOA", "MIA")],
+    dtype=np.int64,
+)
+CLAIM, LINE = 2, 3
+MAXEL = 32  # elements read per segment (MIA23 is the last one used)
+
+# claim numbers (rows of c_num / c_ok)
+C_CHARGE, C_PAID, C_RESP, C_CLAIM_ADJ, C_LINE_ADJ, C_LINES, C_FROM, C_TO, C_RECV = range(9)
+# claim strings (rows of c_s / c_e / c_p)
+(
+    S_ID,
+    S_STATUS,
+    S_FILING,
+    S_PCN,
+    S_FACILITY,
+    S_FREQ,
+    S_DRG,
+    S_MEMBER,
+) = range(8)
+# line numbers
+L_CHARGE, L_PAID, L_UNITS, L_SUB_UNITS, L_FROM, L_TO, L_ALLOWED, L_ADJ = range(8)
+# line strings: SVC01-1..6, SVC04, SVC06-2, SVC06-3.., REF*6R
+T_QUAL, T_CODE, T_MOD1, T_MOD2, T_MOD3, T_MOD4, T_REV, T_SUB_CODE, T_SUB_MODS, T_LCN = range(10)
+
+# why the kernel gave up (for tests and debugging; the caller only needs "not 0")
+FAIL = {
+    1: "claim amount",
+    2: "claim status",
+    3: "segment outside a claim of this batch",
+    4: "line amount",
+    5: "adjustment amount",
+    6: "group code",
+    7: "date",
+    8: "allowed amount",
+    9: "non-ASCII claim id",
+}
+
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _int(data, s, e, scale):  # type: ignore[no-untyped-def]
+    """The rules of ``K.integers`` for one present span: (value, 1 ok | 2 bad)."""
+    n = e - s
+    if n > 20:
+        return np.int64(0), 2
+    v = np.int64(0)
+    decimals = 0
+    seen_dot = False
+    good = True
+    digits = 0
+    excess = False
+    for col in range(n):
+        ch = data[s + col]
+        if 48 <= ch <= 57:
+            if (not seen_dot) or decimals < scale:
+                v = v * 10 + (ch - 48)
+                if seen_dot:
+                    decimals += 1
+            elif ch != 48:
+                excess = True
+            digits += 1
+        elif ch == 46:
+            if seen_dot:
+                good = False
+            seen_dot = True
+        elif col == 0 and (ch == 45 or ch == 43):
+            pass
+        else:
+            good = False
+    if not (good and digits >= 1 and not excess and digits <= 18):
+        return np.int64(0), 2
+    sh = scale - decimals
+    if sh < 0:
+        sh = 0
+    v = v * np.int64(10) ** sh
+    if data[s] == 45:
+        v = -v
+    if abs(v) >= np.int64(10) ** (12 + scale):
+        return np.int64(0), 2
+    return v, 1
+
+@njit(cache=True, nogil=True, inline="always")
+def _date(data, s, e):  # type: ignore[no-untyped-def]
+    """The rules of ``K.dates`` for one present span: (days, 1 ok | 2 bad)."""
+    if e - s != 8:
+        return np.int64(0), 2
+    for i in range(8):
+        ch = data[s + i]
+        if ch < 48 or ch > 57:
+            return np.int64(0), 2
+    y = np.int64(
+        (data[s] - 48) * 1000
+        + (data[s + 1] - 48) * 100
+        + (data[s + 2] - 48) * 10
+        + (data[s + 3] - 48)
+    )
+    mo = np.int64((data[s + 4] - 48) * 10 + (data[s + 5] - 48))
+    d = np.int64((data[s + 6] - 48) * 10 + (data[s + 7] - 48))
+    if not (1800 <= y <= 2200 and 1 <= mo <= 12 and 1 <= d <= 31):
+        return np.int64(0), 2
+    if mo == 2:
+        top = 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
+    elif mo == 4 or mo == 6 or mo == 9 or mo == 11:
+        top = 30
+    else:
+        top = 31
+    if d > top:
+        return np.int64(0), 2
+    return K._days_from_civil(y, mo, d), 1
+
+@njit(cache=True, nogil=True, inline="always")
+def _is(data, s, e, a, b, c):  # type: ignore[no-untyped-def]
+    """The span is exactly the 1-3 bytes a, b, c (0 = no such byte)."""
+    n = 1 if b == 0 else (2 if c == 0 else 3)
+    if e - s != n:
+        return False
+    if data[s] != a:
+        return False
+    if n > 1 and data[s + 1] != b:
+        return False
+    return not (n > 2 and data[s + 2] != c)
+
+@njit(cache=True, nogil=True, inline="always")
+def _known_status(data, s, e):  # type: ignore[no-untyped-def]
+    """CLP02 in 1-5, 10, 13, 15, 16, 17, 19, 20, 21, 22, 23, 25."""
+    n = e - s
+    if n == 1:
+        return 49 <= data[s] <= 53
+    if n != 2:
+        return False
+    a = data[s]
+    b = data[s + 1]
+    if a == 49:
+        return b == 48 or b == 51 or b == 53 or b == 54 or b == 55 or b == 57
+    if a == 50:
+        return b == 48 or b == 49 or b == 50 or b == 51 or b == 53
+    return False
+
+@njit(cache=True, nogil=True, inline="always")
+def _known_group(data, s, e):  # type: ignore[no-untyped-def]
+    """CAS01 in CO, PR, OA, PI, CR."""
+    if e - s != 2:
+        return False
+    a = data[s]
+    b = data[s + 1]
+    return (
+        (a == 67 and b == 79)
+        or (a == 80 and b == 82)
+        or (a == 79 and b == 65)
+        or (a == 80 and b == 73)
+        or (a == 67 and b == 82)
+    )
+
+@njit(cache=True, nogil=True, inline="always")
+def _component(data, comp, s, e, k):  # type: ignore[no-untyped-def]
+    """The rules of ``K.component`` for one present span: (start, end, present)."""
+    seen = 0
+    cs = s
+    ce = e
+    found = k == 0
+    for i in range(s, e):
+        if data[i] == comp:
+            if seen == k:
+                ce = i
+                break
+            seen += 1
+            if seen == k:
+                cs = i + 1
+                found = True
+    if not found:
+        return s, s, False
+    return cs, ce, ce > cs
+
+@njit(cache=True, nogil=True)
+def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, sids, counts):  # type: ignore[no-untyped-def]
+    """Fill the claim, line and adjustment columns of one batch; see the module docstring.
+
+    ``counts`` = (CLP, SVC, CAS, LQ, MOA + MIA) segments in the batch (upper bounds).
+    Returns (fail, fail_row, claim arrays, line arrays, adjustment arrays,
+    LQ spans, MOA/MIA spans) - fail 0 means the arrays are complete.
+    """
+    clp, svc, cas, dtm, amt, ref, lq, nm1, moa, mia = (
+        sids[0],
+        sids[1],
+        sids[2],
+        sids[3],
+        sids[4],
+        sids[5],
+        sids[6],
+        sids[7],
+        sids[8],
+        sids[9],
+    )
+    nc, nl, nca, nlq, nrm = counts[0], counts[1], counts[2], counts[3], counts[4]
+    c_row = np.empty(nc, np.int64)
+    c_num = np.zeros((9, nc), np.int64)
+    c_ok = np.zeros((9, nc), np.bool_)
+    c_s = np.zeros((8, nc), np.int64)
+    c_e = np.zeros((8, nc), np.int64)
+    c_p = np.zeros((8, nc), np.bool_)
+    c_rev = np.zeros(nc, np.bool_)
+    nm1_seen = np.zeros(nc, np.bool_)
+    l_row = np.empty(nl, np.int64)
+    l_claim = np.empty(nl, np.int64)
+    l_number = np.empty(nl, np.int32)
+    l_num = np.zeros((8, nl), np.int64)
+    l_ok = np.zeros((8, nl), np.bool_)
+    l_s = np.zeros((10, nl), np.int64)
+    l_e = np.zeros((10, nl), np.int64)
+    l_p = np.zeros((10, nl), np.bool_)
+    amt_seen = np.zeros(nl, np.bool_)
+    ref_seen = np.zeros(nl, np.bool_)
+    na = nca * 6
+    a_row = np.empty(na, np.int64)
+    a_line = np.zeros(na, np.bool_)
+    a_num = np.zeros((2, na), np.int64)
+    a_ok = np.zeros((2, na), np.bool_)
+    a_s = np.zeros((2, na), np.int64)
+    a_e = np.zeros((2, na), np.int64)
+    a_p = np.zeros((2, na), np.bool_)
+    q_key = np.empty(nlq, np.int64)
+    q_s = np.zeros(nlq, np.int64)
+    q_e = np.zeros(nlq, np.int64)
+    q_p = np.zeros(nlq, np.bool_)
+    r_key = np.empty(nrm * 5, np.int64)
+    r_s = np.zeros(nrm * 5, np.int64)
+    r_e = np.zeros(nrm * 5, np.int64)
+    r_p = np.zeros(nrm * 5, np.bool_)
+    bs = np.zeros(MAXEL, np.int64)
+    be = np.zeros(MAXEL, np.int64)
+    ic = -1  # claims, lines, adjustments, LQ and remark spans filled so far
+    il = -1
+    ia = 0
+    iq = 0
+    ir = 0
+    base_c = -1
+    base_l = -1
+    fail = 0
+    m = code.shape[0]
+    r = 0
+    while r < m:
+        x = code[r]
+        cx = ctx[r]
+        wanted = (
+            x == clp
+            or x == svc
+            or ((x == cas or x == dtm) and (cx == CLAIM or cx == LINE))
+            or ((x == amt or x == ref or x == lq) and cx == LINE)
+            or ((x == nm1 or x == moa or x == mia) and cx == CLAIM)
+        )
+        if not wanted:
+            r += 1
+            continue
+        # elements: bs[j]..be[j], j < n (0 = the segment id)
+        n = 0
+        prev = starts[r]
+        for i in range(starts[r], ends[r] + 1):
+            if data[i] == sep:
+                if n < MAXEL:
+                    bs[n] = prev
+                    be[n] = i
+                n += 1
+                prev = i + 1
+        if n > MAXEL:
+            n = MAXEL
+        if x == clp:
+            if ic < 0:
+                base_c = claim_seq[r]
+            ic += 1
+            if claim_seq[r] != base_c + ic:
+                fail = 3
+                break
+            c_row[ic] = r
+            for j, slot in ((3, C_CHARGE), (4, C_PAID), (5, C_RESP)):
+                if j < n and be[j] > bs[j]:
+                    v, st = _int(data, bs[j], be[j], 2)
+                    if st == 2:
+                        fail = 1
+                        break
+                    c_num[slot, ic] = v
+                    c_ok[slot, ic] = True
+            if fail:
+                break
+            if not (n > 2 and be[2] > bs[2] and _known_status(data, bs[2], be[2])):
+                fail = 2
+                break
+            c_rev[ic] = be[2] - bs[2] == 2 and data[bs[2]] == 50 and data[bs[2] + 1] == 50
+            if n > 1 and be[1] > bs[1]:
+                s = bs[1]
+                e = be[1]
+                for i in range(s, e):
+                    if data[i] >= 128:
+                        fail = 9
+                if fail:
+                    break
+                while s < e and (data[s] == 32 or 9 <= data[s] <= 13):
+                    s += 1
+                while e > s and (data[e - 1] == 32 or 9 <= data[e - 1] <= 13):
+                    e -= 1
+                c_s[S_ID, ic] = s
+                c_e[S_ID, ic] = e
+                c_p[S_ID, ic] = True
+            for j, slot in (
+                (2, S_STATUS),
+                (6, S_FILING),
+                (7, S_PCN),
+                (8, S_FACILITY),
+                (9, S_FREQ),
+                (11, S_DRG),
+            ):
+                if j < n and be[j] > bs[j]:
+                    c_s[slot, ic] = bs[j]
+                    c_e[slot, ic] = be[j]
+                    c_p[slot, ic] = True
+            r += 1
+            continue
+        # every other segment belongs to a claim of this batch
+        k = claim_seq[r] - base_c
+        if ic < 0 or k < 0 or k > ic:
+            fail = 3
+            break
+        if x == svc:
+            il += 1
+            if il == 0:
+                base_l = line_seq[r]
+            if line_seq[r] != base_l + il:
+                fail = 3
+                break
+            l_row[il] = r
+            l_claim[il] = claim_seq[r]
+            l_number[il] = 1 if il == 0 or l_claim[il - 1] != claim_seq[r] else l_number[il - 1] + 1
+            c_num[C_LINES, k] += 1
+            for j, slot in ((2, L_CHARGE), (3, L_PAID)):
+                if j < n and be[j] > bs[j]:
+                    v, st = _int(data, bs[j], be[j], 2)
+                    if st == 2:
+                        fail = 4
+                        break
+                    l_num[slot, il] = v
+                    l_ok[slot, il] = True
+            if fail:
+                break
+            l_num[L_UNITS, il] = 1000
+            l_ok[L_UNITS, il] = True
+            if n > 5 and be[5] > bs[5]:
+                v, st = _int(data, bs[5], be[5], 3)
+                if st == 1:
+                    l_num[L_UNITS, il] = v
+            if n > 7 and be[7] > bs[7]:
+                v, st = _int(data, bs[7], be[7], 3)
+                if st == 1:
+                    l_num[L_SUB_UNITS, il] = v
+                    l_ok[L_SUB_UNITS, il] = True
+            if n > 1 and be[1] > bs[1]:
+                for c in range(6):
+                    cs, ce, cp = _component(data, comp, bs[1], be[1], c)
+                    l_s[T_QUAL + c, il] = cs
+                    l_e[T_QUAL + c, il] = ce
+                    l_p[T_QUAL + c, il] = cp
+            if n > 4 and be[4] > bs[4]:
+                l_s[T_REV, il] = bs[4]
+                l_e[T_REV, il] = be[4]
+                l_p[T_REV, il] = True
+            if n > 6 and be[6] > bs[6]:
+                cs, ce, cp = _component(data, comp, bs[6], be[6], 1)
+                l_s[T_SUB_CODE, il] = cs
+                l_e[T_SUB_CODE, il] = ce
+                l_p[T_SUB_CODE, il] = cp
+                cs, ce, cp = _component(data, comp, bs[6], be[6], 2)
+                l_s[T_SUB_MODS, il] = cs
+                l_e[T_SUB_MODS, il] = be[6]
+                l_p[T_SUB_MODS, il] = cp
+            r += 1
+            continue
+        if x == cas:
+            if not (n > 1 and be[1] > bs[1] and _known_group(data, bs[1], be[1])):
+                fail = 6
+                break
+            is_line = cx == LINE
+            li = line_seq[r] - base_l
+            if is_line and (il < 0 or li < 0 or li > il):
+                fail = 3
+                break
+            for t in range(6):
+                j = 2 + 3 * t
+                if t > 0 and n <= j:
+                    break
+                rp = j < n and be[j] > bs[j]
+                ap = j + 1 < n and be[j + 1] > bs[j + 1]
+                if not (rp or ap):
+                    continue
+                if not ap:
+                    fail = 5
+                    break
+                v, st = _int(data, bs[j + 1], be[j + 1], 2)
+                if st == 2:
+                    fail = 5
+                    break
+                a_row[ia] = r
+                a_line[ia] = is_line
+                a_num[0, ia] = v
+                a_ok[0, ia] = True
+                a_s[0, ia] = bs[1]
+                a_e[0, ia] = be[1]
+                a_p[0, ia] = True
+                if rp:
+                    a_s[1, ia] = bs[j]
+                    a_e[1, ia] = be[j]
+                    a_p[1, ia] = True
+                if j + 2 < n and be[j + 2] > bs[j + 2]:
+                    q, st = _int(data, bs[j + 2], be[j + 2], 3)
+                    if st == 1:
+                        a_num[1, ia] = q
+                        a_ok[1, ia] = True
+                if is_line:
+                    l_num[L_ADJ, li] += v
+                    c_num[C_LINE_ADJ, k] += v
+                else:
+                    c_num[C_CLAIM_ADJ, k] += v
+                ia += 1
+            if fail:
+                break
+            r += 1
+            continue
+        if cx == LINE:
+            li = line_seq[r] - base_l
+            if il < 0 or li < 0 or li > il:
+                fail = 3
+                break
+            if x == dtm:
+                if n > 2 and be[2] > bs[2]:
+                    days, st = _date(data, bs[2], be[2])
+                    if st == 2:
+                        fail = 7
+                        break
+                    if n > 1:
+                        q1 = _is(data, bs[1], be[1], 52, 55, 50)  # 472
+                        if (q1 or _is(data, bs[1], be[1], 49, 53, 48)) and not l_ok[L_FROM, li]:
+                            l_num[L_FROM, li] = days
+                            l_ok[L_FROM, li] = True
+                        if (q1 or _is(data, bs[1], be[1], 49, 53, 49)) and not l_ok[L_TO, li]:
+                            l_num[L_TO, li] = days
+                            l_ok[L_TO, li] = True
+            elif x == amt:
+                if n > 1 and _is(data, bs[1], be[1], 66, 54, 0):  # B6
+                    ok = False
+                    v = np.int64(0)
+                    if n > 2 and be[2] > bs[2]:
+                        v, st = _int(data, bs[2], be[2], 2)
+                        if st == 2:
+                            fail = 8
+                            break
+                        ok = True
+                    if not amt_seen[li]:
+                        amt_seen[li] = True
+                        l_num[L_ALLOWED, li] = v
+                        l_ok[L_ALLOWED, li] = ok
+            elif x == ref:
+                if n > 1 and _is(data, bs[1], be[1], 54, 82, 0) and not ref_seen[li]:  # 6R
+                    ref_seen[li] = True
+                    if n > 2 and be[2] > bs[2]:
+                        l_s[T_LCN, li] = bs[2]
+                        l_e[T_LCN, li] = be[2]
+                        l_p[T_LCN, li] = True
+            elif x == lq:
+                if n > 1 and _is(data, bs[1], be[1], 72, 69, 0):  # HE
+                    q_key[iq] = line_seq[r]
+                    if n > 2 and be[2] > bs[2]:
+                        q_s[iq] = bs[2]
+                        q_e[iq] = be[2]
+                        q_p[iq] = True
+                    iq += 1
+            r += 1
+            continue
+        # claim context: DTM, NM1, MOA, MIA
+        if x == dtm:
+            if n > 2 and be[2] > bs[2]:
+                days, st = _date(data, bs[2], be[2])
+                if st == 2:
+                    fail = 7
+                    break
+                if n > 1:
+                    slot = -1
+                    if _is(data, bs[1], be[1], 50, 51, 50):  # 232
+                        slot = C_FROM
+                    elif _is(data, bs[1], be[1], 50, 51, 51):  # 233
+                        slot = C_TO
+                    elif _is(data, bs[1], be[1], 48, 53, 48):  # 050
+                        slot = C_RECV
+                    if slot >= 0 and not c_ok[slot, k]:
+                        c_num[slot, k] = days
+                        c_ok[slot, k] = True
+        elif x == nm1:
+            if n > 1 and _is(data, bs[1], be[1], 81, 67, 0) and not nm1_seen[k]:  # QC
+                nm1_seen[k] = True
+                if n > 9 and be[9] > bs[9]:
+                    c_s[S_MEMBER, k] = bs[9]
+                    c_e[S_MEMBER, k] = be[9]
+                    c_p[S_MEMBER, k] = True
+        else:  # MOA03-07, MIA05, MIA20-23
+            for t in range(5):
+                if x == moa:
+                    j = 3 + t
+                else:
+                    j = 5 if t == 0 else 19 + t
+                r_key[ir] = claim_seq[r]
+                if j < n and be[j] > bs[j]:
+                    r_s[ir] = bs[j]
+                    r_e[ir] = be[j]
+                    r_p[ir] = True
+                ir += 1
+        r += 1
+    return (
+        fail,
+        r,
+        (c_row[: ic + 1], c_num[:, : ic + 1], c_ok[:, : ic + 1]),
+        (c_s[:, : ic + 1], c_e[:, : ic + 1], c_p[:, : ic + 1], c_rev[: ic + 1]),
+        (l_row[: il + 1], l_claim[: il + 1], l_number[: il + 1]),
+        (l_num[:, : il + 1], l_ok[:, : il + 1]),
+        (l_s[:, : il + 1], l_e[:, : il + 1], l_p[:, : il + 1]),
+        (a_row[:ia], a_line[:ia], a_num[:, :ia], a_ok[:, :ia]),
+        (a_s[:, :ia], a_e[:, :ia], a_p[:, :ia]),
+        (q_key[:iq], q_s[:iq], q_e[:iq], q_p[:iq]),
+        (r_key[:ir], r_s[:ir], r_e[:ir], r_p[:ir]),
+    )
+
+@njit(cache=True, nogil=True)
+def line_range(c_num, c_ok, l_claim, l_num, l_ok, base_c):  # type: ignore[no-untyped-def]
+    """Claims without DTM*232 / 233: the earliest line start and the latest line end."""
+    nc = c_num.shape[1]
+    lo = np.zeros(nc, np.int64)
+    hi = np.zeros(nc, np.int64)
+    has_lo = np.zeros(nc, np.bool_)
+    has_hi = np.zeros(nc, np.bool_)
+    for i in range(l_claim.shape[0]):
+        k = l_claim[i] - base_c
+        if l_ok[L_FROM, i]:
+            d = l_num[L_FROM, i]
+            if not has_lo[k] or d < lo[k]:
+                lo[k] = d
+                has_lo[k] = True
+        if l_ok[L_TO, i]:
+            d = l_num[L_TO, i]
+            if not has_hi[k] or d > hi[k]:
+                hi[k] = d
+                has_hi[k] = True
+    for k in range(nc):
+        if not c_ok[C_FROM, k] and has_lo[k]:
+            c_num[C_FROM, k] = lo[k]
+            c_ok[C_FROM, k] = True
+        if not c_ok[C_TO, k] and has_hi[k]:
+            c_num[C_TO, k] = hi[k]
+            c_ok[C_TO, k] = True
+
+@njit(cache=True, nogil=True)
+def views_of(data, start, end, present, old, new):  # type: ignore[no-untyped-def]
+    """Arrow string views of spans of ``data`` (buffer 0, no copy for long values).
+
+    A view is 16 bytes: the length, then the bytes inline when at most
+    12, else a 4-byte prefix, buffer index 0 and the offset.  ``old`` ->
+    ``new`` replaces one byte (0: none); then long values are copied to
+    their own buffer, returned second (empty when nothing was copied).
+    """
+    m = start.shape[0]
+    out = np.zeros(m * 16, np.uint8)
+    copy = old != 0
+    total = 0
+    if copy:
+        for r in range(m):
+            if present[r] and end[r] - start[r] > 12:
+                total += end[r] - start[r]
+    chars = np.empty(total, np.uint8)
+    p = 0
+    for r in range(m):
+        if not present[r]:
+            continue
+        s = start[r]
+        n = end[r] - s
+        o = r * 16
+        out[o] = n & 255
+        out[o + 1] = (n >> 8) & 255
+        out[o + 2] = (n >> 16) & 255
+        out[o + 3] = (n >> 24) & 255
+        if n <= 12:
+            for i in range(n):
+                ch = data[s + i]
+                out[o + 4 + i] = new if (copy and ch == old) else ch
+            continue
+        at = s
+        if copy:
+            for i in range(n):
+                ch = data[s + i]
+                chars[p + i] = new if ch == old else ch
+            at = p
+            p += n
+            for i in range(4):
+                out[o + 4 + i] = chars[at + i]
+        else:
+            for i in range(4):
+                out[o + 4 + i] = data[s + i]
+        out[o + 12] = at & 255
+        out[o + 13] = (at >> 8) & 255
+        out[o + 14] = (at >> 16) & 255
+        out[o + 15] = (at >> 24) & 255
+    return out, chars
+
+
+
+def strings(
+    data: np.ndarray,
+    data_buf: pa.Buffer,
+    start: np.ndarray,
+    end: np.ndarray,
+    present: np.ndarray,
+    name: str,
+    replace: tuple[int, int] = (0, 0),
+) -> pl.Series:
+    """A Polars string column of byte spans, as Arrow string views into the batch's bytes."""
+    present = np.ascontiguousarray(present, np.bool_)
+    views, chars = views_of(
+        data,
+        np.ascontiguousarray(start, np.int64),
+        np.ascontiguousarray(end, np.int64),
+        present,
+        replace[0],
+        replace[1],
+    )
+    buffer = data_buf if replace[0] == 0 else pa.py_buffer(chars)
+    m = len(present)
+    array = pa.Array.from_buffers(
+        pa.string_view(),
+        m,
+        [_bitmap(present), pa.py_buffer(views), buffer],
+        int(m - np.count_nonzero(present)),
+    )
+    series = pl.from_arrow(array)
+    assert isinstance(series, pl.Series)
+    return series.alias(name)
+
+
+def _joined(
+    data: np.ndarray, spans: tuple[np.ndarray, ...], targets: np.ndarray, name: str
+) -> pl.Series | None:
+    """Stripped non-empty values per target key, comma separated (None: not ASCII)."""
+    keys, start, end, present = spans
+    views, chars, valid, ok = K.join_by_key(
+        data, start, end, present, keys, np.ascontiguousarray(targets, np.int64), ord(",")
+    )
+    if not ok:
+        return None
+    m = len(targets)
+    array = pa.Array.from_buffers(
+        pa.string_view(),
+        m,
+        [_bitmap(valid), pa.py_buffer(views), pa.py_buffer(chars)],
+        int(m - np.count_nonzero(valid)),
+    )
+    series = pl.from_arrow(array)
+    assert isinstance(series, pl.Series)
+    return series.alias(name)
+
+
+def _balanced(diff: np.ndarray, ok: np.ndarray) -> pl.Series:
+    out = pl.Series("balanced", diff == 0)
+    if not ok.all():
+        out = out.scatter(np.flatnonzero(~ok), None)
+    return out
+
+
+def build(
+    reader: Reader835, batch: Batch, cols: dict[str, np.ndarray]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
+    """(remit_claims with remark_codes, remit_lines, adjustments) of a clean batch, else None."""
+    if not K.ENABLED or not cols["_valid"].all():
+        return None
+    code = batch.code
+    counts = np.array(
+        [
+            np.count_nonzero(code == C["CLP"]),
+            np.count_nonzero(code == C["SVC"]),
+            np.count_nonzero(code == C["CAS"]),
+            np.count_nonzero(code == C["LQ"]),
+            np.count_nonzero(code == C["MOA"]) + np.count_nonzero(code == C["MIA"]),
+        ],
+        dtype=np.int64,
+    )
+    data = batch.data
+    out = remit_batch(
+        data,
+        np.ascontiguousarray(batch.starts, np.int64),
+        np.ascontiguousarray(batch.ends, np.int64),
+        np.ascontiguousarray(code, np.int64),
+        np.ascontiguousarray(cols["ctx"], np.int64),
+        np.ascontiguousarray(cols["claim_seq"], np.int64),
+        np.ascontiguousarray(cols["line_seq"], np.int64),
+        ord(reader.d.element),
+        ord(reader.d.component),
+        _SIDS,
+        counts,
+    )
+    fail, _, (c_row, c_num, c_ok), c_str, l_idx, (l_num, l_ok), l_str, adj, adj_str, lq, rm = out
+    if fail:
+        return None
+    keys = cols["claim_seq"][c_row]
+    line_keys = cols["line_seq"][l_idx[0]]
+    if len(keys):
+        line_range(c_num, c_ok, l_idx[1], l_num, l_ok, int(keys[0]))
+    remarks = _joined(data, rm, keys, "remark_codes")
+    line_remarks = _joined(data, lq, line_keys, "remark_codes")
+    if remarks is None or line_remarks is None:
+        return None
+    buf = pa.py_buffer(data)
+
+    def text(spans: tuple[np.ndarray, ...], i: int, name: str, **kw: tuple[int, int]) -> pl.Series:
+        return strings(data, buf, spans[0][i], spans[1][i], spans[2][i], name, **kw)
+
+    def money(num: np.ndarray, ok: np.ndarray, i: int, name: str, scale: int = 2) -> pl.Series:
+        return decimal_series(num[i], ok[i], 14 if scale == 2 else 12, scale, name)
+
+    claims = _claims(reader, batch, cols, c_row, keys, c_num, c_ok, c_str, text, money, remarks)
+    lines = _lines(batch, l_idx, line_keys, l_num, l_ok, l_str, text, money, line_remarks, reader)
+    adjustments = _adjustments(cols, adj, adj_str, text)
+    return claims, lines, adjustments
+
+
+def _claims(reader, batch, cols, c_row, keys, c_num, c_ok, c_str, text, money, remarks):  # type: ignore[no-untyped-def]
+    n = len(keys)
+    ones = np.ones(n, bool)
+    paid_ok = c_ok[C_PAID]
+    diff = c_num[C_CHARGE] - c_num[C_PAID] - c_num[C_CLAIM_ADJ] - c_num[C_LINE_ADJ]
+    balanced_ok = c_ok[C_CHARGE] & paid_ok
+    member = text(c_str, S_MEMBER, "id")
+    return pl.DataFrame(
+        [
+            pl.Series("seg_no", batch.seg_no[c_row]),
+            pl.Series("remittance_seq", cols["remittance_seq"][c_row]),
+            pl.Series("claim_seq", keys),
+            pl.Series("line_count", c_num[C_LINES]),
+            pl.Series("_paid_cents", np.where(paid_ok, c_num[C_PAID], 0)),
+            pl.Series("is_reversal", c_str[3]),
+            text(c_str, S_ID, "claim_id"),
+            text(c_str, S_STATUS, "status_code"),
+            money(c_num, c_ok, C_CHARGE, "charge_amount"),
+            money(c_num, c_ok, C_PAID, "paid_amount"),
+            money(c_num, c_ok, C_RESP, "patient_responsibility"),
+            text(c_str, S_FILING, "filing_indicator"),
+            text(c_str, S_PCN, "payer_claim_number"),
+            text(c_str, S_FACILITY, "facility_code"),
+            text(c_str, S_FREQ, "frequency_code"),
+            text(c_str, S_DRG, "drg_code"),
+            decimal_series(c_num[C_CLAIM_ADJ], ones, 14, 2, "claim_adjustment_amount"),
+            decimal_series(c_num[C_LINE_ADJ], ones, 14, 2, "line_adjustment_amount"),
+            decimal_series(diff, balanced_ok, 14, 2, "balance_difference"),
+            _balanced(diff, balanced_ok),
+            date_series(c_num[C_FROM], c_ok[C_FROM], "service_date_from"),
+            date_series(c_num[C_TO], c_ok[C_TO], "service_date_to"),
+            date_series(c_num[C_RECV], c_ok[C_RECV], "received_date"),
+            F.hash_ids(reader.hasher, member).alias("patient_key"),
+            remarks,
+        ]
+    )
+
+
+def _lines(batch, l_idx, keys, l_num, l_ok, l_str, text, money, remarks, reader):  # type: ignore[no-untyped-def]
+    rows, claims, number = l_idx
+    n = len(rows)
+    ones = np.ones(n, bool)
+    diff = l_num[L_CHARGE] - l_num[L_PAID] - l_num[L_ADJ]
+    balanced_ok = l_ok[L_CHARGE] & l_ok[L_PAID]
+    comp = ord(reader.d.component)
+    return pl.DataFrame(
+        [
+            pl.Series("seg_no", batch.seg_no[rows]),
+            pl.Series("claim_seq", claims),
+            pl.Series("line_seq", keys),
+            pl.Series("line_number", number),
+            text(l_str, T_QUAL, "procedure_qualifier"),
+            text(l_str, T_CODE, "procedure_code"),
+            *[text(l_str, T_MOD1 + i, f"modifier_{1 + i}") for i in range(4)],
+            money(l_num, l_ok, L_CHARGE, "charge_amount"),
+            money(l_num, l_ok, L_PAID, "paid_amount"),
+            text(l_str, T_REV, "revenue_code"),
+            decimal_series(l_num[L_UNITS], ones, 12, 3, "units"),
+            text(l_str, T_SUB_CODE, "submitted_procedure_code"),
+            text(l_str, T_SUB_MODS, "submitted_modifiers", replace=(comp, ord(","))),
+            money(l_num, l_ok, L_SUB_UNITS, "submitted_units", scale=3),
+            date_series(l_num[L_FROM], l_ok[L_FROM], "service_date_from"),
+            date_series(l_num[L_TO], l_ok[L_TO], "service_date_to"),
+            decimal_series(l_num[L_ADJ], ones, 14, 2, "adjustment_amount"),
+            decimal_series(diff, balanced_ok, 14, 2, "balance_difference"),
+            _balanced(diff, balanced_ok),
+            money(l_num, l_ok, L_ALLOWED, "allowed_amount"),
+            text(l_str, T_LCN, "line_control_number"),
+            remarks,
+        ]
+    )
+
+
+def _adjustments(cols, adj, adj_str, text):  # type: ignore[no-untyped-def]
+    rows, is_line, num, ok = adj
+    line = cols["line_seq"][rows]
+    line_col = pl.Series("line_seq", line, dtype=pl.Int64)
+    if not is_line.all():
+        line_col = line_col.scatter(np.flatnonzero(~is_line), None)
+    return pl.DataFrame(
+        [
+            pl.Series("claim_seq", cols["claim_seq"][rows]),
+            line_col,
+            pl.Series("level", np.where(is_line, "line", "claim")).cast(pl.Utf8),
+            text(adj_str, 0, "group_code"),
+            text(adj_str, 1, "reason_code"),
+            decimal_series(num[0], ok[0], 14, 2, "amount"),
+            decimal_series(num[1], ok[1], 12, 3, "quantity"),
+        ]
+    )
