@@ -187,3 +187,97 @@ def test_engine_equals_scalar_to_the_cent(table, contract, lines, data):
                 assert got_status == classify(e.expected_allowed, actual[i], tolerance_dollars=tol.dollars,
                                               tolerance_percent=tol.percent)
                 assert e.expected_allowed >= 0
+
+
+# --------------------------------------------------------------------------- facility claims
+
+REVS = ["0120", "0200", "0206", "0250", "0278", "0450", "0636"]
+
+
+@st.composite
+def facility_contracts(draw):
+    fac: dict = {}
+    if draw(st.booleans()):
+        weights = {d: Decimal(draw(st.integers(1, 90_000))) / 10_000 for d in draw(st.lists(st.sampled_from(["470", "871", "065"]), max_size=3, unique=True))}
+        fac["inpatient_drg"] = {"base_rate": draw(money), "weights": weights}
+    if draw(st.booleans()):
+        fac["per_diems"] = [{"level_of_care": "ICU", "revenue_code_ranges": [["0200", "0219"]], "amount": draw(money)},
+                            {"level_of_care": "medical", "revenue_codes": ["120"], "amount": draw(money)}][: draw(st.integers(1, 2))]
+    if draw(st.booleans()):
+        fac["percent_of_charges"] = draw(charge_pct)
+    if draw(st.booleans()):
+        fac["outlier"] = {"threshold": draw(money), "percent": draw(charge_pct),
+                          "applies_to": draw(st.sampled_from(["excess", "all_charges"])),
+                          "claims": draw(st.sampled_from(["inpatient", "outpatient", "all"]))}
+    if draw(st.booleans()):
+        fac["revenue_code_carve_outs"] = {draw(st.sampled_from(["0278", "636"])): draw(money)}
+    fac["lesser_of_billed"] = draw(st.booleans())
+    doc = {"contract_id": "H1", "payer": {"name": "TEST", "payer_ids": ["P1"]}, "product_lines": ["Commercial PPO"],
+           "claim_filing_indicators": ["12"], "effective": dt.date(2024, 1, 1), "renewal": {"type": "evergreen"},
+           "facility": fac, **({"professional": {"methodology": {"method": "percent_of_charges", "percent": 50}}} if not fac else {})}
+    if draw(st.booleans()):
+        doc["escalator"] = {"amount": draw(st.integers(0, 10_000).map(lambda m: Decimal(m) / 1000)),
+                            "unit": draw(st.sampled_from(["percent", "percentage_points"])), "anniversary": "07-01"}
+    return Contract.model_validate(doc)
+
+
+@st.composite
+def facility_claims(draw):
+    from parley.domain.pricing_facility import FacilityClaim, FacilityLine
+
+    out = []
+    for c in range(draw(st.integers(1, 4))):
+        start = draw(st.one_of(st.none(), st.dates(dt.date(2023, 12, 1), dt.date(2025, 12, 31))))
+        to = None if start is None or draw(st.integers(0, 5)) == 0 else start + dt.timedelta(days=draw(st.integers(0, 30)))
+        lines = tuple(FacilityLine(draw(st.sampled_from([*REVS, None])), draw(money), Decimal(draw(st.integers(1, 5))), n)
+                      for n in range(1, draw(st.integers(0, 4)) + 1))
+        out.append(FacilityClaim(
+            claim_key=f"F{c}", charge_amount=draw(st.integers(0, 30_000_000).map(lambda x: Decimal(x) / 100)),
+            type_of_bill=draw(st.sampled_from(["111", "0111", "131", "121", "831", None])),
+            drg_code=draw(st.sampled_from(["470", "871", "65", "999", None])), statement_from=start, statement_to=to,
+            admission_date=draw(st.one_of(st.none(), st.just(dt.date(2024, 3, 1)))),
+            patient_responsibility=draw(money), lines=lines))
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(contract=facility_contracts(), fclaims=facility_claims(), data=st.data())
+def test_facility_engine_equals_scalar_to_the_cent(contract, fclaims, data):
+    from parley.domain.pricing_facility import expected_facility
+    from parley.engine.facility import compile_facility, facility_sql, register
+
+    tol = Tolerance(Decimal("1.00"), Decimal("1.0"))
+    actual = [data.draw(money) for _ in fclaims]
+    claims_t = pa.table({
+        "claim_key": [c.claim_key for c in fclaims], "payer_id": ["P1"] * len(fclaims), "filing_indicator": ["12"] * len(fclaims),
+        "type_of_bill": [c.type_of_bill for c in fclaims], "drg_code": [c.drg_code for c in fclaims],
+        "statement_from": pa.array([c.statement_from for c in fclaims], pa.date32()),
+        "statement_to": pa.array([c.statement_to for c in fclaims], pa.date32()),
+        "admission_date": pa.array([c.admission_date for c in fclaims], pa.date32()),
+        "charge_amount": pa.array([c.charge_amount for c in fclaims], pa.decimal128(14, 2)),
+        "patient_responsibility": pa.array([c.patient_responsibility for c in fclaims], pa.decimal128(14, 2)),
+        "actual_allowed": pa.array(actual, pa.decimal128(14, 2)), "denied": [False] * len(fclaims),
+    })
+    flat = [(c.claim_key, ln) for c in fclaims for ln in c.lines]
+    lines_t = pa.table({
+        "claim_key": pa.array([k for k, _ in flat], pa.string()),
+        "revenue_code": pa.array([ln.revenue_code for _, ln in flat], pa.string()),
+        "charge_amount": pa.array([ln.charge_amount for _, ln in flat], pa.decimal128(14, 2)),
+        "units": pa.array([ln.units for _, ln in flat], pa.decimal128(12, 3)),
+    })
+    con = duckdb.connect()
+    register(con, compile_facility([contract], {("P1", "12")}, until=dt.date(2026, 1, 31)))
+    con.register("fc", claims_t)
+    con.register("fl", lines_t)
+    got = {k: (a, p, s) for k, a, p, s in con.execute(
+        f"SELECT claim_key, expected_allowed, expected_paid, status FROM ({facility_sql('fc', 'fl', tol)})").fetchall()}
+    con.close()
+    for claim, act in zip(fclaims, actual, strict=True):
+        e = expected_facility(claim, contract)
+        a, p, s = got[claim.claim_key]
+        assert a == e.expected_allowed, (claim, e.steps, a)
+        assert p == e.expected_paid
+        if e.expected_allowed is None:
+            assert s == "not_priceable"
+        else:
+            assert s == classify(e.expected_allowed, act, tolerance_dollars=tol.dollars, tolerance_percent=tol.percent)

@@ -269,36 +269,94 @@ class Professional(_Model):
 # --------------------------------------------------------------------------- facility
 
 
+RevenueCode = Annotated[str, Field(pattern=r"^\d{3,4}$", description="UB-04 revenue code, e.g. '0200' (3 digits are zero-padded)")]
+
+
+def revenue_code(code: str) -> str:
+    """Revenue codes compare as 4 digits ('120' and '0120' are the same code)."""
+    return code.strip().zfill(4)
+
+
 class DrgCaseRate(_Model):
-    """Inpatient DRG case rate = base rate x the MS-DRG relative weight."""
+    """Inpatient DRG case rate = round(base rate x the MS-DRG relative weight), cents half up.
+
+    Weights are always the user's (a CMS Table 5 extract): inline ``weights`` and / or a
+    ``weights_csv`` with columns drg, weight and optional gmlos, amlos.
+    """
 
     base_rate: Money
-    weights: dict[str, Decimal] = Field(default_factory=dict, description="MS-DRG -> relative weight")
-    weights_csv: str | None = Field(default=None, description="CSV drg, weight (relative to the YAML)")
+    weights: dict[str, Annotated[Decimal, Field(gt=0, le=100, decimal_places=4)]] = Field(
+        default_factory=dict, description="MS-DRG (3 digits) -> relative weight (at most 4 decimals)"
+    )
+    weights_csv: str | None = Field(default=None, description="CSV drg, weight[, gmlos, amlos] (relative to the YAML)")
+
+    @field_validator("weights")
+    @classmethod
+    def _drgs(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        out = {}
+        for k, w in v.items():
+            key = str(k).strip().zfill(3)
+            if not key.isdigit() or len(key) != 3:
+                raise ValueError(f"MS-DRG {k!r} is not a 3-digit code")
+            out[key] = w
+        return out
 
 
 class PerDiem(_Model):
+    """A daily rate for a level of care, selected by the accommodation revenue codes billed."""
+
     level_of_care: str = Field(description="e.g. medical, surgical, ICU")
-    revenue_codes: list[str] = Field(default_factory=list)
-    amount: Money
+    revenue_codes: list[RevenueCode] = Field(default_factory=list)
+    revenue_code_ranges: list[tuple[RevenueCode, RevenueCode]] = Field(
+        default_factory=list, description="inclusive ranges, e.g. [['0200', '0219']] for intensive care"
+    )
+    amount: Money = Field(description="per covered day")
+
+    @model_validator(mode="after")
+    def _some_code(self) -> PerDiem:
+        if not (self.revenue_codes or self.revenue_code_ranges):
+            raise ValueError(f"per diem {self.level_of_care!r} needs revenue_codes or revenue_code_ranges")
+        return self
+
+    def matches(self, rev: str) -> bool:
+        r = revenue_code(rev)
+        return r in {revenue_code(c) for c in self.revenue_codes} or any(
+            revenue_code(lo) <= r <= revenue_code(hi) for lo, hi in self.revenue_code_ranges
+        )
 
 
 class Outlier(_Model):
-    """Stop-loss: when billed charges exceed the threshold, pay percent of charges above it (or of all)."""
+    """Stop-loss / outlier: applies when the claim's billed charges exceed ``threshold``.
+
+    ``excess``: the base payment plus ``percent`` of the charges above the threshold;
+    ``all_charges``: the whole claim is paid at ``percent`` of its charges instead.
+    """
 
     threshold: Money
     percent: ChargePercent
     applies_to: Literal["excess", "all_charges"] = "excess"
+    claims: Literal["inpatient", "outpatient", "all"] = Field(default="inpatient", description="claims it applies to")
 
 
 class Facility(_Model):
-    """Facility (837I) reimbursement terms."""
+    """Facility (837I) reimbursement terms, priced per claim (see docs/contracts.md)."""
 
     inpatient_drg: DrgCaseRate | None = None
-    per_diems: list[PerDiem] = Field(default_factory=list)
+    per_diems: list[PerDiem] = Field(default_factory=list, description="in priority order: the first whose codes are billed")
     percent_of_charges: ChargePercent | None = Field(default=None, description="outpatient / default")
     outlier: Outlier | None = None
-    revenue_code_carve_outs: dict[str, Money] = Field(default_factory=dict)
+    revenue_code_carve_outs: dict[str, Money] = Field(
+        default_factory=dict, description="revenue code -> amount per unit, paid on top and removed from the charges base"
+    )
+    lesser_of_billed: bool = Field(default=False, description="pay the lesser of the claim amount and its billed charges")
+
+    @field_validator("revenue_code_carve_outs")
+    @classmethod
+    def _revs(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        bad = [k for k in v if not (str(k).strip().isdigit() and 3 <= len(str(k).strip()) <= 4)]
+        if bad:
+            raise ValueError(f"revenue codes are 3 or 4 digits, not {bad}")
+        return {revenue_code(str(k)): a for k, a in v.items()}
 
 
 # --------------------------------------------------------------------------- escalators, VBC

@@ -227,14 +227,49 @@ def _read_rows(file: Path, problems: list[str], required: tuple[str, ...], optio
 
 
 def _read_weights(file: Path, problems: list[str]) -> dict[str, Decimal]:
+    """MS-DRG weights: columns drg, weight (required), gmlos, amlos (optional, checked, not used)."""
     out: dict[str, Decimal] = {}
-    with file.open(encoding="utf-8-sig", newline="") as fh:
-        for n, row in enumerate(csv.DictReader(fh), start=2):
-            try:
-                out[str(row["drg"]).strip().zfill(3)] = Decimal(str(row["weight"]).strip())
-            except (InvalidOperation, KeyError, TypeError):
-                problems.append(f"{file}:{n}: weight: not a number (columns drg, weight)")
+    seen: dict[str, int] = {}
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip().lower() for h in reader.fieldnames or []]
+            missing = [c for c in ("drg", "weight") if c not in header]
+            if missing:
+                problems.append(f"{file}:1: missing column(s) {', '.join(missing)} (need drg, weight; optional gmlos, amlos)")
+                return {}
+            for n, raw in enumerate(reader, start=2):
+                row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+                drg = row["drg"].zfill(3)
+                if not (drg.isdigit() and len(drg) == 3):
+                    problems.append(f"{file}:{n}: drg: {row['drg']!r} is not an MS-DRG (1-3 digits, like 470)")
+                    continue
+                if drg in seen:
+                    problems.append(f"{file}:{n}: drg: MS-DRG {drg} is listed twice (first on line {seen[drg]})")
+                    continue
+                seen[drg] = n
+                weight = _weight(row["weight"])
+                if weight is None:
+                    problems.append(f"{file}:{n}: weight: {row['weight']!r} is not a relative weight (a number above 0, "
+                                    "at most 4 decimals, like 1.9221)")
+                    continue
+                for col in ("gmlos", "amlos"):
+                    if row.get(col) and _weight(row[col], places=2) is None:
+                        problems.append(f"{file}:{n}: {col}: {row[col]!r} is not a length of stay in days (like 4.3)")
+                out[drg] = weight
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(f"{file}:1: cannot read CSV: {exc}")
     return out
+
+
+def _weight(text: str, places: int = 4) -> Decimal | None:
+    try:
+        d = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    if not d.is_finite() or d <= 0 or d > 100 or d.as_tuple().exponent < -places:  # type: ignore[operator]
+        return None
+    return d
 
 
 # --------------------------------------------------------------------------- many files
