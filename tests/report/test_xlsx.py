@@ -41,9 +41,9 @@ def _results(ws) -> dict[str, list[int]]:
         a, e = row[0].value, row[4].value
         if isinstance(a, str) and a.startswith("Results"):
             current = ""
-        elif current is not None and isinstance(a, str) and e is None and not a.startswith(("Proposal /", "Parley's")):
-            if a.startswith("Proposal "):
-                break
+        elif current is not None and isinstance(a, str) and a.startswith("Parley's figures"):
+            break
+        elif current is not None and isinstance(a, str) and e is None and not a.startswith("Proposal /"):
             current = a
             out[current] = []
         elif current and isinstance(e, str) and e.startswith("="):

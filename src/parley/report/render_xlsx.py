@@ -254,18 +254,24 @@ def _table(cur: _Cursor, t: Table) -> None:
     cur.skip()
 
 
-def _charts(ws: Worksheet, section: Section, charts: ChartSet, col: int, row: int = 4) -> int:
-    """Place the section's charts in a column of images from ``row``; returns the next free row."""
+def _charts(cur: _Cursor, section: Section, charts: ChartSet) -> None:
+    """The section's charts, one under the other below the tables (titles above, alt text below)."""
+    ws = cur.ws
     for c in section.charts:
         chart = charts.get(c.key)
         if chart is None:
             continue
         img = Image(io.BytesIO(chart.png))
         img.width, img.height = int(img.width * IMAGE_SCALE), int(img.height * IMAGE_SCALE)
-        ws.cell(row=row, column=col, value=chart.title).font = BOLD
-        ws.add_image(img, f"{get_column_letter(col)}{row + 1}")
-        row += 2 + int(img.height / 20) + 1
-    return row
+        cur.put(1, chart.title, BOLD)
+        cur.skip()
+        ws.add_image(img, f"A{cur.row}")
+        rows = -(-img.height // 20) + 1  # default rows are 15 pt = 20 px
+        for r in range(cur.row, cur.row + rows):
+            ws.row_dimensions[r].height = 15
+        cur.skip(rows)
+        cur.put(1, f"Chart: {chart.alt}", SMALL)
+        cur.skip(2)
 
 
 def _widths(ws: Worksheet, widths: dict[int, float]) -> None:
@@ -356,8 +362,8 @@ def _section_sheet(ws: Worksheet, brief: Brief, section: Section, charts: ChartS
         _method(cur, section)
     for t in section.tables:
         _table(cur, t)
+    _charts(cur, section, charts)
     _widths(ws, {1: 30, 2: 18, 3: 46, 4: 30, 5: 30, 6: 16, 7: 16, 8: 16})
-    _charts(ws, section, charts, col=10)
 
 
 def _inventory(cur: _Cursor, section: Section) -> None:
@@ -538,22 +544,30 @@ class _ScenarioSheet:
             self.rate_adj = self._input(cur, "Extra change to every proposal rate", Decimal(0), "RateAdjustment",
                                         "e.g. 2% = proposal rates x 1.02")
             cur.skip()
+            # the results table (first) refers to the per-code blocks (last): reserve its rows
             results_row = cur.row
-            results_height = 3 + sum(len(v.years) + 3 for v in vals) + 1
-            cur.row = results_row + results_height
-            blocks = [self._block(cur, i, v) for i, v in enumerate(vals, start=1)]
-            cur.row, end = results_row, cur.row
-            self._results(cur, vals, blocks)
-            cur.row = max(cur.row, end)
-        cur.skip()
+            cur.row = results_row + 3 + sum(len(v.years) + 3 for v in vals) + 2
         self._zopa(cur)
-        _figures(cur, [f for f in s.figures])
+        _figures(cur, list(s.figures))
         for t in s.tables:
             _table(cur, t)
+        _charts(cur, s, charts)
+        if vals:
+            cur.put(1, "Model detail: rates and volumes per procedure code (inputs in blue)",
+                    Font(name=FONT, size=13, bold=True, color=INK))
+            cur.skip()
+            cur.text("Rates per unit are Parley's expected allowed per unit on the base-period volume, under the "
+                     "current contract (with its escalator) and under each proposal, for every contract year. "
+                     "Change a rate or a volume and the results above follow.", SMALL, span=10)
+            cur.skip()
+            blocks = [self._block(cur, i, v) for i, v in enumerate(vals, start=1)]
+            end = cur.row
+            cur.row = results_row
+            self._results(cur, vals, blocks)
+            cur.row = end
         ws.freeze_panes = "B4"
         nyears = max((len(v.years) for v in vals), default=1)
         _widths(ws, {1: 34, 2: 16, 3: 16, **{c: 15 for c in range(4, 4 + 4 * nyears + 2)}})
-        _charts(ws, s, charts, col=4 + 4 * nyears + 2)
 
     def _input(self, cur: _Cursor, label: str, value: Decimal, name: str, note: str) -> Cell:
         cur.put(1, label, BODY)
