@@ -32,6 +32,12 @@ from parley.engine.compile import compile_rates
 from parley.engine.reprice import Tolerance, prepare
 from parley.errors import InputError, WorkspaceError
 from parley.services.contracts import RefdataContext, workspace_contracts
+from parley.services.reprice_facility import (
+    FAC_FINAL_SQL,
+    explain_facility,
+    facility_inputs,
+    price_facility,
+)
 from parley.store.workspace import Workspace
 
 DERIVED = "derived"
@@ -72,7 +78,8 @@ j AS (
     LEFT JOIN bl b1 ON b1.claim_id = rc.claim_id AND b1.line_control_number = rl.line_control_number
     LEFT JOIN bl b2 ON b2.claim_id = rc.claim_id AND rl.line_control_number IS NULL AND b2.line_number = rl.line_number
     LEFT JOIN pr ON pr.file_id = rl.file_id AND pr.line_seq = rl.line_seq
-    WHERE NOT coalesce(rc.is_reversal, false)
+    LEFT JOIN fac_remit fx ON fx.file_id = rl.file_id AND fx.claim_seq = rl.claim_seq
+    WHERE NOT coalesce(rc.is_reversal, false) AND fx.claim_key IS NULL
 )
 SELECT
     file_id || ':' || line_seq AS line_key,
@@ -101,7 +108,6 @@ SELECT
      OR (submitted_procedure_code IS NOT NULL AND submitted_procedure_code <> procedure_code)) AS recoded
 FROM j
 """
-
 
 def tolerance_for(workspace: Workspace, dollars: str | Decimal | None = None, percent: str | Decimal | None = None) -> Tolerance:
     s = workspace.settings
@@ -134,11 +140,13 @@ def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = N
     ctx = RefdataContext(ws.refdata_dir)
     con = ws.connect(threads=threads)
     try:
+        n_fac = facility_inputs(con)
         con.execute(_INPUT_SQL)
         n = con.execute("SELECT count(*), max(service_date) FROM reprice_input").fetchone()
-        if not n or not n[0]:
+        if not n or (not n[0] and not n_fac):
             raise WorkspaceError("no remitted lines to price", hint="ingest 835 files first ('parley ingest')")
-        until = n[1] or dt.date.today()
+        fac_until = con.execute("SELECT max(greatest(statement_to, statement_from, admission_date)) FROM fac_remit").fetchone()
+        until = max([d for d in (n[1], fac_until[0] if fac_until else None) if d is not None], default=dt.date.today())
         keys = con.execute(_KEYS_SQL.format(src="reprice_input")).fetchall()
         paid_keys = con.execute(_KEYS_SQL.format(src="(SELECT * EXCLUDE (procedure_code, modifier_1, modifier_2, modifier_3, modifier_4) "
                                                  ", paid_code AS procedure_code, paid_modifier_1 AS modifier_1, paid_modifier_2 AS modifier_2, "
@@ -156,11 +164,12 @@ def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = N
         paid_sql = prepare(con, "recoded_input", "rates", tol, ranks_table="mppr_ranks_paid_code")
         con.execute(f"CREATE OR REPLACE TEMP TABLE priced_paid_code AS {paid_sql}")
         _scalar_fallback(con, contracts, ctx, tol)
+        price_facility(con, contracts, tol, until)
         path = _write_derived(con, ws)
         totals = summary(workspace=ws, con=con)
     finally:
         con.close()
-    totals.update({"lines_priced": n[0], "contracts": len(contracts), "rate_rows": rates.num_rows,
+    totals.update({"lines_priced": n[0] + n_fac, "facility_claims_priced": n_fac, "contracts": len(contracts), "rate_rows": rates.num_rows,
                    "dataset": str(path), "seconds": round(time.perf_counter() - started, 2),
                    "compile_seconds": round(compile_s, 2),
                    "tolerance": {"dollars": str(tol.dollars), "percent": str(tol.percent)}})
@@ -219,7 +228,8 @@ SELECT p.*, i.file_id, i.claim_seq, i.line_seq, i.claim_id, i.payer_name, i.paym
          WHEN NOT i.recoded AND p.status = 'overpaid' THEN -p.difference ELSE 0 END AS overpaid_amount,
     NOT EXISTS (SELECT 1 FROM remit_claims later WHERE later.claim_id = i.claim_id
                 AND (later.payment_date > i.payment_date
-                     OR (later.payment_date = i.payment_date AND later.is_reversal))) AS is_final
+                     OR (later.payment_date = i.payment_date AND later.is_reversal))) AS is_final,
+    'line' AS pricing_level
 FROM priced p
 JOIN reprice_input i USING (line_key)
 LEFT JOIN priced_paid_code q USING (line_key)
@@ -233,7 +243,7 @@ def _write_derived(con: duckdb.DuckDBPyConnection, ws: Workspace) -> Path:
     staging.mkdir(parents=True)
     out = (staging / "part-00000.parquet").as_posix().replace("'", "''")
     try:
-        con.execute(f"COPY ({_FINAL_SQL}) TO '{out}' (FORMAT parquet, COMPRESSION snappy)")
+        con.execute(f"COPY (({_FINAL_SQL}) UNION ALL BY NAME ({FAC_FINAL_SQL})) TO '{out}' (FORMAT parquet, COMPRESSION snappy)")
         old = target.parent / f".old-{uuid.uuid4().hex[:8]}"
         if target.exists():
             target.rename(old)
@@ -284,7 +294,7 @@ def summary(*, workspace: Workspace, con: duckdb.DuckDBPyConnection | None = Non
 _GROUPS = {
     "payer": "coalesce(payer_name, payer_id)",
     "product_line": "coalesce(product_line, 'no contract')",
-    "code": "procedure_code",
+    "code": "coalesce(procedure_code, 'MS-DRG ' || drg_code, 'TOB ' || type_of_bill)",
     "month": "strftime(service_date, '%Y-%m')",
     "contract": "coalesce(contract_id, 'no contract')",
     "claim": "claim_id",
@@ -338,7 +348,8 @@ SELECT claim_id, any_value(coalesce(payer_name, payer_id)) AS payer, any_value(p
     sum(underpaid_amount) AS underpayment_dollars, sum(recode_amount) AS recode_dollars,
     sum(underpaid_amount) + sum(recode_amount) AS recoverable_dollars,
     sum(expected_allowed) AS expected_allowed, sum(actual_allowed) AS actual_allowed,
-    string_agg(DISTINCT procedure_code, ',') AS codes
+    string_agg(DISTINCT coalesce(procedure_code, 'MS-DRG ' || drg_code, 'TOB ' || type_of_bill), ',') AS codes,
+    CASE WHEN bool_or(pricing_level = 'claim') THEN 'claim' ELSE 'line' END AS pricing_level
 FROM repriced WHERE is_final AND final_status IN ('underpaid', 'recoded', 'paid_correctly', 'overpaid')
 GROUP BY claim_id HAVING sum(underpaid_amount) + sum(recode_amount) > 0
 ORDER BY recoverable_dollars DESC, claim_id {limit}""")
@@ -383,17 +394,27 @@ def export_rows(rows: list[dict[str, Any]], *, csv_path: Path | None = None, xls
 
 
 def explain(*, workspace: Workspace, claim_id: str) -> list[dict[str, Any]]:
-    """The derivation of every line of a claim (scalar reference), beside the engine's result."""
+    """The derivation of every line of a claim (scalar reference), beside the engine's result.
+
+    A facility claim (priced per claim) gives one ``level: claim`` entry with the claim-level
+    derivation, then one ``level: line`` entry per revenue-code line with the claim's expected
+    allowed allocated pro rata to the line charges (to the cent, summing exactly).
+    """
     con = _repriced(workspace)
     try:
         rows = _rows(con, "SELECT * FROM repriced WHERE claim_id = ? ORDER BY payment_date, file_id, claim_seq, line_number", [claim_id])
+        fac_lines: dict[str, list[dict[str, Any]]] = {}
+        if any(r.get("pricing_level") == "claim" for r in rows):
+            facility_inputs(con, claim_id)
+            for r in _rows(con, "SELECT * FROM fac_lines ORDER BY claim_key, line_number"):
+                fac_lines.setdefault(r["claim_key"], []).append(r)
     finally:
         con.close()
     if not rows:
         raise InputError(f"claim {claim_id!r} has no repriced lines", hint="check the claim id (CLP01) and run 'parley reprice'")
     contracts = _load_contracts(workspace)
     ctx = RefdataContext(workspace.refdata_dir)
-    out = []
+    out: list[dict[str, Any]] = []
     by_remit: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_remit.setdefault(r["claim_key"], []).append(r)
@@ -401,19 +422,25 @@ def explain(*, workspace: Workspace, claim_id: str) -> list[dict[str, Any]]:
         first = remit_rows[0]
         contract = select_contract(contracts, payer_id=first["payer_id"], filing_indicator=first["filing_indicator"],
                                    on=first["service_date"])
+        if first.get("pricing_level") == "claim":
+            out += explain_facility(first, fac_lines.get(first["claim_key"], []), contract)
+            continue
         lines = [_line(r) for r in remit_rows]
         exps: list[Explanation | None] = list(price_claim(lines, contract, ctx)) if contract else [None] * len(lines)
         for r, e in zip(remit_rows, exps, strict=True):
-            out.append({
-                "claim_id": claim_id, "remit_file": r["remit_file"], "payment_date": r["payment_date"],
-                "line_number": r["line_number"], "code": r["procedure_code"], "paid_code": r["paid_code"],
-                "status": r["final_status"], "expected_allowed": r["expected_allowed"], "actual_allowed": r["actual_allowed"],
-                "expected_paid": r["expected_paid"], "paid": r["paid_amount"], "difference": r["difference"],
-                "recode_amount": r["recode_amount"], "reason": r["reason"],
-                "scalar_expected_allowed": e.expected_allowed if e else None,
-                "derivation": e.steps if e else [r["reason"] or "no contract covers this claim"],
-            })
+            out.append({**explain_row(r), "level": "line", "scalar_expected_allowed": e.expected_allowed if e else None,
+                        "derivation": e.steps if e else [r["reason"] or "no contract covers this claim"]})
     return out
+
+
+def explain_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "claim_id": r["claim_id"], "remit_file": r["remit_file"], "payment_date": r["payment_date"],
+        "line_number": r["line_number"], "code": r["procedure_code"], "paid_code": r["paid_code"],
+        "status": r["final_status"], "expected_allowed": r["expected_allowed"], "actual_allowed": r["actual_allowed"],
+        "expected_paid": r["expected_paid"], "paid": r["paid_amount"], "difference": r["difference"],
+        "recode_amount": r["recode_amount"], "reason": r["reason"],
+    }
 
 
 def _line(r: dict[str, Any]) -> Line:
