@@ -149,11 +149,23 @@ def explain(
         output.print_json(rows)
         return 0
     for r in rows:
-        output.console.print(
-            f"[bold]{r['claim_id']} line {r['line_number']}[/bold] {r['code']}"
-            f"{' (paid as ' + r['paid_code'] + ')' if r['paid_code'] != r['code'] else ''} - {r['status']}: "
-            f"expected ${r['expected_allowed']} vs allowed ${r['actual_allowed']} (paid ${r['paid']}), remit {r['remit_file']}"
-        )
+        if r.get("level") == "claim":
+            output.console.print(
+                f"[bold]{r['claim_id']} (facility claim, priced per claim)[/bold] {r['code']}"
+                f"{' (paid as MS-DRG ' + r['paid_code'] + ')' if r['paid_code'] and r['code'] != 'MS-DRG ' + r['paid_code'] else ''}"
+                f" - {r['status']}: expected ${r['expected_allowed']} vs claim allowed ${r['actual_allowed']} "
+                f"(paid ${r['paid']}), difference ${r['difference']}, remit {r['remit_file']}"
+            )
+        elif r["status"] == "claim-level":
+            output.console.print(f"  line {r['line_number']} {r['code']} charge ${r['charge']}: "
+                                 f"allocated expected ${r['expected_allowed']}", markup=False, highlight=False)
+            continue
+        else:
+            output.console.print(
+                f"[bold]{r['claim_id']} line {r['line_number']}[/bold] {r['code']}"
+                f"{' (paid as ' + r['paid_code'] + ')' if r['paid_code'] != r['code'] else ''} - {r['status']}: "
+                f"expected ${r['expected_allowed']} vs allowed ${r['actual_allowed']} (paid ${r['paid']}), remit {r['remit_file']}"
+            )
         for step in r["derivation"]:
             output.console.print(f"    {step}", markup=False, highlight=False)
     return 0
@@ -202,7 +214,7 @@ def appeals(
     else:
         output.print_table(rows, title="Claims to appeal",
                            columns=["claim_id", "payer", "product_line", "service_date", "underpaid_lines", "recoded_lines",
-                                    "underpayment_dollars", "recode_dollars", "recoverable_dollars", "codes"])
+                                    "underpayment_dollars", "recode_dollars", "recoverable_dollars", "codes", "pricing_level"])
         total = sum((r["recoverable_dollars"] for r in rows), Decimal(0))
         output.console.print(f"{len(rows)} claims, ${total:,.2f} recoverable")
         for w in written:

@@ -45,6 +45,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from parley.domain.contracts import Contract, Facility, Segment, revenue_code
 from parley.domain.pricing import (
+    CENT,
     ZERO,
     Explanation,
     _escalated_amount,
@@ -274,4 +275,4 @@ def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
     order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - floors[i]), i))
     for i in order[:left]:
         floors[i] += 1
-    return [Decimal(c) / 100 for c in floors]
+    return [(Decimal(c) / 100).quantize(CENT) for c in floors]
