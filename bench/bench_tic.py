@@ -220,7 +220,14 @@ def measure(
         str(budget),
     ]
     # one core per process: Polars' own thread pool would blur the 1-vs-N comparison
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"), "POLARS_MAX_THREADS": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(HERE.parent / "src"),
+        "POLARS_MAX_THREADS": "1",  # Polars' pool
+        "OMP_NUM_THREADS": "1",  # Arrow's CPU pool (pyarrow reads it at start-up)
+        "NUMBA_NUM_THREADS": "1",
+    }
+    load_start = os.getloadavg()[0]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     stats: dict[str, Any] = {}
     stop = threading.Event()
@@ -247,6 +254,10 @@ def measure(
     )
     if "rows" in result:
         result["rows_per_s"] = round(result["rows"] / result["wall"])
+    result["cores_used"] = (
+        round(result["cpu_seconds"] / result["wall"], 2) if result["wall"] else None
+    )
+    result["load_start"] = round(load_start, 2)
     result["wall"] = round(result["wall"], 2)
     return result
 
@@ -259,7 +270,8 @@ def main() -> None:
     ap.add_argument("--gz", default=None, help="gzip file (default: FILE.gz when it exists)")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--basket", default="shoppable", choices=["shoppable", "all"])
-    ap.add_argument("--budget", type=float, default=20.0, help="seconds for the ijson baseline")
+    ap.add_argument("--budget", type=float, default=15.0, help="seconds for the ijson baseline")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds (medians are reported)")
     ap.add_argument(
         "--skip", default="", help="comma-separated modes to skip (read,gunzip,ijson,ingest,gz)"
     )
@@ -276,44 +288,113 @@ def main() -> None:
         )
     skip = set(filter(None, args.skip.split(",")))
     gz = args.gz or (args.file + ".gz" if os.path.exists(args.file + ".gz") else None)
+    workers = [int(x) for x in args.workers.split(",")]
+    plan = _plan(args.file, gz, workers, skip)
     results = []
-
-    def run(mode: str, file: str, **kw: Any) -> None:
-        r = measure(mode, file, basket=args.basket, budget=args.budget, **kw)
-        results.append(r)
-        if not args.json:
-            print(_line(r), flush=True)
-
-    if "read" not in skip:
-        run("read", args.file)
-    if gz and "gunzip" not in skip:
-        run("gunzip-isal", gz)
-        run("gunzip-zlib", gz)
-    if "ijson" not in skip:
-        run("ijson", args.file)
-    for w in [int(x) for x in args.workers.split(",")]:
-        run("parley", args.file, workers=w)
-    if gz and "gz" not in skip:
-        for w in [int(x) for x in args.workers.split(",")]:
-            run("parley", gz, workers=w)
-        for w in [int(x) for x in args.workers.split(",")]:
-            run("parley-spool", gz, workers=w)
-    if "ingest" not in skip:
-        run("ingest", args.file, workers=max(int(x) for x in args.workers.split(",")))
+    for round_ in range(args.repeat):  # interleaved: load drift hits every mode alike
+        for mode, file, w in plan:
+            r = measure(mode, file, workers=w, basket=args.basket, budget=args.budget)
+            r["round"] = round_
+            results.append(r)
+            if not args.json:
+                print(_line(r), flush=True)
+    summary = summarise(results)
     if args.json:
         print(
             json.dumps(
-                {"results": results, "cpu_count": os.cpu_count(), "loadavg_end": os.getloadavg()},
+                {
+                    "summary": summary,
+                    "results": results,
+                    "cpu_count": os.cpu_count(),
+                    "loadavg_end": os.getloadavg(),
+                },
                 indent=2,
             )
         )
+    else:
+        print(json.dumps(summary, indent=2))
+
+
+def _plan(
+    file: str, gz: str | None, workers: list[int], skip: set[str]
+) -> list[tuple[str, str, int]]:
+    plan: list[tuple[str, str, int]] = []
+    if "read" not in skip:
+        plan.append(("read", file, 1))
+    if gz and "gunzip" not in skip:
+        plan += [("gunzip-isal", gz, 1), ("gunzip-zlib", gz, 1)]
+    if "ijson" not in skip:
+        plan.append(("ijson", file, 1))
+    plan += [("parley", file, w) for w in workers]
+    if gz and "gz" not in skip:
+        plan += [("parley", gz, w) for w in workers]
+        plan += [("parley-spool", gz, w) for w in workers]
+    if "ingest" not in skip:
+        plan += [("ingest", file, w) for w in workers]
+    return plan
+
+
+def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians per (mode, file, workers); ratios to the same run's ijson baseline and to 1 process."""
+    import statistics
+
+    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for r in results:
+        groups.setdefault((r["mode"], Path(r["file"]).name, r["workers"]), []).append(r)
+    out: dict[str, Any] = {}
+    for (mode, name, w), runs in groups.items():
+        med = {
+            k: round(statistics.median(r[k] for r in runs if r.get(k) is not None), 2)
+            for k in (
+                "wall",
+                "mb_per_s",
+                "mb_per_cpu_s",
+                "cpu_seconds",
+                "cores_used",
+                "peak_pss_mb",
+                "rows_per_s",
+                "load_start",
+            )
+            if any(r.get(k) is not None for r in runs)
+        }
+        med["mb_per_s_per_process"] = round(med["mb_per_s"] / w, 1)
+        med["runs"] = len(runs)
+        out[f"{mode} {name} x{w}"] = med
+    base = next((v for k, v in out.items() if k.startswith("ijson")), None)
+    for key, med in out.items():
+        if base and key.startswith(("parley", "ingest")):
+            med["x_ijson"] = round(med["mb_per_s"] / base["mb_per_s"], 2)
+            med["x_ijson_per_cpu_s"] = round(med["mb_per_cpu_s"] / base["mb_per_cpu_s"], 2)
+        one = out.get(key.rsplit(" x", 1)[0] + " x1")
+        if one and one is not med:
+            med["speedup_vs_1"] = round(one["wall"] / med["wall"], 2)
+            med["cpu_ratio_vs_1"] = round(med["cpu_seconds"] / one["cpu_seconds"], 2)
+    # paired per round: each N-process run against the 1-process run of the same round
+    for key, med in out.items():
+        mode, name, w = key.rsplit(" ", 2)[0], key.rsplit(" ", 2)[1], int(key.rsplit("x", 1)[1])
+        if w == 1:
+            continue
+        pairs = [
+            (a["wall"] / b["wall"])
+            for a in results
+            for b in results
+            if a["mode"] == b["mode"] == mode
+            and Path(a["file"]).name == Path(b["file"]).name == name
+            and a["round"] == b["round"]
+            and a["workers"] == 1
+            and b["workers"] == w
+        ]
+        if pairs:
+            med["paired_speedup_median"] = round(statistics.median(pairs), 2)
+    return out
 
 
 def _line(r: dict[str, Any]) -> str:
     rows = f", {r['rows']:,} rows, {r['rows_per_s']:,} rows/s" if "rows" in r else ""
     return (
         f"{r['mode']:<12} {Path(r['file']).name:<18} workers={r['workers']} wall={r['wall']}s "
-        f"{r['mb_per_s']} MB/s, {r['mb_per_cpu_s']} MB/CPU-s, cpu={r['cpu_seconds']}s, "
+        f"{r['mb_per_s']} MB/s, {r['mb_per_cpu_s']} MB/CPU-s, cpu={r['cpu_seconds']}s "
+        f"(cores used {r['cores_used']}, load {r['load_start']}), "
         f"peak PSS={r['peak_pss_mb']} MB (RSS sum {r['peak_rss_sum_mb']}, largest process "
         f"{r['peak_rss_max_process_mb']}){rows}"
     )

@@ -211,3 +211,92 @@ def test_registry_gives_provider_types(market, tmp_path: Path) -> None:
     types = {(r["billing_code"], r["provider_type"]) for r in result["by_provider_type"]}
     assert ("99213", "207Q00000X") in types
     assert result["plausibility"].get("taxonomy_does_not_bill", 0) >= 1
+
+
+def _hospital_rates(workspace, payer: str, code: str, rates: list[str]) -> None:
+    """market_rates rows as a hospital standard-charge file gives them (source hpt)."""
+    commit = FileCommit(workspace.datasets, "hpt0000000000001")
+    commit.write(
+        "market_rates",
+        pl.DataFrame(
+            {
+                "rate_seq": list(range(len(rates))),
+                "source": ["hpt"] * len(rates),
+                "payer_name": [payer] * len(rates),
+                "billing_code_type": ["CPT"] * len(rates),
+                "billing_code": [code] * len(rates),
+                "billing_class": ["professional"] * len(rates),
+                "negotiated_type": ["negotiated"] * len(rates),
+                "rate": [Decimal(r) for r in rates],
+                "provider_npi": [str(2000000001 + i) for i in range(len(rates))],
+                "hospital_name": ["General Hospital"] * len(rates),
+            }
+        ),
+    )
+    commit.commit(
+        {
+            "sha256": "hpt0000000000001" + "0" * 48,
+            "source_path": "hospital.csv",
+            "source_bytes": 1,
+            "format": "hpt-csv",
+            "version": None,
+            "status": "loaded",
+            "ingested_at": now_utc(),
+            "problem_count": 0,
+            "error_count": 0,
+            "elapsed_seconds": 0.0,
+        }
+    )
+
+
+def test_payer_aliases_join_tic_hospital_and_remit_names(workspace, tmp_path: Path) -> None:
+    """UHC of New York (TiC), "UHC" (hospital) and "UnitedHealthcare" (remits) are one payer."""
+    from parley.services.market import benchmark, payer_names
+
+    folder = tmp_path / "tic"
+    folder.mkdir()
+    doc = _tic("UnitedHealthcare Insurance Company of New York", "PPO", {"99213": [90, 100, 110]})
+    (folder / "uhc.json").write_text(json.dumps(doc))
+    (folder / "other.json").write_text(json.dumps(_tic("Other Insurer", "EPO", {"99213": [70]})))
+    assert ingest_market(workspace=workspace, paths=[folder], options=MarketOptions(workers=1)).ok
+    _hospital_rates(workspace, "UHC", "99213", ["120.00", "130.00"])
+    _remits(workspace, "UnitedHealthcare", [("99213", "95.00", "1")])
+    con = workspace.connect()
+    stored = dict(
+        con.execute(
+            "SELECT payer_name, payer FROM market_rates WHERE file_id NOT LIKE 'hpt%'"
+        ).fetchall()
+    )
+    assert stored["UnitedHealthcare Insurance Company of New York"] == "UnitedHealthcare"
+    for query in ("UHC", "United Healthcare", "unitedhealthcare"):
+        result = benchmark(workspace=workspace, payer=query)
+        assert result["payer_canonical"] == "UnitedHealthcare"
+        assert result["payer_names_matched"] == [
+            "UHC",
+            "UnitedHealthcare Insurance Company of New York",
+        ]
+        visit = {r["billing_code"]: r for r in result["codes"]}["99213"]
+        assert visit["providers"] == 5  # 3 TiC + 2 hospital, not Other Insurer's
+        assert visit["own_rate"] == Decimal("95.00")  # the remits say "UnitedHealthcare"
+        assert {r["payer_name"] for r in result["by_payer"]} == {
+            "UnitedHealthcare",
+            "Other Insurer",
+        }
+    names = {r["name"]: r for r in payer_names(workspace=workspace)["names"]}
+    assert names["UHC"]["payer"] == "UnitedHealthcare" and names["UHC"]["alias"] == "uhc"
+    assert names["Other Insurer"]["alias"] is None
+
+
+def test_workspace_alias_file_changes_the_match(market) -> None:
+    """'Acme' is nobody's alias; a workspace row maps the remit name and the TiC name together."""
+    from parley.services.market import benchmark
+
+    before = benchmark(workspace=market, payer="Acme Health")
+    assert before["payer_canonical"] is None  # substring match, as published
+    (market.refdata_dir / "payer_aliases.csv").write_text(
+        "payer,alias\nAcme,acme health\nAcme,acme health plan\n", encoding="utf-8"
+    )
+    after = benchmark(workspace=market, payer="ACME HEALTH PLAN")
+    assert after["payer_canonical"] == "Acme"
+    rows = {r["billing_code"]: r for r in after["codes"]}
+    assert rows["99213"]["own_rate"] == Decimal("85.00") and rows["99213"]["providers"] == 5

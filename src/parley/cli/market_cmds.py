@@ -111,8 +111,35 @@ def _print_report(report: Any) -> None:
             output.err_console.print(f"[red]{line}[/red]")
 
 
+@market_app.command("payers")
+def market_payers(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="names to resolve (default: every name seen)")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """How payer names resolve to canonical payers (the payer-alias table)."""
+    from parley.services.market import payer_names
+    from parley.store.workspace import open_workspace
+
+    result = payer_names(workspace=open_workspace(workspace), names=tuple(names or ()))
+    if json:
+        output.print_json(result)
+        return
+    output.print_table(result["names"], title="Payer names -> canonical payer")
+    state = (
+        "found" if result["workspace_file_exists"] else "not present; create it to add spellings"
+    )
+    output.console.print(
+        f"Workspace alias file (payer,alias[,generic]): {result['workspace_file']} ({state})"
+    )
+
+
 def benchmark(
-    payer: Annotated[str, typer.Argument(help="payer name (matched as a substring)")],
+    payer: Annotated[
+        str, typer.Argument(help="payer name or alias (UHC...); unknown names match as a substring")
+    ],
     percentile: Annotated[float, typer.Option(help="target percentile for the opportunity")] = 75.0,
     code: ListOpt = None,
     year: Annotated[int, typer.Option(help="Medicare PFS year for percent of Medicare")] = 2025,
@@ -151,7 +178,12 @@ def benchmark(
         "opportunity": "opportunity",
     }
     rows = [{label: r.get(key) for key, label in short.items()} for r in result["codes"]]
-    output.print_table(rows, title=f"{payer}: market vs our rates (target p{percentile:g})")
+    name = result.get("payer_canonical") or payer
+    output.print_table(rows, title=f"{name}: market vs our rates (target p{percentile:g})")
+    if result.get("payer_names_matched"):
+        output.console.print(
+            "Market names matched: " + "; ".join(result["payer_names_matched"][:8])
+        )
     output.print_pairs(
         {"total opportunity": result["total_opportunity"], **result["plausibility"]},
         title="Opportunity and plausibility (rows)",

@@ -22,6 +22,13 @@ Only dollar rates count: negotiated, derived and fee schedule (TiC) and the
 hospitals' negotiated dollars; percentages and per diems are not dollars per
 code.
 
+Payers are matched by canonical name (:mod:`parley.refdata.payer_aliases`):
+``payer_name`` in the frames below is the canonical payer ("UnitedHealthcare"
+for "UnitedHealthcare Insurance Company of New York" and a hospital's "UHC"),
+``payer_name_published`` the name as published.  A query payer that an alias
+matches selects its canonical payer; any other is matched as a
+case-insensitive substring, as published.
+
 Our own rate is the median allowed amount per unit (835 AMT*B6 / units) for
 the payer and code; our percentile position is the share of the payer's
 market at or below it; the opportunity is (target percentile - our rate) x
@@ -37,6 +44,8 @@ from typing import Any
 
 import duckdb
 import polars as pl
+
+from parley.refdata.payer_aliases import PayerAliases, load_payer_aliases
 
 DOLLAR_TYPES = ("negotiated", "derived", "fee schedule")
 PERCENTILES = (10, 25, 50, 75, 90)
@@ -68,9 +77,12 @@ class Plausibility:
 
 
 def load_rates(
-    con: duckdb.DuckDBPyConnection, *, codes: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    codes: Sequence[str] | None = None,
+    aliases: PayerAliases | None = None,
 ) -> pl.DataFrame:
-    """Dollar rates from market_rates (optionally for some codes)."""
+    """Dollar rates from market_rates (optionally for some codes), payers made canonical."""
     where = [
         "rate IS NOT NULL",
         "rate > 0",
@@ -86,7 +98,26 @@ def load_rates(
         "coalesce(provider_npi, '') AS provider_npi, coalesce(provider_tin, '') AS provider_tin, hospital_name "
         f"FROM market_rates WHERE {' AND '.join(where)}"
     )
-    return _frame(con, sql, params)
+    return canonical_payers(_frame(con, sql, params), aliases)
+
+
+def canonical_payers(frame: pl.DataFrame, aliases: PayerAliases | None = None) -> pl.DataFrame:
+    """``payer_name`` -> the canonical payer; the published name moves to ``payer_name_published``."""
+    aliases = aliases or load_payer_aliases()
+    names = frame["payer_name"].unique().to_list()
+    mapping = aliases.mapping(names)
+    return frame.with_columns(
+        pl.col("payer_name").alias("payer_name_published"),
+        pl.col("payer_name").replace_strict(mapping, default=None, return_dtype=pl.Utf8),
+    )
+
+
+def payer_mask(payer: str, aliases: PayerAliases | None = None) -> pl.Expr:
+    """Rows of the queried payer: its canonical payer when an alias knows it, else a substring."""
+    aliases = aliases or load_payer_aliases()
+    if aliases.match(payer) is not None:
+        return pl.col("payer_name") == aliases.canonical(payer)
+    return pl.col("payer_name").str.to_lowercase().str.contains(payer.lower(), literal=True)
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pl.DataFrame:
@@ -264,24 +295,43 @@ def payer_distribution(
     year: int = 2025,
     practice_zip: str | None = None,
     taxonomy: dict[int, str] | None = None,
+    aliases: PayerAliases | None = None,
 ) -> pl.DataFrame:
     """The payer's market distribution for a code basket (used by negotiation planning).
 
     One row per code: providers, p10..p90 in dollars and percent of Medicare.
-    ``payer`` matches market payer names case-insensitively as a substring.
+    ``payer`` is resolved through the payer-alias table (packaged aliases when
+    ``aliases`` is None); a name no alias knows matches as a substring.
     """
-    rates = load_rates(con, codes=codes)
-    rates = rates.filter(
-        pl.col("payer_name").str.to_lowercase().str.contains(payer.lower(), literal=True)
-    )
+    rates = load_rates(con, codes=codes, aliases=aliases)
+    rates = rates.filter(payer_mask(payer, aliases))
     medicare = medicare_amounts(
         rates["billing_code"].unique().to_list(), year=year, practice_zip=practice_zip
     )
     return distribution(provider_values(flag(rates, medicare, taxonomy=taxonomy)))
 
 
-def own_rates(con: duckdb.DuckDBPyConnection, *, payer: str) -> pl.DataFrame:
-    """Our median allowed per unit and units by code for the payer (835 AMT*B6)."""
+def own_rates(
+    con: duckdb.DuckDBPyConnection, *, payer: str, aliases: PayerAliases | None = None
+) -> pl.DataFrame:
+    """Our median allowed per unit and units by code for the payer (835 AMT*B6).
+
+    The payer's remittances are those whose payer name resolves to the same
+    canonical payer, or contains ``payer``, or whose payer id equals it.
+    """
+    aliases = aliases or load_payer_aliases()
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT payer_name FROM remit_claims WHERE payer_name IS NOT NULL"
+        ).fetchall()
+    ]
+    wanted = aliases.canonical(payer) if aliases.match(payer) is not None else None
+    matched = [
+        n
+        for n in names
+        if (wanted is not None and aliases.canonical(n) == wanted) or payer.lower() in n.lower()
+    ]
     sql = """
         SELECT l.procedure_code AS billing_code,
                median(CAST(l.allowed_amount AS DOUBLE) / CAST(coalesce(nullif(l.units, 0), 1) AS DOUBLE)) AS own_rate,
@@ -289,11 +339,10 @@ def own_rates(con: duckdb.DuckDBPyConnection, *, payer: str) -> pl.DataFrame:
                count(*) AS own_lines
         FROM remit_lines l JOIN remit_claims c ON c.file_id = l.file_id AND c.claim_seq = l.claim_seq
         WHERE l.allowed_amount IS NOT NULL AND l.allowed_amount > 0
-          AND (lower(coalesce(c.payer_name, '')) LIKE '%' || lower(?) || '%'
-               OR lower(coalesce(c.payer_id, '')) = lower(?))
+          AND (c.payer_name IN (SELECT unnest(?::VARCHAR[])) OR lower(coalesce(c.payer_id, '')) = lower(?))
         GROUP BY 1
     """
-    return _frame(con, sql, [payer, payer])
+    return _frame(con, sql, [matched, payer])
 
 
 def payer_benchmark(
@@ -305,24 +354,30 @@ def payer_benchmark(
     year: int = 2025,
     practice_zip: str | None = None,
     taxonomy: dict[int, str] | None = None,
+    aliases: PayerAliases | None = None,
 ) -> dict[str, Any]:
     """Everything ``parley benchmark PAYER`` shows (JSON-ready)."""
-    own = own_rates(con, payer=payer)
+    aliases = aliases or load_payer_aliases()
+    own = own_rates(con, payer=payer, aliases=aliases)
     basket = list(codes) if codes else own["billing_code"].to_list() or None
-    rates = load_rates(con, codes=basket)
+    rates = load_rates(con, codes=basket, aliases=aliases)
     medicare = medicare_amounts(
         rates["billing_code"].unique().to_list(), year=year, practice_zip=practice_zip
     )
     flagged = flag(rates, medicare, taxonomy=taxonomy)
     values = provider_values(flagged)
-    payer_mask = pl.col("payer_name").str.to_lowercase().str.contains(payer.lower(), literal=True)
+    mask = payer_mask(payer, aliases)
     market = distribution(values)
-    mine = values.filter(payer_mask)
+    mine = values.filter(mask)
     by_payer = distribution(values, by=("billing_code", "payer_name"))
     by_type = distribution(values, by=("billing_code", "provider_type"))
     rows = _code_rows(distribution(mine), mine, own, percentile)
     return {
         "payer": payer,
+        "payer_canonical": aliases.canonical(payer) if aliases.match(payer) else None,
+        "payer_names_matched": sorted(
+            set(rates.filter(mask)["payer_name_published"].drop_nulls().to_list())
+        ),
         "percentile": percentile,
         "year": year,
         "locality_zip": practice_zip,

@@ -13,19 +13,24 @@ Dask cluster, so a big file's chunks and small files share the cores).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import polars as pl
+
 from parley.errors import InputError
-from parley.ingest.base import Problem
+from parley.ingest.base import ParsedChunk, Problem
 from parley.ingest.formats import Detected
 from parley.ingest.sources import Source, expand
 from parley.ingest.tic import MarketOptions, read_market, shoppable_codes, sniff_market
 from parley.ingest.tic.options import Market, registry_market
 from parley.ingest.tic.parallel import Runner, runner
+from parley.refdata.payer_aliases import FILE_NAME as ALIAS_FILE
+from parley.refdata.payer_aliases import PayerAliases, load_payer_aliases
 from parley.services.ingest import FileResult, IngestReport, Progress, commit_file
 from parley.store.datasets import (
     FileCommit,
@@ -153,6 +158,7 @@ def ingest_market(
         for r in read_manifest(ws.datasets).select(["file_id", "status"]).to_pylist()
     }
     committed = committed_ids(ws.datasets)
+    aliases = load_payer_aliases(ws.refdata_dir)
     results: list[FileResult] = []
     with runner(workers=options.workers, scheduler=options.scheduler) as run:
         queue = _follow_tocs(sources, options, results)
@@ -180,7 +186,9 @@ def ingest_market(
             todo.append((source, sha, size))
         threads = max(1, min(len(todo), run.workers))
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = [pool.submit(_one, ws, s, sha, size, options, run) for s, sha, size in todo]
+            futures = [
+                pool.submit(_one, ws, s, sha, size, options, run, aliases) for s, sha, size in todo
+            ]
             for i, fut in enumerate(futures, start=1):
                 results.append(fut.result())
                 if progress:
@@ -191,25 +199,57 @@ def ingest_market(
 
 
 def _one(
-    ws: Workspace, source: Source, sha256: str, size: int, options: MarketOptions, run: Runner
+    ws: Workspace,
+    source: Source,
+    sha256: str,
+    size: int,
+    options: MarketOptions,
+    run: Runner,
+    aliases: PayerAliases,
 ) -> FileResult:
     """Read and commit one file: everything or nothing (the ingest service's commit path)."""
     fmt = sniff_market(source.head(), source.suffix)
     problems: list[Problem] = [] if fmt is not None else [_not_market(source)]
     return commit_file(
-        ws, source, sha256=sha256, size=size,
+        ws,
+        source,
+        sha256=sha256,
+        size=size,
         detected=Detected(fmt) if fmt is not None else None,
-        chunks=lambda file_id: _read(source, fmt or "", file_id, options, run),
+        chunks=lambda file_id: _read(source, fmt or "", file_id, options, run, aliases),
         problems=problems,
     )
 
 
-def _read(source: Source, fmt: str, file_id: str, options: MarketOptions, run: Runner) -> Any:
+def _read(
+    source: Source,
+    fmt: str,
+    file_id: str,
+    options: MarketOptions,
+    run: Runner,
+    aliases: PayerAliases,
+) -> Iterator[ParsedChunk]:
     if fmt.startswith("tic-"):
         from parley.ingest.tic.service_io import read_tic_source
 
-        return read_tic_source(source, fmt, options=options, run=run)
-    return read_market(source, fmt, file_id=file_id, options=options)
+        chunks = read_tic_source(source, fmt, options=options, run=run)
+    else:
+        chunks = read_market(source, fmt, file_id=file_id, options=options)
+    for chunk in chunks:
+        frame = chunk.tables.get("market_rates")
+        if frame is not None and "payer_name" in frame.columns:
+            chunk.tables["market_rates"] = with_canonical_payer(frame, aliases)
+        yield chunk
+
+
+def with_canonical_payer(frame: pl.DataFrame, aliases: PayerAliases) -> pl.DataFrame:
+    """Add ``payer``: the canonical payer of each row's published ``payer_name``."""
+    mapping = aliases.mapping(frame["payer_name"].unique().to_list())
+    return frame.with_columns(
+        pl.col("payer_name")
+        .replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+        .alias("payer")
+    )
 
 
 def _not_market(source: Source) -> Problem:
@@ -342,6 +382,7 @@ def benchmark(
     from parley.engine.market import payer_benchmark
 
     taxonomy = registry_market(registry).taxonomy if registry is not None else None
+    aliases = load_payer_aliases(workspace.refdata_dir)
     return payer_benchmark(
         workspace.connect(),
         payer=payer,
@@ -350,4 +391,52 @@ def benchmark(
         year=year,
         practice_zip=workspace.settings.practice_zip,
         taxonomy=taxonomy,
+        aliases=aliases,
     )
+
+
+def payer_names(*, workspace: Workspace, names: Sequence[str] = ()) -> dict[str, Any]:
+    """How payer names resolve: the given names, or every name in market_rates and remittances.
+
+    One row per published name: where it was seen, its canonical payer, the
+    alias that decided it (and whether that alias is packaged or from the
+    workspace file) - what to check before editing the alias file.
+    """
+    aliases = load_payer_aliases(workspace.refdata_dir)
+    seen: list[tuple[str, str]] = [(n, "given") for n in names]
+    if not names:
+        seen = _published_names(workspace)
+    rows = []
+    for name, where in seen:
+        hit = aliases.match(name)
+        rows.append(
+            {
+                "name": name,
+                "seen_in": where,
+                "payer": aliases.canonical(name),
+                "alias": hit.alias if hit else None,
+                "alias_origin": hit.origin if hit else None,
+            }
+        )
+    return {
+        "workspace_file": str(workspace.refdata_dir / ALIAS_FILE),
+        "workspace_file_exists": aliases.workspace_file is not None,
+        "names": rows,
+    }
+
+
+def _published_names(ws: Workspace) -> list[tuple[str, str]]:
+    con = ws.connect()
+    out: list[tuple[str, str]] = []
+    try:
+        for table, label in (("market_rates", "market_rates"), ("remit_claims", "remittances")):
+            try:
+                found = con.execute(
+                    f"SELECT DISTINCT payer_name FROM {table} WHERE payer_name IS NOT NULL ORDER BY 1"
+                ).fetchall()
+            except duckdb.Error:
+                continue
+            out += [(str(r[0]), label) for r in found]
+    finally:
+        con.close()
+    return out

@@ -33,6 +33,12 @@ MARKET_RATES = Table(
             _f("last_updated_on", pa.date32(), "the file's last_updated_on date"),
             _f("payer_name", pa.string(), "TiC reporting_entity_name; HPT payer_name"),
             _f(
+                "payer",
+                pa.string(),
+                "canonical payer from the payer-alias table at ingestion (docs/market.md); "
+                "benchmarks re-resolve payer_name with the current table",
+            ),
+            _f(
                 "reporting_entity_type",
                 pa.string(),
                 "TiC reporting_entity_type (health insurance issuer...)",

@@ -22,7 +22,9 @@ def normalize_tin(value: object) -> str:
 
 def shoppable_codes() -> frozenset[str]:
     """The CMS shoppable-services codes shipped with Parley (codes only; see NOTICE.market)."""
-    text = resources.files("parley.ingest.tic").joinpath("data/shoppable_codes.csv").read_text("utf-8")
+    text = (
+        resources.files("parley.ingest.tic").joinpath("data/shoppable_codes.csv").read_text("utf-8")
+    )
     return frozenset(line.strip() for line in text.splitlines()[1:] if line.strip())
 
 

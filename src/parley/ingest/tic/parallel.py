@@ -1,6 +1,15 @@
 """Where batches run: inline, a local process pool, or a Dask distributed cluster.
 
-A runner has one method, ``submit(fn, *args) -> future`` (``future.result()``).
+A runner has ``submit(fn, *args) -> future`` (``future.result()``) and
+``share(table)``; :func:`ordered` runs a stream of tasks on it and yields their
+results in order.
+
+With ``workers=N`` a local run uses N processes in all: a pool of N - 1 and
+the calling process, which runs tasks itself whenever it would otherwise wait
+for a result (:func:`ordered`).  So "2 processes" is two cores' worth of work,
+the pool's start-up (the forkserver importing Arrow and Polars) overlaps work
+the caller is already doing, and 1 -> 2 processes compares like with like.
+
 Dask is imported here only, and only when a scheduler address is given; a
 missing install raises an error naming the extra to install.
 """
@@ -13,7 +22,8 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -25,9 +35,15 @@ from parley.errors import ConfigError
 
 
 class Runner(Protocol):
-    workers: int
+    workers: int  # processes doing tasks, the caller included when it helps
+    pool_workers: int  # processes behind submit()
+    helps: bool  # the caller runs tasks itself while waiting (see ordered)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any: ...
+
+    def ready(self) -> bool:
+        """Whether submit() will not block (a local pool may still be starting)."""
+        ...
 
     def share(self, table: pa.Table) -> Any:
         """A handle every task can take as an argument (see :func:`shared_table`)."""
@@ -52,6 +68,11 @@ class InlineRunner:
     """Runs each task at once in this process (tests, nested workers, one core)."""
 
     workers = 1
+    pool_workers = 1
+    helps = False
+
+    def ready(self) -> bool:
+        return True
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         fut: Future[Any] = Future()
@@ -66,10 +87,22 @@ class InlineRunner:
 
 
 class PoolRunner:
+    """A local process pool of ``workers - 1`` processes; the caller is the last worker."""
+
+    helps = True
+
     def __init__(self, pool: ProcessPoolExecutor, workers: int) -> None:
         self._pool = pool
         self.workers = workers
+        self.pool_workers = max(1, workers - 1)
+        # one helping thread at a time (several files may share a runner)
+        self.help_lock = threading.Lock()
+        self.warm = threading.Event()
         self._tmp: str | None = None
+
+    def ready(self) -> bool:
+        """Whether the pool's processes are up (until then the caller runs every task)."""
+        return self.warm.is_set()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         return self._pool.submit(fn, *args)
@@ -89,10 +122,16 @@ class PoolRunner:
 
 
 class DaskRunner:
+    helps = False  # the client may not see the files nor have cores to spare
+
     def __init__(self, client: Any) -> None:
         self._client = client
         info = client.scheduler_info()
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
+        self.pool_workers = self.workers
+
+    def ready(self) -> bool:
+        return True
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self._client.submit(fn, *args, pure=False)
@@ -132,10 +171,10 @@ def runner(*, workers: int | None = None, scheduler: str | None = None) -> Itera
     saved = os.environ.get("POLARS_MAX_THREADS")
     os.environ["POLARS_MAX_THREADS"] = "1"  # inherited by the forkserver: one core per worker
     try:
-        with ProcessPoolExecutor(max_workers=n, mp_context=_context()) as pool:
+        with ProcessPoolExecutor(max_workers=n - 1, mp_context=_context()) as pool:
             run = PoolRunner(pool, n)
-            # start the workers in the background while the caller hashes or sniffs its files
-            threading.Thread(target=_warm, args=(pool, n), daemon=True).start()
+            # start the workers in the background while the caller hashes, sniffs or reads
+            threading.Thread(target=_warm, args=(pool, n - 1, run.warm), daemon=True).start()
             try:
                 yield run
             finally:
@@ -147,10 +186,88 @@ def runner(*, workers: int | None = None, scheduler: str | None = None) -> Itera
             os.environ["POLARS_MAX_THREADS"] = saved
 
 
-def _warm(pool: ProcessPoolExecutor, n: int) -> None:
-    with contextlib.suppress(RuntimeError):  # the pool may already be shutting down
-        for _ in range(n):
-            pool.submit(int)
+Task = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def ordered(run: Runner, tasks: Iterable[Task], *, local_first: bool = False) -> Iterator[Any]:
+    """The results of ``tasks`` (``(fn, args)``, pulled lazily), in order.
+
+    Up to two tasks per pool process are in flight, so no process waits for
+    the next one.  When the runner ``helps`` and the oldest result is not
+    ready, the calling process runs the next task itself instead of waiting
+    (and, with ``local_first``, always runs the first task: a lone task is
+    not worth a round trip).  At most ``4 x workers`` results are held, so
+    memory stays bounded whatever the number of tasks.  A task's exception is
+    raised when its turn comes.
+    """
+    source = iter(tasks)
+    window: deque[Future[Any]] = deque()
+    cap = 2 * max(1, run.pool_workers)
+    limit = 4 * max(1, run.workers) + 2
+    lock: threading.Lock | None = getattr(run, "help_lock", None) if run.helps else None
+    exhausted = False
+
+    def pull() -> Task | None:
+        nonlocal exhausted
+        if not exhausted:
+            task = next(source, None)
+            exhausted = task is None
+            return task
+        return None
+
+    if local_first and lock is not None and (task := pull()) is not None:
+        window.append(_local(task, lock))
+    while True:
+        while not exhausted and len(window) < limit and _busy(window) < cap:
+            if lock is not None and not run.ready():
+                if (task := pull()) is not None:
+                    window.append(_local(task, lock))  # the pool is still starting
+                break
+            if (task := pull()) is not None:
+                window.append(run.submit(task[0], *task[1]))
+        if not window:
+            return
+        head = window[0]
+        if (
+            not head.done()
+            and lock is not None
+            and len(window) < limit
+            and lock.acquire(blocking=False)
+        ):
+            try:
+                task = pull()
+                if task is not None:
+                    window.append(_run_here(task))
+                    continue
+            finally:
+                lock.release()
+        window.popleft()
+        yield head.result()
+
+
+def _busy(window: deque[Future[Any]]) -> int:
+    return sum(1 for f in window if not f.done())
+
+
+def _run_here(task: Task) -> Future[Any]:
+    return InlineRunner().submit(task[0], *task[1])
+
+
+def _local(task: Task, lock: threading.Lock) -> Future[Any]:
+    with lock:
+        return _run_here(task)
+
+
+def _warm(pool: ProcessPoolExecutor, n: int, warm: threading.Event) -> None:
+    """Start the pool's processes; ``warm`` is set once they answer.
+
+    The first submit to a forkserver pool blocks until the server has imported
+    the readers (about a second): done here, off the caller's thread.
+    """
+    with contextlib.suppress(Exception):  # the pool may already be shutting down
+        for fut in [pool.submit(int) for _ in range(n)]:
+            fut.result()
+    warm.set()
 
 
 def _context() -> multiprocessing.context.BaseContext:

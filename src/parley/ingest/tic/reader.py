@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from parley.ingest.tic import items as it
 from parley.ingest.tic.layout import Layout
 from parley.ingest.tic.options import Market, MarketOptions
-from parley.ingest.tic.parallel import Runner, shared_table
+from parley.ingest.tic.parallel import Runner, ordered, shared_table
 from parley.ingest.tic.scan import Events, ScanState, shallow, structure
 
 #: a stream's batches travel as bytes to the workers: smaller pieces keep memory flat
@@ -204,8 +204,8 @@ def index_plain(
     path: Path, size: int, options: MarketOptions, runner: Runner
 ) -> tuple[Layout, dict[str, np.ndarray]]:
     """Phase A over a plain file: its layout and every item span by array key."""
-    bounds = _chunk_bounds(path, size, options.block_bytes)
-    futures = deque(runner.submit(scan_chunk, str(path), s, e) for s, e in bounds)
+    bounds = _chunk_bounds(path, size, scan_bytes(size, options.block_bytes, runner.workers))
+    results = ordered(runner, ((scan_chunk, (str(path), s, e)) for s, e in bounds))
     layout = Layout()
     state = ScanState()
     spans: dict[str, list[np.ndarray]] = {}
@@ -215,8 +215,7 @@ def index_plain(
             handle.seek(a)
             return handle.read(max(0, b - a))
 
-        for start, end in bounds:
-            events, local, clean = futures.popleft().result()
+        for (start, end), (events, local, clean) in zip(bounds, results, strict=True):
             if state.parity or state.escape or not clean:
                 events, local = structure(fetch(start, end), state, limit=2)
                 events.pos += start
@@ -231,6 +230,12 @@ def index_plain(
             layout.end_block(end, fetch)
     _check_complete(layout, state, size)
     return layout, {k: np.concatenate(v) for k, v in spans.items()}
+
+
+def scan_bytes(size: int, block: int, workers: int) -> int:
+    """Phase A chunk size: at most ``block``, and at least 8 chunks per process when the
+    file allows (an uneven last round costs at most one small chunk), never under 4 MB."""
+    return int(min(block, max(4 << 20, size // max(1, 8 * workers))))
 
 
 def _chunk_bounds(path: Path, size: int, chunk: int) -> list[tuple[int, int]]:
@@ -279,18 +284,35 @@ def read_plain(
     providers = _providers(path, spans, options, runner, output)
     group_ids = _group_ids(providers, options)
     handle = runner.share(providers) if providers is not None and providers.num_rows else None
-    collector = _Collector(runner, 2 * runner.workers)
-    for kind in ("in_network", "out_of_network"):
+    tasks = (
+        (
+            run_batch,
+            (
+                Batch(kind, offset, rel, path=str(path), length=length),
+                options.codes,
+                options.market,
+                group_ids,
+                handle,
+            ),
+        )
+        for kind in ("in_network", "out_of_network")
         for offset, length, rel in _batches(
-            kind, spans.get(kind, np.empty((0, 2), np.int64)), options.batch_bytes
-        ):
-            batch = Batch(kind, offset, rel, path=str(path), length=length)
-            for res in collector.submit(
-                run_batch, batch, options.codes, options.market, group_ids, handle
-            ):
-                yield from _take(res, output, providers)
-    for res in collector.drain():
+            kind,
+            spans.get(kind, np.empty((0, 2), np.int64)),
+            batch_bytes(spans.get(kind), options.batch_bytes, runner.workers),
+        )
+    )
+    for res in ordered(runner, tasks):
         yield from _take(res, output, providers)
+
+
+def batch_bytes(spans: np.ndarray | None, size: int, workers: int) -> int:
+    """Phase B batch size: at most ``size``, and at least 8 batches per process when the
+    array allows (balance at the end of the file), never under 2 MB."""
+    if spans is None or not len(spans):
+        return size
+    total = int(spans[-1, 1] - spans[0, 0])
+    return int(min(size, max(2 << 20, total // max(1, 8 * workers))))
 
 
 def _group_ids(providers: pa.Table | None, options: MarketOptions) -> frozenset[float] | None:
@@ -321,15 +343,14 @@ def _providers(
     kinds = [k for k in ("provider_references", "provider_groups") if k in spans]
     if not kinds:
         return None
-    results = []
-    for kind in kinds:
-        futs = [
-            runner.submit(
-                run_batch, Batch(kind, o, r, path=str(path), length=n), None, options.market, None
-            )
-            for o, n, r in _batches(kind, spans[kind], options.batch_bytes)
-        ]
-        results += [f.result() for f in futs]
+    tasks = (
+        (run_batch, (Batch(kind, o, r, path=str(path), length=n), None, options.market, None))
+        for kind in kinds
+        for o, n, r in _batches(
+            kind, spans[kind], batch_bytes(spans[kind], options.batch_bytes, runner.workers)
+        )
+    )
+    results = list(ordered(runner, tasks, local_first=True))
     return _merge_providers(results, options, output)
 
 

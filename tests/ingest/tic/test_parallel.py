@@ -1,0 +1,42 @@
+"""ordered(): results in order whoever ran the task, the caller helping, errors at their turn."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from parley.ingest.tic.parallel import InlineRunner, ordered, runner
+
+
+def _square_and_pid(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+def _fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("three")
+    return x
+
+
+def test_ordered_inline() -> None:
+    tasks = ((_square_and_pid, (i,)) for i in range(10))
+    assert [r[0] for r in ordered(InlineRunner(), tasks)] == [i * i for i in range(10)]
+
+
+def test_pool_of_two_is_the_caller_plus_one_process() -> None:
+    with runner(workers=2) as run:
+        assert run.workers == 2 and run.pool_workers == 1 and run.helps
+        results = list(ordered(run, ((_square_and_pid, (i,)) for i in range(200))))
+        assert [r[0] for r in results] == [i * i for i in range(200)]
+        assert os.getpid() in {r[1] for r in results}  # the caller ran some tasks itself
+        first = next(ordered(run, [(_square_and_pid, (7,))], local_first=True))
+        assert first == (49, os.getpid())
+
+
+def test_a_failing_task_raises_at_its_turn() -> None:
+    seen = []
+    with pytest.raises(ValueError, match="three"):
+        for value in ordered(InlineRunner(), ((_fail_on_three, (i,)) for i in range(6))):
+            seen.append(value)
+    assert seen == [0, 1, 2]
