@@ -70,10 +70,62 @@ def test_operations_files_checked_and_used(ws, tmp_path: Path) -> None:
                      + "3,2025-01-02,1,pcp,P1,PAYER ONE,PPO,PT1,completed,established,office visit,11\n"
                      + "4,2025-01-03,1,pcp,P1,PAYER ONE,PPO,PT1,cancelled,established,office visit,11\n")
     assert kpi.load_operations_file(workspace=ws, path=appts, kind="appointments")["rows"] == 4
-    visits, _em = kpi.run(workspace=ws, family="operations")
+    visits, em, referrals = kpi.run(workspace=ws, family="operations")
     (row,) = visits.rows
     assert row["completed_visits"] == 2 and row["no_shows"] == 1 and row["no_show_rate"] == round(1 / 3, 4)
     assert row["new_patient_share"] == 0.5 and row["billed_visits"] == 2 and row["billed_to_completed"] == 1.0
+    assert referrals.rows == [{"payer": "PAYER ONE", "new_patient_visits": 1, "with_referral_source": 0,
+                               "provider_referrals": 0, "referral_rate": None}]
+    assert "ILLUSTRATIVE" in em.assumptions["em_benchmark"]
+    assert kpi.load_operations_file(workspace=ws, path=appts, kind="appointments")["status"] == "duplicate"
+
+
+def test_appointments_canonical_hashed_quarantined(ws, tmp_path: Path) -> None:
+    """By header: bad rows quarantined with row and column, ids hashed, referral rate, re-ingest a no-op."""
+    import pyarrow.parquet as pq
+
+    from parley.services.ingest import ingest_paths
+
+    appts = tmp_path / "sched.csv"
+    appts.write_text("Appointment ID,Appointment Date,Payer Name,Patient ID,Status,Patient Type,Referral Source\n"
+                     "A1,2025-01-01,PAYER ONE,MRN-0001,Completed,N,provider referral\n"
+                     "A2,2025-01-02,PAYER ONE,MRN-0002,No Show,E,\n"
+                     "A3,2025-13-45,PAYER ONE,MRN-0003,completed,new,self\n"
+                     "A4,2025-01-03,PAYER ONE,MRN-0004,,new,self\n"
+                     "A5,2025-01-03,PAYER ONE,MRN-0005,completed,new,self\n")
+    report = ingest_paths(workspace=ws, paths=[str(appts)], workers=1).as_dict()
+    (f,) = report["files"]
+    assert f["format"] == "tabular-appointments" and f["status"] == "partial" and f["counts"] == {"appointments": 3}
+    con = ws.connect()
+    problems = con.execute('SELECT "row", "column", code, quarantined FROM problems ORDER BY 1').fetchall()
+    assert problems == [(4, "Appointment Date", "tabular.bad_date", True), (5, "Status", "tabular.missing_value", True)]
+    got = con.execute("SELECT appointment_id, status, patient_type, patient_key FROM appointments ORDER BY 1").fetchall()
+    assert [g[:3] for g in got] == [("A1", "completed", "new"), ("A2", "no-show", "established"), ("A5", "completed", "new")]
+    assert got[0][3] == ws.hasher().hash_one("MRN-0001")
+    for part in (ws.datasets / "appointments").rglob("*.parquet"):
+        assert b"MRN-000" not in part.read_bytes() and "MRN" not in str(pq.read_table(part).to_pydict())
+    _visits, _em, referrals = kpi.run(workspace=ws, family="operations")
+    (row,) = referrals.rows
+    assert row["new_patient_visits"] == 2 and row["provider_referrals"] == 1 and row["referral_rate"] == 0.5
+    again = ingest_paths(workspace=ws, paths=[str(appts)], workers=1).as_dict()
+    assert again["files"][0]["status"] == "duplicate"
+
+
+def test_quality_mapping_and_bad_rates(ws, tmp_path: Path) -> None:
+    from parley.services.ingest import ingest_paths
+
+    q = tmp_path / "measures.csv"
+    q.write_text("Measure;Quarter;Rate;Target;Better\nREADM;2025Q1;15%;0,13;no\nREADM;2025Q2;1.5;0,13;no\n"
+                 "READM;2025Q3;12 %;0,13;no\n")
+    mapping = tmp_path / "q.yaml"
+    mapping.write_text("kind: quality_measures\nformat: {delimiter: ';', decimal_comma: true}\n"
+                       "columns: {measure_id: Measure, period: Quarter, rate: Rate, payer_target: Target, "
+                       "higher_is_better: Better, scope: {value: ALL}}\n")
+    (f,) = ingest_paths(workspace=ws, paths=[str(q)], mapping_path=mapping, workers=1).as_dict()["files"]
+    assert f["format"] == "tabular-quality_measures" and f["counts"] == {"quality_measures": 2} and f["errors"] == 1
+    (res,) = kpi.run(workspace=ws, family="quality")
+    (row,) = res.rows
+    assert row["latest_rate"] == 0.12 and row["trend"] == -0.03 and row["gap_to_target"] == 0.01
 
 
 def test_quality_gaps(ws, tmp_path: Path) -> None:

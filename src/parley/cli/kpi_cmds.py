@@ -97,13 +97,13 @@ def _transpose(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def load_appointments(file: Annotated[Path, typer.Argument(help="appointments CSV (columns: docs/kpi.md)")],
                       workspace: WorkspaceOpt = None, json: JsonOpt = False) -> int:
-    """Check and keep an appointment extract in the workspace (operations/appointments.csv)."""
+    """Ingest an appointment extract into the appointments table (same as 'parley ingest FILE')."""
     return _load(file, "appointments", workspace, json)
 
 
 def load_quality(file: Annotated[Path, typer.Argument(help="quality measures CSV (docs/quality.md)")],
                  workspace: WorkspaceOpt = None, json: JsonOpt = False) -> int:
-    """Check and keep a quality-measure file in the workspace (operations/quality_measures.csv)."""
+    """Ingest a quality-measure file into the quality_measures table (same as 'parley ingest FILE')."""
     return _load(file, "quality", workspace, json)
 
 
@@ -116,4 +116,4 @@ def _load(file: Path, kind: str, workspace: Path | None, json: bool) -> int:
         output.print_json(info)
     else:
         output.print_pairs(info, title=f"{kind} loaded")
-    return 0
+    return 0 if info["status"] in ("loaded", "duplicate") else 1

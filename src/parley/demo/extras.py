@@ -11,6 +11,7 @@ import numpy as np
 
 from parley.demo.catalog import PAYERS, PROVIDERS, TEMPLATES
 from parley.demo.patients import Panel
+from parley.demo.truth import TruthBook
 
 NO_SHOW_RATE = {
     "KNH-PPO": 0.06,
@@ -35,7 +36,12 @@ APPOINTMENT_HEADER = (
     "patient_type",
     "visit_type",
     "place_of_service",
+    "referral_source",
 )
+#: share of new-patient appointments referred by another provider, by payer (HMOs require referrals)
+REFERRAL_RATE = {"KNH-HMO": 0.78, "LSA-MA": 0.62, "HCH-MCD": 0.55}
+REFERRAL_DEFAULT = 0.40
+OTHER_SOURCES = ("self", "payer directory", "emergency department follow-up")
 CANCEL_RATE = 0.07
 UNBILLED_RATE = 0.03  # completed visits that never reach a claim
 
@@ -50,13 +56,14 @@ class AppointmentWriter:
     new/established, visit type, place of service).
     """
 
-    def __init__(self, path: Path, panels: list[Panel], seed: int) -> None:
+    def __init__(self, path: Path, panels: list[Panel], seed: int, book: TruthBook | None = None) -> None:
         self.fh = path.open("w", newline="")
         self.csv = csv.writer(self.fh, lineterminator="\n")
         self.csv.writerow(APPOINTMENT_HEADER)
         self.panels = panels
         self.seed = seed
         self.seq = 0
+        self.book = book
 
     def month(self, mi: int, days: list[date], billed: list[tuple[Any, ...]]) -> None:
         rng = np.random.default_rng([self.seed, 3, mi])
@@ -85,10 +92,17 @@ class AppointmentWriter:
         self.seq += 1
         p = PAYERS[payer_i]
         prov = PROVIDERS[prov_i]
+        source = ""
+        if ptype == "new":  # a hash of the row number: no draw from the shared random streams
+            h = ((self.seq * 2654435761 + self.seed) % 2**32) / 2**32
+            rate = REFERRAL_RATE.get(p.key, REFERRAL_DEFAULT)
+            source = "provider referral" if h < rate else OTHER_SOURCES[int((h - rate) / (1 - rate) * 3) % 3]
         self.csv.writerow((
             f"AP{self.seq:08d}", d.isoformat(), prov.npi, prov.specialty, p.key, p.payer_name,
-            p.product_line, self.panels[payer_i].key[pat], status, ptype, vtype, pos,
+            p.product_line, self.panels[payer_i].key[pat], status, ptype, vtype, pos, source,
         ))  # fmt: skip
+        if self.book is not None:
+            self.book.appointment(p.payer_name, status, ptype, source)
 
     def scheduled(self, end: date, per_day: int) -> None:
         rng = np.random.default_rng([self.seed, 4])
@@ -209,7 +223,7 @@ def write_quality(path: Path, seed: int, last_month_key: int) -> Path:
                             num,
                             d,
                             f"{num / d:.4f}",
-                            f"{base + offset:.4f}",
+                            f"{min(max(base + offset, 0.001), 0.999):.4f}",  # a rate, never negative
                             f"{peer:.4f}",
                             f"{ptarget:.4f}",
                             "true" if hib else "false",

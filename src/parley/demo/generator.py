@@ -7,6 +7,7 @@ Output layout under ``out_dir``::
     appointments.csv                       scheduling extract
     quality_measures.csv                   8 quarters of quality measures, per payer and all
     ground_truth_underpayments.csv         every planted underpaid line
+    ground_truth_kpis.json                 per-payer KPI truths tallied from the generator's records
     contracts.json                         contract terms as data (enough to reprice every line)
     manifest.json                          what was written, counts, seed
 
@@ -39,6 +40,7 @@ from parley.demo.contracts import build_contracts, contracts_document
 from parley.demo.extras import AppointmentWriter, write_quality
 from parley.demo.patients import Panel, build_panel
 from parley.demo.spool import Spool
+from parley.demo.truth import TruthBook
 from parley.demo.x12_writer import InterchangeWriter, money
 
 T = C.T
@@ -82,6 +84,7 @@ class DemoManifest:
     appointments_csv: Path | None = None
     quality_csv: Path | None = None
     ground_truth_csv: Path | None = None
+    ground_truth_kpis_json: Path | None = None
     contracts_json: Path | None = None
     manifest_json: Path | None = None
     counts: dict[str, int] = field(default_factory=dict)
@@ -102,6 +105,7 @@ class DemoManifest:
             "appointments_csv": "appointments.csv",
             "quality_csv": "quality_measures.csv",
             "ground_truth_csv": "ground_truth_underpayments.csv",
+            "ground_truth_kpis_json": "ground_truth_kpis.json",
             "contracts_json": "contracts.json",
             "counts": self.counts,
             "counts_by_payer": self.counts_by_payer,
@@ -124,6 +128,11 @@ def _mkey(d: date) -> int:
 
 def _month_start(k: int) -> date:
     return date(k // 12, k % 12 + 1, 1)
+
+
+def _adjudication(cl: C.Claim, pay: date) -> tuple[date, bool, list[int | None], int]:
+    """(payment date, claim denied, allowed cents per line (None = denied), paid cents) for the truth."""
+    return pay, cl.status == "4", [ln.allowed for ln in cl.lines], sum(ln.paid for ln in cl.lines)
 
 
 class _Run:
@@ -180,7 +189,8 @@ class _Run:
         self.truth_fh = (out_dir / "ground_truth_underpayments.csv").open("w", newline="")
         self.truth = csv.writer(self.truth_fh, lineterminator="\n")
         self.truth.writerow(TRUTH_HEADER)
-        self.appts = AppointmentWriter(out_dir / "appointments.csv", self.panels, spec.seed)
+        self.book = TruthBook()
+        self.appts = AppointmentWriter(out_dir / "appointments.csv", self.panels, spec.seed, self.book)
 
     def _panels(self) -> list[Panel]:
         total = min(PANEL_CAP, max(1_500, self.spec.lines // 5))
@@ -276,7 +286,10 @@ class _Run:
         pay = self.pay_date(cl, u)
         if pay > self.end:
             self.counts["claims_awaiting_payment"] += 1
+            self._truth(cl, [], 0)
             return
+        adjs = [_adjudication(cl, pay)]
+        reversed_paid = 0
         self.remit(cl, pay, seq, interest=True)
         if cl.status == "4":
             self.counts["claims_denied_initial"] += 1
@@ -286,11 +299,32 @@ class _Run:
                 if pay2 <= self.end:
                     C.adjudicate(self.st, cl, u, force_pay=True)
                     self.remit(cl, pay2, seq + 500_000, interest=False)
+                    adjs.append(_adjudication(cl, pay2))
                     self.counts["appeals_overturned"] += 1
         elif not any(ln.plant for ln in cl.lines) and u() < p.reversal_rate:
             pay2 = C.next_weekday(pay + timedelta(days=21 + int(u() * 50)), p.pay_weekday)
             if pay2 <= self.end:
+                reversed_paid = adjs[0][3]
                 self.reverse_and_correct(cl, pay2, seq, u)
+                adjs.append(_adjudication(cl, pay2))
+        self._truth(cl, adjs, reversed_paid)
+
+    def _truth(self, cl: C.Claim, adjs: list[tuple[date, bool, list[int | None], int]], reversed_paid: int) -> None:
+        p = PAYERS[cl.payer_i]
+        charges = [ln.charge for ln in cl.lines]
+        self.book.claim(
+            p.payer_name,
+            member_id=self.panels[cl.payer_i].member_id[cl.patient],
+            service_date=cl.svc,
+            submitted=cl.sub,
+            charge_cents=sum(charges),
+            line_charges=charges,
+            codes=[ln.code for ln in cl.lines],
+            prior_auth_codes=p.prior_auth_codes,
+            adjudications=adjs,
+            reversed_paid_cents=reversed_paid,
+            prompt_pay_days=p.prompt_pay_days,
+        )
 
     def pay_date(self, cl: C.Claim, u: C.Draws) -> date:
         p = PAYERS[cl.payer_i]
@@ -531,6 +565,8 @@ class _Run:
             self.counts["claim_payments"] += it.text.count("CLP*")
             self.by_payer[p.key]["remit_claims"] += it.text.count("CLP*")
             self.by_payer[p.key]["paid_cents"] += it.paid
+        for reason, amount in plb:
+            self.book.plb(p.payer_name, reason.split(":")[0], amount)
         if plb:  # one PLB segment: pyx12 (and some payers' readers) expect a single one
             assert len(plb) <= 6
             pairs = "*".join(f"{r}*{money(a)}" for r, a in plb)
@@ -552,6 +588,7 @@ class _Run:
         man = self.manifest
         man.appointments_csv = self.out / "appointments.csv"
         man.ground_truth_csv = self.out / "ground_truth_underpayments.csv"
+        man.ground_truth_kpis_json = self.book.write(self.out / "ground_truth_kpis.json")
         man.quality_csv = write_quality(
             self.out / "quality_measures.csv", self.spec.seed, self.month_keys[-1]
         )

@@ -56,6 +56,11 @@ def detect(source: Source, head: bytes, *, mapping: Any | None) -> Detected:
     if (market := sniff_market(head, source.suffix)) is not None:
         return Detected(market)
     if source.suffix in TABULAR_SUFFIXES or head[:2] == b"PK":
+        if mapping is None and head[:2] != b"PK":  # appointment / quality extracts: known by their header
+            from parley.ingest.tabular.operations import sniff_operations
+
+            if (kind := sniff_operations(head)) is not None:
+                return Detected(f"tabular-{kind}", "by header")
         if mapping is None:
             raise InputError(
                 f"{source.name}: a tabular extract needs a column mapping",

@@ -1,16 +1,19 @@
 """Use cases: contract performance KPIs (denials, speed, burden, mix, operations, population,
 quality) and the payer scorecard.  The CLI (``parley kpi``) is a thin face over this.
 
-Appointment and quality extracts are kept as CSV files in ``<workspace>/operations/``
-(``appointments.csv``, ``quality_measures.csv``), put there by
-:func:`load_operations_file` (``parley kpi load-appointments`` / ``load-quality``);
-their columns are checked on load and documented in docs/kpi.md and docs/quality.md.
+Appointment and quality extracts are canonical tables (``appointments``,
+``quality_measures``; docs/tables.md) loaded by ``parley ingest`` (recognised by
+header, or through a column mapping) or :func:`load_operations_file`
+(``parley kpi load-appointments`` / ``load-quality``); their columns are documented
+in docs/kpi.md and docs/quality.md.
+
+The prepared fact tables (:mod:`parley.engine.kpi.base`) are persisted per
+workspace state under ``datasets/derived/kpi_facts/`` and reused while nothing
+changes (new files, contracts).
 """
 
 from __future__ import annotations
 
-import csv
-import shutil
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +32,7 @@ from parley.engine.kpi import (
     scorecard,
     speed,
 )
-from parley.engine.kpi.base import KpiParams, KpiResult, empty_contract_map, prepare
+from parley.engine.kpi.base import KpiParams, KpiResult, as_of_date, empty_contract_map, facts
 from parley.errors import InputError, WorkspaceError
 from parley.store.workspace import Workspace
 
@@ -56,27 +59,34 @@ def params_from(**kw: Any) -> KpiParams:
 
 
 def load_operations_file(*, workspace: Workspace, path: Path, kind: str) -> dict[str, Any]:
-    """Check an appointments / quality CSV's header and keep a copy in <workspace>/operations/."""
-    name, columns = _FILES[kind]
+    """Ingest an appointments / quality CSV into its canonical table (``parley ingest`` does the same).
+
+    The file goes through the ingest service: recognised by its header (docs/kpi.md,
+    docs/quality.md), committed atomically, bad rows quarantined with their row and
+    column, a file already loaded is a no-op.  Returns kind, rows, status, file_id.
+    """
+    from parley.services.ingest import ingest_paths
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    with path.open(newline="", encoding="utf-8") as fh:
-        header = next(csv.reader(fh), [])
-        n = sum(1 for _ in fh)
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}", hint=f"see docs/{'quality' if kind == 'quality' else 'kpi'}.md for the format")
-    dest = workspace.root / OPERATIONS
-    dest.mkdir(exist_ok=True)
-    tmp = dest / f".{name}.tmp"
-    shutil.copyfile(path, tmp)
-    tmp.replace(dest / name)
-    return {"kind": kind, "rows": n, "path": str(dest / name)}
+    table = _KIND_TABLE[kind]
+    report = ingest_paths(workspace=workspace, paths=[str(path)], workers=1)
+    (res,) = report.as_dict()["files"]
+    if res["status"] not in ("duplicate",) and res.get("format") != f"tabular-{table}":
+        raise InputError(f"{path}: not an {'appointment extract' if kind == 'appointments' else 'quality-measure file'}"
+                         + (f" ({res['first_problems'][0]})" if res.get("first_problems") else ""),
+                         hint=f"see docs/{'quality' if kind == 'quality' else 'kpi'}.md for the columns, or ingest it "
+                              "with 'parley ingest FILE --mapping MAPPING.yaml'")
+    return {"kind": kind, "rows": res["counts"].get(table, 0), "status": res["status"], "file_id": res["file_id"],
+            "errors": res["errors"], "first_problems": res["first_problems"]}
+
+
+_KIND_TABLE = {"appointments": "appointments", "quality": "quality_measures"}
 
 
 def load_demo_operations(workspace: Workspace, inputs_dir: Path) -> dict[str, Any]:
-    """Load the demo's appointments.csv and quality_measures.csv (the demo calls this)."""
+    """Ingest the demo's appointments.csv and quality_measures.csv (the demo calls this)."""
     out = {}
     for kind, (name, _) in _FILES.items():
         if (Path(inputs_dir) / name).is_file():
@@ -127,7 +137,7 @@ def _refdata_tables(ws: Workspace, con: duckdb.DuckDBPyConnection, locality: str
     con.execute("CREATE OR REPLACE TEMP TABLE kpi_em_benchmark AS SELECT * FROM _em")
     zip_code = ws.settings.practice_zip
     place = {"zip": zip_code} if zip_code else ({"zip": locality} if locality and "-" not in locality and len(locality) == 5 else {"locality": locality})
-    years = [r[0] for r in con.execute("SELECT DISTINCT year(service_date) FROM kpi_lines WHERE service_date IS NOT NULL").fetchall()]
+    years = [r[0] for r in con.execute("SELECT DISTINCT year FROM kpi_line_cube WHERE year IS NOT NULL").fetchall()]
     have = refdata.available_years(extra)
     frames = []
     for y in years:
@@ -145,27 +155,43 @@ def _refdata_tables(ws: Workspace, con: duckdb.DuckDBPyConnection, locality: str
 
 
 def _operations_views(ws: Workspace, con: duckdb.DuckDBPyConnection, appointments: Path | None, quality_csv: Path | None) -> None:
-    for view, given, (name, cols) in (("appointments", appointments, _FILES["appointments"]),
+    """The canonical appointments / quality_measures tables stand, unless a CSV is given for this run.
+
+    A workspace of an older Parley may still hold ``<workspace>/operations/*.csv`` copies and
+    nothing ingested: those are read then (ingest them with 'parley ingest' to move on)."""
+    for view, given, (name, _cols) in (("appointments", appointments, _FILES["appointments"]),
                                        ("quality_measures", quality_csv, _FILES["quality"])):
-        path = Path(given) if given else ws.root / OPERATIONS / name
-        if path.is_file():
-            p = path.as_posix().replace("'", "''")
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_csv('{p}', header = true, all_varchar = false, "
-                        f"types = {_TYPES[view]})")
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM (SELECT {', '.join(f'NULL::VARCHAR AS {c}' for c in cols)}) WHERE false")
+        legacy = ws.root / OPERATIONS / name
+        ingested = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM main.{view} LIMIT 1)").fetchone()[0]
+        path = Path(given) if given else (legacy if not ingested and legacy.is_file() else None)
+        if path is None:
+            continue
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        p = path.as_posix().replace("'", "''")
+        src = f"read_csv('{p}', header = true, all_varchar = false, types = {_TYPES[view]})"
+        have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
+        extra = "".join(f", NULL::VARCHAR AS {c}" for c in ("referral_source",) if view == "appointments" and c not in have)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT *{extra} FROM {src}")
+
+
+def facts_dir(ws: Workspace) -> Path:
+    """Where the prepared KPI fact tables are persisted, one folder per workspace state."""
+    return ws.datasets / "derived" / "kpi_facts"
 
 
 class KpiSession:
     """One prepared connection for a workspace: build once, run many metrics."""
 
     def __init__(self, *, workspace: Workspace, params: KpiParams | None = None, threads: int | None = None,
-                 appointments: Path | None = None, quality_csv: Path | None = None) -> None:
+                 appointments: Path | None = None, quality_csv: Path | None = None, persist: bool = True) -> None:
         self.ws = workspace
         self.params = params or KpiParams()
         self.con = workspace.connect(threads=threads)
         locality = _contract_tables(workspace, self.con)
-        self.as_of = prepare(self.con, self.params)
+        #: "built", "reused" (persisted facts of the same workspace state) or "built (not persisted)"
+        self.facts = facts(self.con, facts_dir(workspace) if persist else None)
+        self.as_of = as_of_date(self.con, self.params)
         self.context = {"as_of": self.as_of, **_refdata_tables(workspace, self.con, locality)}
         self.has_repriced = self._repriced()
         _operations_views(workspace, self.con, appointments, quality_csv)
@@ -201,7 +227,7 @@ class KpiSession:
             "mix": lambda: [mix.payer_mix(self.con), mix.top_codes(self.con, top=top), mix.medicare_value(self.con),
                             mix.medicare_value(self.con, by_code=True), mix.payments_per_visit(self.con)]
                            + ([mix.actual_vs_modeled(self.con)] if self.has_repriced else []),
-            "operations": lambda: [operations.visits(self.con), operations.em_levels(self.con)],
+            "operations": lambda: [operations.visits(self.con), operations.em_levels(self.con), operations.referrals(self.con)],
             "population": lambda: [population.age_bands(self.con), population.chronic_prevalence(self.con),
                                    population.top_diagnoses(self.con, top=min(top, 10))],
             "quality": lambda: [quality.measures(self.con)],

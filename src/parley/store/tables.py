@@ -305,6 +305,60 @@ PROBLEMS = Table(
     ),
 )
 
+RATE = pa.decimal128(9, 6)
+
+APPOINTMENTS = Table(
+    "appointments",
+    "One row per appointment of a practice-management scheduling extract (CSV / Excel, "
+    "ingested by 'parley ingest', columns recognised by header or mapped; docs/kpi.md). "
+    "Feeds the operations KPIs: visit volume, no-shows, scheduled vs billed, new patients, referrals.",
+    pa.schema(
+        [
+            _KEY,
+            _f("appointment_seq", pa.int64(), "data row number within the file, from 0"),
+            _f("source_row", pa.int64(), "1-based row of the source file (header and preamble counted)"),
+            _f("appointment_id", pa.string(), "the scheduling system's appointment id"),
+            _f("appointment_date", pa.date32(), "date of the appointment slot"),
+            _f("provider_npi", pa.string(), "NPI of the provider the slot belongs to"),
+            _f("specialty", pa.string(), "provider specialty as the extract names it"),
+            _f("payer", pa.string(), "payer or plan code of the patient's coverage, as the extract names it"),
+            _f("payer_name", pa.string(), "payer name; the KPIs match it to the claims' payer name"),
+            _f("product_line", pa.string(), "product line as the extract names it (HMO, PPO, Medicare Advantage...)"),
+            _f("patient_key", pa.string(), "keyed hash (HMAC-SHA256) of the extract's patient identifier; never the identifier"),
+            _f("status", pa.string(), "completed, no-show, cancelled, scheduled (normalised, lower case), else as sent"),
+            _f("patient_type", pa.string(), "new or established (normalised), else as sent"),
+            _f("visit_type", pa.string(), "visit type as the extract names it"),
+            _f("place_of_service", pa.string(), "CMS place-of-service code (11 office, 02 / 10 telehealth...)"),
+            _f("referral_source", pa.string(), "how a new patient came: 'provider referral', 'self', 'payer directory'... "
+                                               "(blank = unknown); feeds the referral rate"),
+        ]
+    ),
+)
+
+QUALITY_MEASURES = Table(
+    "quality_measures",
+    "One row per quality measure x period x scope (all patients or one payer / product line): the "
+    "organisation's rate with its baseline, peer benchmark and payer target (docs/quality.md).",
+    pa.schema(
+        [
+            _KEY,
+            _f("measure_seq", pa.int64(), "data row number within the file, from 0"),
+            _f("source_row", pa.int64(), "1-based row of the source file"),
+            _f("measure_id", pa.string(), "short measure id, e.g. READM-30, CDC-HBA1C-9, HCAHPS-TOP"),
+            _f("measure_name", pa.string(), "measure name"),
+            _f("period", pa.string(), "reporting period as sent: 2025Q3, 2025-07, 2025"),
+            _f("scope", pa.string(), "ALL (the organisation) or a payer / product-line key"),
+            _f("numerator", pa.int64(), "patients or events meeting the measure"),
+            _f("denominator", pa.int64(), "eligible patients or events"),
+            _f("rate", RATE, "rate as a fraction 0..1 (numerator / denominator when not sent)"),
+            _f("baseline", RATE, "the organisation's baseline rate"),
+            _f("peer_benchmark", RATE, "peer or national benchmark rate"),
+            _f("payer_target", RATE, "the payer's (contract's) target rate"),
+            _f("higher_is_better", pa.bool_(), "true when a higher rate is better (false for readmissions, complications)"),
+        ]
+    ),
+)
+
 ALL_TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -316,6 +370,8 @@ ALL_TABLES: dict[str, Table] = {
         CLAIMS,
         CLAIM_LINES,
         DIAGNOSES,
+        APPOINTMENTS,
+        QUALITY_MEASURES,
         MANIFEST,
         PROBLEMS,
     )

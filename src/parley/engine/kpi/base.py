@@ -19,6 +19,16 @@ family reads:
 ``kpi_lines``         remitted lines of the non-reversal adjudications with the claim's
                       payer, product line, first / last flags, denial flag, allowed
                       amount and primary CARC (largest non-PR adjustment).
+``kpi_line_cube``     kpi_lines summed (lines, charge, allowed, paid, units) by payer,
+                      product line, month, code, primary CARC (denied lines only), first /
+                      last / denied flags, allowed > 0, sign of units, service year,
+                      pricing modifier (26 / TC) and place of service: every line-level
+                      roll-up (denial rates, mix, Medicare value) reads this small table.
+``kpi_pa_claims``     per claim, the distinct 837 codes on its contract's prior-auth list.
+``kpi_meta``          the latest 835 payment and 837 submission dates (default as-of).
+
+The fact tables are persisted per workspace state (:func:`facts`), so a second
+run over unchanged data only reads them.
 
 Product line (documented mapping): the product line of the contract that
 covers the claim (payer id + claim filing indicator, specific indicator beats
@@ -31,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -146,6 +157,8 @@ adj AS (
         bool_or(denied) FILTER (rn_desc = 1) AS finally_denied,
         min(payment_date) FILTER (paid_amount > 0) AS first_paid_date,
         min(received_date) FILTER (paid_amount > 0) AS paid_received_date,
+        min(payment_date) FILTER (paid_amount > 0 OR NOT denied) AS closed_date,
+        max(payment_date) AS last_adjudication_date,
         arg_min(paid_amount, payment_date) FILTER (paid_amount > 0) AS first_paid_amount,
         count(*) FILTER (rn > 1) AS readjudications
     FROM kpi_remits GROUP BY claim_id
@@ -163,7 +176,7 @@ j AS (
         coalesce(b.service_date_from, a.r_service) AS service_date, b.prior_authorization, b.frequency_code,
         coalesce(a.adjudications, 0) AS adjudications, a.first_adjudication_date,
         coalesce(a.initially_denied, false) AS initially_denied, coalesce(a.finally_denied, false) AS finally_denied,
-        a.first_paid_date, a.paid_received_date, a.first_paid_amount, coalesce(a.readjudications, 0) AS readjudications,
+        a.first_paid_date, a.paid_received_date, a.closed_date, a.last_adjudication_date, a.first_paid_amount, coalesce(a.readjudications, 0) AS readjudications,
         coalesce(n.net_paid, 0) AS net_paid
     FROM billed b FULL JOIN adj a ON a.claim_id = b.claim_id
     LEFT JOIN net n ON n.claim_id = coalesce(b.claim_id, a.claim_id)
@@ -230,16 +243,117 @@ def empty_contract_map(con: duckdb.DuckDBPyConnection) -> None:
         interest_percent_annual DECIMAL(9, 3), timely_filing_days INTEGER)""")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, params: KpiParams) -> dt.date:
-    """Build kpi_remits / kpi_claims / kpi_lines; returns the as-of date (end of the data)."""
+_PA_CLAIMS_SQL = """
+CREATE OR REPLACE TEMP TABLE kpi_pa_claims AS
+SELECT kc.payer, kc.claim_id, count(DISTINCT cl.procedure_code) AS prior_auths
+FROM kpi_claims kc JOIN kpi_prior_auth a ON a.contract_id = kc.contract_id
+JOIN claims c ON c.claim_id = kc.claim_id JOIN claim_lines cl ON cl.file_id = c.file_id AND cl.claim_seq = c.claim_seq
+    AND cl.procedure_code = a.procedure_code
+GROUP BY 1, 2
+"""
+
+_CUBE_SQL = """
+CREATE OR REPLACE TEMP TABLE kpi_line_cube AS
+SELECT payer, product_line, month, procedure_code, CASE WHEN denied THEN primary_carc END AS primary_carc,
+    is_first, is_last, denied, allowed_amount > 0 AS has_allowed, sign(units) AS units_sign, year(service_date) AS year,
+    CASE WHEN '26' IN (modifier_1, modifier_2) THEN '26' WHEN 'TC' IN (modifier_1, modifier_2) THEN 'TC' ELSE '' END AS pmod,
+    place_of_service,
+    count(*) AS lines, sum(charge_amount) AS charge_amount, sum(allowed_amount) AS allowed_amount,
+    sum(paid_amount) AS paid_amount, sum(units) AS units
+FROM kpi_lines GROUP BY ALL
+"""
+
+_META_SQL = """
+CREATE OR REPLACE TEMP TABLE kpi_meta AS
+SELECT (SELECT max(payment_date) FROM remit_claims) AS last_payment_date,
+       (SELECT max(submission_date) FROM claims) AS last_submission_date
+"""
+
+#: the prepared fact tables, in build order (each is persisted by :func:`prepare` when given a cache)
+FACT_TABLES = ("kpi_remits", "kpi_claims", "kpi_lines", "kpi_payer_ids", "kpi_pa_claims", "kpi_line_cube", "kpi_meta")
+#: bump when a fact table's SQL changes, so persisted facts of older code are rebuilt
+FACTS_VERSION = "4"
+_READY = "READY"
+
+
+def state_key(con: duckdb.DuckDBPyConnection) -> str:
+    """Hash of what the fact tables depend on: committed files, contract map, prior-auth lists, SQL version."""
+    import hashlib
+
+    h = hashlib.sha256(FACTS_VERSION.encode())
+    for sql in ("SELECT file_id, status FROM manifest ORDER BY ALL",
+                "SELECT * FROM kpi_contract_map ORDER BY ALL", "SELECT * FROM kpi_prior_auth ORDER BY ALL"):
+        h.update(repr(con.execute(sql).fetchall()).encode())
+    return h.hexdigest()[:20]
+
+
+def _build(con: duckdb.DuckDBPyConnection) -> None:
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'kpi_prior_auth'").fetchone()[0]:
+        con.execute("CREATE TEMP TABLE kpi_prior_auth (contract_id VARCHAR, procedure_code VARCHAR)")
     con.execute(_REMITS_SQL)
     con.execute(_CLAIMS_SQL.format(filing=_FILING_CASE))
     con.execute(_LINES_SQL)
     con.execute(_PAYER_IDS_SQL)
+    con.execute(_PA_CLAIMS_SQL)
+    con.execute(_CUBE_SQL)
+    con.execute(_META_SQL)
+
+
+def _sql_path(path: Path) -> str:
+    return path.as_posix().replace("'", "''")
+
+
+def facts(con: duckdb.DuckDBPyConnection, cache: Path | None) -> str:
+    """Build the fact tables, or reuse the ones persisted for the same workspace state.
+
+    With ``cache`` (a folder), the facts are read from ``cache/<state key>/`` when a
+    complete copy is there (views over Parquet); else they are built as temp tables
+    and written there atomically (temp folder renamed, older states removed).
+    Returns "built", "reused" or "built (not persisted)".
+    """
+    if cache is None:
+        _build(con)
+        return "built (not persisted)"
+    import shutil
+    import uuid
+
+    key = state_key(con)
+    folder = cache / key
+    if (folder / _READY).is_file():
+        for name in FACT_TABLES:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(folder / name)}.parquet')")
+        return "reused"
+    _build(con)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = cache / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        for name in FACT_TABLES:
+            con.execute(f"COPY {name} TO '{_sql_path(tmp / name)}.parquet' (FORMAT parquet, ROW_GROUP_SIZE 122880)")
+        (tmp / _READY).write_text(key + "\n")
+        try:
+            tmp.rename(folder)
+        except OSError:  # another process persisted the same state first
+            shutil.rmtree(tmp, ignore_errors=True)
+        for old in cache.iterdir():
+            if old.name != key and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        return "built (not persisted)"
+    return "built"
+
+
+def prepare(con: duckdb.DuckDBPyConnection, params: KpiParams, *, cache: Path | None = None) -> dt.date:
+    """Build (or reuse, see :func:`facts`) the fact tables; returns the as-of date (end of the data)."""
+    facts(con, cache)
+    return as_of_date(con, params)
+
+
+def as_of_date(con: duckdb.DuckDBPyConnection, params: KpiParams) -> dt.date:
+    """The as-of date (given, else the latest 835 payment or 837 submission date); sets table kpi_asof."""
     as_of = params.as_of
     if as_of is None:
-        got = con.execute("""SELECT greatest((SELECT max(payment_date) FROM remit_claims),
-                                              (SELECT max(submission_date) FROM claims))""").fetchone()
+        got = con.execute("SELECT greatest(last_payment_date, last_submission_date) FROM kpi_meta").fetchone()
         as_of = got[0] if got and got[0] else dt.date.today()
     con.execute(f"CREATE OR REPLACE TEMP TABLE kpi_asof AS SELECT DATE '{as_of.isoformat()}' AS as_of")
     return as_of

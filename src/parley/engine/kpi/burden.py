@@ -31,12 +31,7 @@ DEFINITIONS = {
 def burden(con: duckdb.DuckDBPyConnection, params: KpiParams) -> KpiResult:
     p = params
     sql = f"""
-WITH pa AS (
-    SELECT kc.payer, count(DISTINCT (kc.claim_id, cl.procedure_code)) AS prior_auths_required
-    FROM claims c JOIN claim_lines cl USING (file_id, claim_seq)
-    JOIN kpi_claims kc ON kc.claim_id = c.claim_id
-    JOIN kpi_prior_auth a ON a.contract_id = kc.contract_id AND a.procedure_code = cl.procedure_code
-    GROUP BY 1),
+WITH pa AS (SELECT payer, sum(prior_auths) AS prior_auths_required FROM kpi_pa_claims GROUP BY 1),
 plb AS (
     SELECT coalesce(pid.payer, r.payer_name, r.payer_id) AS payer,
         coalesce(sum(p.amount) FILTER (p.reason_code IN ('WO', '72')), 0) AS recoupments,

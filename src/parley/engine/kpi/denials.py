@@ -53,8 +53,8 @@ FROM kpi_claims WHERE adjudications > 0 GROUP BY 1
 
 _LINE_SQL = """
 SELECT {dim} AS "{by}",
-    count(*) FILTER (is_first) AS initial_lines,
-    count(*) FILTER (is_first AND denied) AS initial_denied_lines,
+    coalesce(sum(lines) FILTER (is_first), 0) AS initial_lines,
+    coalesce(sum(lines) FILTER (is_first AND denied), 0) AS initial_denied_lines,
     {r_l_init} AS initial_line_denial_rate,
     {r_l_final} AS final_line_denial_rate,
     coalesce(sum(charge_amount) FILTER (is_first AND denied), 0) AS initial_denied_dollars,
@@ -64,15 +64,15 @@ SELECT {dim} AS "{by}",
     coalesce(sum(charge_amount) FILTER (is_last AND denied AND coalesce(recoverable, false)), 0) AS recoverable_final_denied_dollars,
     coalesce(sum(charge_amount) FILTER (is_last AND denied AND NOT coalesce(recoverable, false)), 0) AS unrecoverable_final_denied_dollars
 FROM (SELECT l.*, l.procedure_code AS code, coalesce(c.category, 'other') AS category, c.recoverable
-      FROM kpi_lines l LEFT JOIN kpi_carc c ON c.code = l.primary_carc) GROUP BY 1
+      FROM kpi_line_cube l LEFT JOIN kpi_carc c ON c.code = l.primary_carc) GROUP BY 1
 """
 
 
 def _line_sql(dim: str, by: str) -> str:
     return _LINE_SQL.format(
         dim=dim, by=by,
-        r_l_init=ratio("count(*) FILTER (is_first AND denied)", "count(*) FILTER (is_first)"),
-        r_l_final=ratio("count(*) FILTER (is_last AND denied)", "count(*) FILTER (is_last)"),
+        r_l_init=ratio("coalesce(sum(lines) FILTER (is_first AND denied), 0)", "sum(lines) FILTER (is_first)"),
+        r_l_final=ratio("coalesce(sum(lines) FILTER (is_last AND denied), 0)", "sum(lines) FILTER (is_last)"),
         r_d_init=ratio("sum(charge_amount) FILTER (is_first AND denied)", "sum(charge_amount) FILTER (is_first)"),
         r_d_final=ratio("sum(charge_amount) FILTER (is_last AND denied)", "sum(charge_amount) FILTER (is_last)"),
     )

@@ -34,17 +34,19 @@ FROM kpi_claims GROUP BY payer ORDER BY claims DESC, payer"""
     return KpiResult("mix", "payer_mix", rows(con, sql), MIX_DEFS)
 
 
+# groups of paid lines (kpi_line_cube: lines of the latest adjudication, not denied, allowed > 0);
+# every group shares year, code, pricing modifier and place of service, so one Medicare price
 _PRICED_LINES = """
-SELECT l.*, CASE WHEN '26' IN (l.modifier_1, l.modifier_2) THEN '26' WHEN 'TC' IN (l.modifier_1, l.modifier_2) THEN 'TC'
-                 ELSE '' END AS pmod, coalesce(p.facility, false) AS facility
-FROM kpi_lines l LEFT JOIN kpi_pos p ON p.pos = l.place_of_service
-WHERE l.is_last AND NOT l.denied AND l.allowed_amount > 0
+SELECT l.*, coalesce(p.facility, false) AS facility
+FROM kpi_line_cube l LEFT JOIN kpi_pos p ON p.pos = l.place_of_service
+WHERE l.is_last AND NOT l.denied AND l.has_allowed
 """
 
 _MEDICARE = f"""
-SELECT x.*, m.amount * x.units AS medicare_allowed, m.total_rvu * x.units AS rvus
+SELECT x.*, m.amount * x.units AS medicare_allowed, m.total_rvu * x.units AS rvus,
+    m.amount > 0 AND x.units_sign > 0 AS medicare_priced
 FROM ({_PRICED_LINES}) x
-LEFT JOIN kpi_mfs m ON m.year = year(x.service_date) AND m.hcpcs = x.procedure_code AND m.modifier = x.pmod
+LEFT JOIN kpi_mfs m ON m.year = x.year AND m.hcpcs = x.procedure_code AND m.modifier = x.pmod
     AND m.facility = x.facility
 """
 
@@ -60,7 +62,7 @@ TOP_DEFS = {
 
 def top_codes(con: duckdb.DuckDBPyConnection, *, top: int = 20) -> KpiResult:
     sql = f"""
-WITH g AS (SELECT payer, procedure_code, count(*) AS lines, sum(units) AS units, sum(allowed_amount) AS allowed,
+WITH g AS (SELECT payer, procedure_code, sum(lines) AS lines, sum(units) AS units, sum(allowed_amount) AS allowed,
                   sum(paid_amount) AS paid FROM ({_PRICED_LINES}) GROUP BY ALL),
 r AS (SELECT *, row_number() OVER (PARTITION BY payer ORDER BY units DESC, procedure_code) AS rank_by_volume,
              row_number() OVER (PARTITION BY payer ORDER BY allowed DESC, procedure_code) AS rank_by_revenue FROM g)
@@ -83,13 +85,13 @@ VALUE_DEFS = {
 def medicare_value(con: duckdb.DuckDBPyConnection, *, by_code: bool = False) -> KpiResult:
     keys = "payer, procedure_code" if by_code else "payer"
     sql = f"""
-SELECT {keys}, count(*) AS lines, sum(allowed_amount) AS allowed,
-    coalesce(sum(allowed_amount) FILTER (medicare_allowed > 0), 0) AS medicare_priced_allowed,
-    CAST(coalesce(sum(medicare_allowed) FILTER (medicare_allowed > 0), 0) AS DECIMAL(14, 2)) AS medicare_allowed,
-    round(100 * CAST(sum(allowed_amount) FILTER (medicare_allowed > 0) AS DOUBLE) / nullif(sum(medicare_allowed) FILTER (medicare_allowed > 0), 0), 1) AS percent_of_medicare,
-    round(sum(rvus) FILTER (medicare_allowed > 0), 2) AS rvus,
-    round(CAST(sum(allowed_amount) FILTER (medicare_allowed > 0) AS DOUBLE) / nullif(sum(rvus) FILTER (medicare_allowed > 0), 0), 2) AS revenue_per_rvu,
-    {ratio("sum(allowed_amount) FILTER (medicare_allowed > 0)", "sum(allowed_amount)")} AS medicare_coverage
+SELECT {keys}, sum(lines) AS lines, sum(allowed_amount) AS allowed,
+    coalesce(sum(allowed_amount) FILTER (medicare_priced), 0) AS medicare_priced_allowed,
+    CAST(coalesce(sum(medicare_allowed) FILTER (medicare_priced), 0) AS DECIMAL(14, 2)) AS medicare_allowed,
+    round(100 * CAST(sum(allowed_amount) FILTER (medicare_priced) AS DOUBLE) / nullif(sum(medicare_allowed) FILTER (medicare_priced), 0), 1) AS percent_of_medicare,
+    round(sum(rvus) FILTER (medicare_priced), 2) AS rvus,
+    round(CAST(sum(allowed_amount) FILTER (medicare_priced) AS DOUBLE) / nullif(sum(rvus) FILTER (medicare_priced), 0), 2) AS revenue_per_rvu,
+    {ratio("sum(allowed_amount) FILTER (medicare_priced)", "sum(allowed_amount)")} AS medicare_coverage
 FROM ({_MEDICARE}) GROUP BY ALL ORDER BY allowed DESC"""
     return KpiResult("mix", "percent_of_medicare_by_code" if by_code else "percent_of_medicare", rows(con, sql), VALUE_DEFS)
 
@@ -126,7 +128,7 @@ def payments_per_visit(con: duckdb.DuckDBPyConnection) -> KpiResult:
     sql = f"""
 WITH v AS (SELECT payer, count(DISTINCT (patient_key, service_date)) AS visits, sum(net_paid) AS paid
            FROM kpi_claims WHERE adjudications > 0 GROUP BY 1),
-a AS (SELECT payer, sum(allowed_amount) AS allowed FROM kpi_lines WHERE is_last AND NOT denied GROUP BY 1)
+a AS (SELECT payer, sum(allowed_amount) AS allowed FROM kpi_line_cube WHERE is_last AND NOT denied GROUP BY 1)
 SELECT v.payer, v.visits, v.paid, {ratio("v.paid", "v.visits", 2)} AS paid_per_visit,
     {ratio("a.allowed", "v.visits", 2)} AS allowed_per_visit
 FROM v LEFT JOIN a USING (payer) ORDER BY visits DESC"""

@@ -1,9 +1,9 @@
-"""Operations from the appointment extract (view ``appointments``) and the claims.
+"""Operations from the appointment extract (canonical table ``appointments``) and the claims.
 
-Appointment CSV columns (docs/kpi.md): appointment_id, appointment_date,
-provider_npi, specialty, payer, payer_name, product_line, patient_key, status
-(completed / no-show / cancelled / scheduled), patient_type (new / established),
-visit_type, place_of_service.
+Appointment columns (docs/tables.md, docs/kpi.md): appointment_id, appointment_date,
+provider_npi, specialty, payer, payer_name, product_line, patient_key (keyed hash),
+status (completed / no-show / cancelled / scheduled), patient_type (new / established),
+visit_type, place_of_service, referral_source.
 
 * no-show rate = no-shows / (completed + no-shows), cancellations and future
   scheduled slots excluded;
@@ -14,9 +14,11 @@ visit_type, place_of_service.
   the comparison is by counts);
 * E/M level distribution: share of each level among 99202-99205 (new) and
   99211-99215 (established) lines, beside the benchmark table ``kpi_em_benchmark``
-  (an ILLUSTRATIVE default, replace it with your specialty's national distribution
-  via --em-benchmark CSV: code, benchmark_share).
-* referral rate: not available (the extract carries no referral source).
+  (an ILLUSTRATIVE default, NOT a published statistic: no national distribution by
+  specialty ships with Parley; the output metadata says so);
+* referral rate = completed new-patient visits whose referral_source is a provider
+  referral / completed new-patient visits with a known referral source (the 837
+  readers do not capture the referring provider, NM1*DN, so claims cannot tell).
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from parley.engine.kpi.base import KpiResult, ratio, rows
 SCHEDULED_POS = ("02", "10", "11", "24")
 SCHEDULED_POS_SQL = ", ".join(f"'{p}'" for p in SCHEDULED_POS)
 
-#: Illustrative E/M level shares (NOT an official statistic); replace via CSV.
+#: Illustrative E/M level shares (NOT an official or published statistic).
+EM_BENCHMARK_SOURCE = ("ILLUSTRATIVE placeholder shares, not a published national distribution for any specialty; "
+                       "compare with your specialty's distribution from CMS Part B utilisation data before drawing conclusions")
 EM_BENCHMARK = {
     "99202": 0.05, "99203": 0.40, "99204": 0.45, "99205": 0.10,
     "99211": 0.03, "99212": 0.07, "99213": 0.45, "99214": 0.40, "99215": 0.05,
@@ -53,8 +57,31 @@ FROM g LEFT JOIN b USING (month, payer) ORDER BY month, payer"""
             "no_show_rate": "no_shows / (completed + no_shows)", "new_patient_share": "completed visits of new patients / completed",
             "billed_visits": "distinct (patient, service date) of billed claims at a scheduled place of service (office 11, telehealth 02 / 10, ASC 24)",
             "billed_to_completed": "billed_visits / completed_visits (scheduled vs billed)"}
-    return KpiResult("operations", "visits", rows(con, sql), defs,
-                     notes=["referral rate: not available from this extract (no referral source column)"])
+    return KpiResult("operations", "visits", rows(con, sql), defs)
+
+
+REFERRAL_DEFS = {
+    "new_patient_visits": "completed appointments of new patients",
+    "with_referral_source": "those with a referral_source in the extract",
+    "provider_referrals": "those whose referral_source is a provider referral ('provider referral', 'physician', 'referral')",
+    "referral_rate": "provider_referrals / with_referral_source",
+}
+
+#: referral_source values (lower case) that mean "referred by another provider"
+PROVIDER_REFERRAL = ("provider referral", "provider", "physician referral", "physician", "referral", "referred")
+
+
+def referrals(con: duckdb.DuckDBPyConnection) -> KpiResult:
+    known = ", ".join(f"'{v}'" for v in PROVIDER_REFERRAL)
+    sql = f"""
+WITH a AS (SELECT payer_name AS payer, lower(trim(CAST(referral_source AS VARCHAR))) AS src FROM appointments
+           WHERE status = 'completed' AND patient_type = 'new')
+SELECT payer, count(*) AS new_patient_visits, count(*) FILTER (src <> '') AS with_referral_source,
+    count(*) FILTER (src IN ({known})) AS provider_referrals,
+    {ratio(f"count(*) FILTER (src IN ({known}))", "count(*) FILTER (src <> '')")} AS referral_rate
+FROM a GROUP BY 1 ORDER BY new_patient_visits DESC, 1"""
+    return KpiResult("operations", "referrals", rows(con, sql), REFERRAL_DEFS,
+                     notes=["from the appointment extract's referral_source; the claims carry no referring provider here"])
 
 
 def em_levels(con: duckdb.DuckDBPyConnection) -> KpiResult:
@@ -67,4 +94,6 @@ SELECT payer, kind, code, count(*) AS lines, {ratio("count(*)", "sum(count(*)) O
 FROM l LEFT JOIN kpi_em_benchmark b USING (code) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""
     return KpiResult("operations", "em_levels", rows(con, sql),
                      {"share": "lines of the level / E/M lines of the same kind (new or established) for the payer",
-                      "benchmark_share": "benchmark share of the level (illustrative default unless replaced)"})
+                      "benchmark_share": "ILLUSTRATIVE share of the level (not a published national distribution)"},
+                     assumptions={"em_benchmark": EM_BENCHMARK_SOURCE},
+                     notes=["benchmark_share is illustrative, not a national statistic for the specialty"])

@@ -5,10 +5,15 @@ more than 0 - the 837 submission date (BHT04) of the claim's first submission,
 joined on claim id.  Claims without an 837 or never paid are left out.
 
 A/R as of the data's end date (latest 835 payment or 837 submission date, or
---as-of): a billed claim is *unpaid* when no adjudication paid it (CLP04 > 0),
-including denied claims not yet overturned.  Outstanding balance = their billed
-charges; days in A/R = outstanding balance / (billed charges submitted in the 90
-days ending on the as-of date / 90).
+--as-of): a billed claim submitted on or before the as-of date is *open* unless,
+on or before that date, an adjudication paid it (CLP04 > 0) or settled it without
+a denial (payer paid 0, the balance is patient responsibility), and unless it is a
+*final denial*: denied in its first adjudication (on or before the as-of date) and
+never paid by any later adjudication in the data.  Final denials are written off
+from A/R (reported apart as ``final_denied_balance``); a denial later overturned
+stays open until the overturning payment.  Outstanding balance = billed charges
+of open claims; days in A/R = outstanding balance / (billed charges submitted in
+the 90 days ending on the as-of date / 90).
 
 Prompt pay: the contract's prompt-pay days are counted from the payer's receipt
 date (DTM*050 of the paying adjudication), else the 837 submission date, to the
@@ -65,10 +70,13 @@ FROM d GROUP BY 1, 2 ORDER BY 1, min(days)"""
 
 AR_DEFS = {
     "as_of": "end date of the data (latest 835 payment or 837 submission date) unless given",
-    "unpaid_claims": "billed claims submitted on or before as_of that no adjudication paid (CLP04 > 0), denied ones included",
-    "outstanding_balance": "billed charges of unpaid_claims",
+    "unpaid_claims": "open claims: billed on or before as_of, neither paid (CLP04 > 0) nor settled without denial "
+                     "(paid 0, patient responsibility) by as_of, and not a final denial",
+    "outstanding_balance": "billed charges of unpaid_claims (open A/R)",
     "awaiting_adjudication_balance": "part of outstanding_balance never adjudicated yet (no 835 by as_of)",
-    "denied_unpaid_balance": "part of outstanding_balance adjudicated but not paid (denials not overturned, no write-off data)",
+    "denied_unpaid_balance": "part of outstanding_balance denied by as_of but overturned (paid) later: denials being worked",
+    "final_denied_claims": "claims denied by as_of and never paid in the data (final, unoverturned denials): NOT open A/R",
+    "final_denied_balance": "billed charges of final_denied_claims (excluded from outstanding_balance)",
     "average_daily_charges": "billed charges of claims submitted in the 90 days ending on as_of / 90",
     "days_in_ar": "outstanding_balance / average_daily_charges",
     "ar_0_30": "outstanding balance aged 0-30 days since submission (likewise 31-60, 61-90, 91-120, over 120)",
@@ -80,15 +88,20 @@ AR_DEFS = {
 def accounts_receivable(con: duckdb.DuckDBPyConnection, *, by: str = "payer") -> KpiResult:
     dim = dimension(by, ("payer", "product_line", "payer_product_line", "all"))
     sql = f"""
-WITH b AS (SELECT *, date_diff('day', submission_date, (SELECT as_of FROM kpi_asof)) AS age,
-                  first_paid_date IS NULL OR first_paid_date > (SELECT as_of FROM kpi_asof) AS unpaid
+WITH s AS (SELECT *, date_diff('day', submission_date, (SELECT as_of FROM kpi_asof)) AS age,
+                  initially_denied AND first_paid_date IS NULL
+                      AND first_adjudication_date <= (SELECT as_of FROM kpi_asof) AS final_denied,
+                  coalesce(closed_date <= (SELECT as_of FROM kpi_asof), false) AS closed
            FROM kpi_claims WHERE billed AND submission_date <= (SELECT as_of FROM kpi_asof)),
+b AS (SELECT *, NOT closed AND NOT final_denied AS unpaid FROM s),
 g AS (
     SELECT {dim} AS "{by}", any_value((SELECT as_of FROM kpi_asof)) AS as_of,
         count(*) FILTER (unpaid) AS unpaid_claims,
         coalesce(sum(charge_amount) FILTER (unpaid), 0) AS outstanding_balance,
         coalesce(sum(charge_amount) FILTER (unpaid AND (first_adjudication_date IS NULL
                  OR first_adjudication_date > (SELECT as_of FROM kpi_asof))), 0) AS awaiting_adjudication_balance,
+        count(*) FILTER (final_denied) AS final_denied_claims,
+        coalesce(sum(charge_amount) FILTER (final_denied), 0) AS final_denied_balance,
         round(CAST(coalesce(sum(charge_amount) FILTER (age < 90), 0) AS DOUBLE) / 90, 2) AS average_daily_charges,
         coalesce(sum(charge_amount) FILTER (unpaid AND age <= 30), 0) AS ar_0_30,
         coalesce(sum(charge_amount) FILTER (unpaid AND age BETWEEN 31 AND 60), 0) AS ar_31_60,
@@ -97,14 +110,16 @@ g AS (
         coalesce(sum(charge_amount) FILTER (unpaid AND age > 120), 0) AS ar_over_120
     FROM b GROUP BY 1)
 SELECT "{by}", as_of, unpaid_claims, outstanding_balance, awaiting_adjudication_balance,
-    outstanding_balance - awaiting_adjudication_balance AS denied_unpaid_balance, average_daily_charges,
+    outstanding_balance - awaiting_adjudication_balance AS denied_unpaid_balance, final_denied_claims, final_denied_balance,
+    average_daily_charges,
     round(CAST(outstanding_balance AS DOUBLE) / nullif(average_daily_charges, 0), 1) AS days_in_ar,
     ar_0_30, ar_31_60, ar_61_90, ar_91_120, ar_over_120,
     {ratio("ar_91_120 + ar_over_120", "outstanding_balance")} AS share_ar_over_90,
     {ratio("ar_over_120", "outstanding_balance")} AS share_ar_over_120
 FROM g ORDER BY outstanding_balance DESC, 1"""
     return KpiResult("speed", f"accounts_receivable_by_{by}", rows(con, sql), AR_DEFS,
-                     notes=["days in A/R is over billed charges (gross A/R); 'age' = as_of - 837 submission date"])
+                     notes=["days in A/R is over billed charges (gross A/R); 'age' = as_of - 837 submission date",
+                            "final (never overturned) denials are written off, not open A/R"])
 
 
 PROMPT_DEFS = {
@@ -136,16 +151,18 @@ g AS (
         CAST(coalesce(sum(round(first_paid_amount * coalesce(interest_percent_annual, 0) / 100 / 365 * days_late, 2))
                       FILTER (days_late > 0), 0) AS DECIMAL(14, 2)) AS interest_due
     FROM c GROUP BY payer, contract_id),
+l6 AS (SELECT p.file_id, p.remittance_seq, p.reference, p.amount FROM provider_adjustments p WHERE p.reason_code = 'L6'),
 refs AS (
-    SELECT ref, claim_id FROM (SELECT claim_id AS ref, claim_id FROM kpi_claims
-                               UNION ALL SELECT payer_claim_number, claim_id FROM kpi_remits WHERE payer_claim_number IS NOT NULL)
-    QUALIFY row_number() OVER (PARTITION BY ref ORDER BY claim_id) = 1),
+    SELECT ref, claim_id FROM (SELECT claim_id AS ref, claim_id FROM kpi_claims WHERE claim_id IN (SELECT reference FROM l6)
+                               UNION ALL SELECT payer_claim_number, claim_id FROM kpi_remits
+                               WHERE payer_claim_number IN (SELECT reference FROM l6))
+    QUALIFY row_number() OVER (PARTITION BY ref ORDER BY ref = claim_id DESC, claim_id) = 1),
 i AS (
     SELECT coalesce(pid.payer, r.payer_name, r.payer_id) AS payer, kc.contract_id, CAST(-sum(p.amount) AS DECIMAL(14, 2)) AS paid
-    FROM provider_adjustments p JOIN remittances r USING (file_id, remittance_seq)
+    FROM l6 p JOIN remittances r USING (file_id, remittance_seq)
     LEFT JOIN kpi_payer_ids pid ON pid.payer_id = r.payer_id
     LEFT JOIN refs x ON x.ref = p.reference LEFT JOIN kpi_claims kc ON kc.claim_id = x.claim_id
-    WHERE p.reason_code = 'L6' GROUP BY 1, 2),
+    GROUP BY 1, 2),
 nc AS (SELECT payer, count(*) AS contracts FROM g GROUP BY 1),
 rows_ AS (
     SELECT g.payer, g.contract_id, g.prompt_pay_days, g.interest_percent_annual, g.paid_claims_with_terms, g.late_claims,

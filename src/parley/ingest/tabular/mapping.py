@@ -23,9 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from parley.errors import MappingError
 
-Kind = Literal["claims", "remittance"]
+Kind = Literal["claims", "remittance", "appointments", "quality_measures"]
 Level = Literal["claim", "line"]
-ValueType = Literal["text", "money", "quantity", "date", "integer", "patient", "birth_date"]
+ValueType = Literal["text", "money", "quantity", "date", "integer", "patient", "birth_date", "rate", "flag"]
 
 
 @dataclass(frozen=True)
@@ -157,15 +157,55 @@ _REMIT_LINE_FIELDS = _defs(
     """,
 )
 
+_APPOINTMENT_FIELDS = _defs(
+    "line",
+    """
+    appointment_id | text | the scheduling system's appointment id
+    appointment_date | date | date of the appointment slot
+    provider_npi | text | provider NPI
+    specialty | text | provider specialty
+    payer | text | payer or plan code
+    payer_name | text | payer name (matched to the claims' payer name)
+    product_line | text | product line
+    patient_id | patient | patient identifier (MRN or member id); hashed, never stored
+    status | text | completed / no-show / cancelled / scheduled (common spellings normalised)
+    patient_type | text | new / established (N / E accepted)
+    visit_type | text | visit type
+    place_of_service | text | place of service code
+    referral_source | text | referral source of a new patient ("provider referral", "self"...)
+    """,
+)
+
+_QUALITY_FIELDS = _defs(
+    "line",
+    """
+    measure_id | text | measure id
+    measure_name | text | measure name
+    period | text | reporting period (2025Q3, 2025-07, 2025)
+    scope | text | ALL or a payer / product-line key
+    numerator | integer | numerator
+    denominator | integer | denominator
+    rate | rate | rate as a fraction 0..1 (a percentage like 62% or 62.0 with % is divided by 100); default numerator / denominator
+    baseline | rate | baseline rate
+    peer_benchmark | rate | peer benchmark rate
+    payer_target | rate | payer target rate
+    higher_is_better | flag | true / false (yes / no, 1 / 0)
+    """,
+)
+
 FIELDS: dict[Kind, dict[str, FieldDef]] = {
     "claims": {f.name: f for f in _CLAIM_FIELDS + _CLAIM_LINE_FIELDS},
     "remittance": {f.name: f for f in _REMIT_CLAIM_FIELDS + _REMIT_LINE_FIELDS},
+    "appointments": {f.name: f for f in _APPOINTMENT_FIELDS},
+    "quality_measures": {f.name: f for f in _QUALITY_FIELDS},
 }
 """kind -> field name -> definition: every name a ``columns:`` key may use."""
 
 REQUIRED: dict[Kind, list[tuple[str, ...]]] = {
     "claims": [("claim_id",), ("charge_amount", "claim_charge_amount")],
     "remittance": [("claim_id",), ("payment_date",), ("paid_amount", "claim_paid_amount")],
+    "appointments": [("appointment_date",), ("status",), ("payer_name", "payer")],
+    "quality_measures": [("measure_id",), ("period",), ("rate", "denominator")],
 }
 """Per kind, groups of fields of which at least one must be mapped.  A mapped
 required field must also have a value in every row (else tabular.missing_value)."""

@@ -74,13 +74,23 @@ def sniff_tabular(path: Path) -> bool:
 
 def read_tabular(
     path: Path,
-    mapping: Mapping,
+    mapping: Mapping | None,
     *,
     file_id: str,
     hasher: PatientHasher,
     chunk_rows: int = 250_000,
 ) -> Iterator[ParsedChunk]:
-    """Stream an extract through its mapping into claims or remittance tables."""
+    """Stream an extract through its mapping into claims or remittance tables.
+
+    Appointment and quality-measure extracts (mapping kind ``appointments`` /
+    ``quality_measures``, or no mapping: recognised by header) go to
+    :mod:`parley.ingest.tabular.operations`.
+    """
+    if mapping is None or mapping.kind in ("appointments", "quality_measures"):
+        from parley.ingest.tabular.operations import read_operations
+
+        yield from read_operations(Path(path), mapping, file_id=file_id, hasher=hasher, chunk_rows=chunk_rows)
+        return
     yield from _FileReader(
         Path(path), mapping, file_id=file_id, hasher=hasher, chunk_rows=chunk_rows
     ).run()
