@@ -12,9 +12,11 @@ drops them; a flagged row is left out of the distributions and counted:
 3. ``outlier_vs_market``: when Medicare has no amount for the code, a rate
    below a tenth or above ten times the code's market median.
 4. ``taxonomy_does_not_bill``: with a registry extract giving taxonomies, a
-   provider whose taxonomy is outside the families that bill the code's range
-   (:data:`TAXONOMY_RULES`, e.g. radiology codes from a dermatologist): the
-   classic "ghost" rate.
+   provider none of whose taxonomies belongs to a specialty family that bills
+   the code's range (:mod:`parley.refdata.taxonomy`: NUCC taxonomy prefixes ->
+   families, CPT / HCPCS ranges -> billing families; e.g. an MRI from a
+   psychologist, an office visit from a physical therapist): the classic
+   "ghost" rate.  Unknown taxonomies and codes are never flagged.
 
 Distributions then use one value per payer x provider x code (the median of
 its remaining rates), so a provider listed by many plans counts once.
@@ -46,27 +48,10 @@ import duckdb
 import polars as pl
 
 from parley.refdata.payer_aliases import PayerAliases, load_payer_aliases
+from parley.refdata.taxonomy import bills
 
 DOLLAR_TYPES = ("negotiated", "derived", "fee schedule")
 PERCENTILES = (10, 25, 50, 75, 90)
-
-#: code range -> taxonomy prefixes that bill it (NUCC codes).  Codes outside every
-#: range are not checked.  Hospitals (28..), clinics (261Q) and multi-specialty
-#: groups (193) may bill anything.
-TAXONOMY_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    # (first code, last code, taxonomy prefixes that bill it, prefixes that do not)
-    ("70010", "79999", ("2085", "261QR", "2471", "3336"), ()),  # radiology
-    ("80047", "89398", ("207Z", "291U", "246Q", "261QM"), ()),  # laboratory / pathology
-    ("00100", "01999", ("207L", "3675"), ()),  # anesthesia
-    (
-        "99202",
-        "99499",
-        ("207", "208", "363", "364"),
-        ("2085", "207Z", "207L"),
-    ),  # evaluation and management
-    ("97010", "97799", ("2251", "2252", "2081P", "207M"), ()),  # physical medicine / therapy
-)
-ANY_TAXONOMY = ("28", "27", "261Q", "193", "174")
 
 
 @dataclass(frozen=True)
@@ -216,42 +201,36 @@ def flag(
 
 
 def _taxonomy_ok(df: pl.DataFrame, taxonomy: dict[int, str]) -> pl.Series:
+    """Whether each row's provider plausibly bills its code (decided once per code x NPI)."""
     if not taxonomy or df.height == 0:
         return pl.Series([True] * df.height, dtype=pl.Boolean)
-    out = []
-    for code, npi in zip(df["billing_code"].to_list(), df["provider_npi"].to_list(), strict=True):
-        out.append(_bills(code, taxonomy.get(int(npi)) if npi and npi.isdigit() else None))
-    return pl.Series(out, dtype=pl.Boolean)
+    pairs = df.select("billing_code", "provider_npi").unique()
+    verdict = [
+        bills(code, taxonomy.get(int(npi)) if npi and npi.isdigit() else None)
+        for code, npi in pairs.iter_rows()
+    ]
+    pairs = pairs.with_columns(pl.Series("_ok", verdict, dtype=pl.Boolean))
+    joined = df.select("billing_code", "provider_npi").join(
+        pairs, on=["billing_code", "provider_npi"], how="left", maintain_order="left"
+    )
+    return joined["_ok"].fill_null(True)
 
 
-def _provider_type(df: pl.DataFrame, taxonomy: dict[int, str]) -> pl.Series:
+def _provider_type(df: pl.DataFrame, taxonomy: dict[int, str]) -> pl.Expr:
     """Taxonomy (first code, from the registry extract) when known, else hospital / billing class."""
-    out = []
-    for npi, source, klass in zip(
-        df["provider_npi"].to_list(),
-        df["source"].to_list(),
-        df["billing_class"].to_list(),
-        strict=True,
-    ):
-        tax = taxonomy.get(int(npi)) if taxonomy and npi and npi.isdigit() else None
-        out.append(
-            tax.split(";")[0] if tax else ("hospital" if source == "hpt" else (klass or "unknown"))
-        )
-    return pl.Series("provider_type", out, dtype=pl.Utf8)
-
-
-def _bills(code: str, taxonomies: str | None) -> bool:
-    if not taxonomies:
-        return True
-    codes = taxonomies.split(";")
-    if any(t.startswith(ANY_TAXONOMY) for t in codes):
-        return True
-    for lo, hi, prefixes, excluded in TAXONOMY_RULES:
-        if len(code) == len(lo) and lo <= code <= hi:
-            return any(
-                t.startswith(prefixes) and not (excluded and t.startswith(excluded)) for t in codes
-            )
-    return True
+    fallback = (
+        pl.when(pl.col("source") == "hpt")
+        .then(pl.lit("hospital"))
+        .when(pl.col("billing_class") != "")
+        .then(pl.col("billing_class"))
+        .otherwise(pl.lit("unknown"))
+    )
+    if not taxonomy:
+        return fallback.alias("provider_type")
+    npis = [n for n in df["provider_npi"].unique().to_list() if n and n.isdigit()]
+    first = {n: t.split(";")[0] for n in npis if (t := taxonomy.get(int(n)))}
+    known = pl.col("provider_npi").replace_strict(first, default=None, return_dtype=pl.Utf8)
+    return pl.coalesce(known, fallback).alias("provider_type")
 
 
 def flag_summary(flagged: pl.DataFrame) -> dict[str, int]:
