@@ -45,6 +45,7 @@ VERMILLION = RGBColor(0xD5, 0x5E, 0x00)
 PALE = RGBColor(0xF3, 0xF5, 0xF7)
 MISSING_FILL = RGBColor(0xFD, 0xF1, 0xE6)
 WHITE = RGBColor(0xFF, 0xFF, 0xFF)
+HIGHLIGHT = RGBColor(0xD6, 0xEA, 0xF5)
 
 W, H = 13.333, 7.5
 MARGIN = 0.6
@@ -248,23 +249,27 @@ class _Deck:
         return True
 
     def table(self, s: Any, header: list[str], rows: list[list[str]], x: float, y: float, w: float,
-              widths: list[float], align_right: set[int], max_h: float) -> None:
-        row_h = 0.4
-        rows = rows[: max(1, int(max_h / row_h) - 1)]
+              widths: list[float], align_right: set[int], max_h: float, bold_rows: set[int] | None = None,
+              tallest: float = 0.4) -> None:
+        rows = rows[: max(1, int(max_h / 0.4) - 1)]
+        row_h = max(0.4, min(tallest, max_h / (len(rows) + 1)))
         shape = s.shapes.add_table(len(rows) + 1, len(header), Inches(x), Inches(y), Inches(w), Inches(row_h * (len(rows) + 1)))
         tbl = shape.table
         total = sum(widths)
         for i, wi in enumerate(widths):
             tbl.columns[i].width = Emu(int(Inches(w) * wi / total))
         for r, values in enumerate([header, *rows]):
-            tbl.rows[r].height = Inches(row_h)
+            tbl.rows[r].height = Inches(row_h if r else 0.4)
             for ci, v in enumerate(values):
                 cell = tbl.cell(r, ci)
                 cw = w * widths[ci] / total
                 cell.margin_left = cell.margin_right = Inches(0.06)
                 cell.fill.solid()
                 cell.fill.fore_color.rgb = INK if r == 0 else (PALE if r % 2 == 0 else WHITE)
-                self.fill(cell.text_frame, [v], cw, row_h, 12 if r else 11, 8, bold=r == 0,
+                mine = r > 0 and r - 1 in (bold_rows or set())
+                if mine:
+                    cell.fill.fore_color.rgb = HIGHLIGHT
+                self.fill(cell.text_frame, [v], cw, row_h if r else 0.4, 12 if r else 11, 8, bold=r == 0 or mine,
                           colour=WHITE if r == 0 else INK, align=PP_ALIGN.RIGHT if ci in align_right else PP_ALIGN.LEFT,
                           anchor=MSO_ANCHOR.MIDDLE)
 
@@ -311,7 +316,7 @@ class _Deck:
     def summary(self) -> None:
         sec = self.brief.summary
         s = self.slide(sec.headline, _source(sec.figures))
-        figs = (self.brief.headline_figures or sec.figures)[:5]
+        figs = _summary_figures(self.brief)
         y = BODY_TOP + 0.15
         if figs:
             self.big_figures(s, figs, MARGIN, y, W - 2 * MARGIN)
@@ -324,9 +329,7 @@ class _Deck:
             lines = [f"Recommendation: {rec}" if rec else "Recommendation pending"]
             self.text(s, lines, MARGIN + 0.2, y + 0.15, 3.7, 0.6, 20, 12, bold=True, colour=ACCENT)
             if z is not None:
-                self.text(s, [f"Open at {z.opening_offer.display}", f"Walk away below {z.walk_away.display}",
-                              f"BATNA: {z.batna.display}"], MARGIN + 0.2, y + 0.85, 3.7, BODY_BOTTOM - y - 1.0, 15, 10,
-                          bullets=True)
+                self.text(s, _positions(z), MARGIN + 0.2, y + 0.85, 3.7, BODY_BOTTOM - y - 1.0, 15, 10, bullets=True)
             left = W - 2 * MARGIN - 4.4
         notes = sec.messages[:4] + [f"Missing: {m}" for m in sec.missing[:2]]
         self.bullets(s, notes, W - MARGIN - left, y + 0.1, left, BODY_BOTTOM - y - 0.1)
@@ -337,23 +340,32 @@ class _Deck:
              or self.section_chart(b.performance, "rate", "medicare", "market", "position"))
         pom = _find(b, "percent_of_medicare")
         market = [f for f in (_find(b, "percent_of_market_median"), _find(b, "market_median_percent_of_medicare"),
-                              _find(b, "market_p50_revenue")) if f is not None]
-        title = c.title if c else (f"We are paid {short(pom.value, 'percent_of_medicare')} of Medicare"
-                                   if pom is not None and pom.value is not None else "Rate position against Medicare and the market")
-        s = self.slide(title, c.source if c else _source([f for f in [pom, *market] if f]))
-        placed = self.chart(s, c, MARGIN, BODY_TOP + 0.1, 8.2, BODY_BOTTOM - BODY_TOP - 0.1)
+                              _find(b, "walk_away_percent_of_medicare")) if f is not None]
         figs = [f for f in [pom, *market] if f is not None and f.value is not None]
+        peers = _rate_table(b)
+        title = c.title if c else _rate_title(b, pom, peers)
+        s = self.slide(title, c.source if c else (peers.source if peers and peers.source else _source(figs)))
+        y = BODY_TOP + 0.1
+        placed = self.chart(s, c, MARGIN, y, 8.2, BODY_BOTTOM - y)
+        if not placed and peers is not None:
+            col = next(i for i, x in enumerate(peers.columns) if x.unit == "percent_of_medicare")
+            order = sorted(range(len(peers.rows)), key=lambda r: -(peers.rows[r][col] or 0))  # type: ignore[operator]
+            rows = [[peers.cell_text(r, 0), peers.cell_text(r, col)] for r in order]
+            mine = {order.index(r) for r in peers.highlight_rows}
+            self.text(s, ["Rate level by payer (% of Medicare, same codes and dates)"], MARGIN, y, 7.6, 0.4, 14, 10, bold=True)
+            self.table(s, ["Payer", "% of Medicare"], rows, MARGIN, y + 0.45, 7.6, [3.0, 1.2], {1}, BODY_BOTTOM - y - 0.45,
+                       bold_rows=mine)
+            placed = True
         x = MARGIN + 8.5 if placed else MARGIN
-        w = W - MARGIN - x
-        if figs:
-            for i, f in enumerate(figs[:3]):
-                self._stacked_figure(s, f, x, BODY_TOP + 0.1 + i * 1.6, w)
-        notes = [m for m in b.summary.missing if "market" in m.lower() or "benchmark" in m.lower() or "medicare" in m.lower()]
+        w = W - MARGIN - x if placed else 3.8
+        for i, f in enumerate(figs[:3]):
+            self._stacked_figure(s, f, x, y + i * 1.6, w)
+        why = [f"{f.label}: {f.missing}" for f in (pom, *market) if f is not None and f.value is None and f.missing]
         if not placed and not figs:
-            why = [f"{f.label}: {f.missing}" for f in (pom, *market) if f is not None and f.missing]
-            self.missing(s, why + (notes or b.summary.missing[:2]) or ["No rate position: no priced lines yet."])
-        elif notes:
-            self.text(s, notes[:2], x, BODY_BOTTOM - 1.0, w, 1.0, 11, 8, colour=VERMILLION)
+            self.missing(s, why + b.summary.missing[:2] or ["No rate position: no priced lines yet."])
+        elif why:
+            top = y + 1.6 * min(len(figs), 3)
+            self.text(s, why[:2], x, top, w, BODY_BOTTOM - top, 11, 8, colour=VERMILLION)
 
     def _stacked_figure(self, s: Any, f: Figure, x: float, y: float, w: float) -> None:
         self.panel(s, x, y, w, 1.45)
@@ -379,7 +391,8 @@ class _Deck:
             y += 1.7
         placed = self.chart(s, c, MARGIN, y, 8.2, BODY_BOTTOM - y)
         x = MARGIN + 8.5 if placed else MARGIN
-        notes = sec.messages[:3] + [f"Missing: {m}" for m in sec.missing[:2]]
+        msgs = [m for m in sec.messages if any(w in m.lower() for w in words + chart_words)] if not use_headline else sec.messages
+        notes = msgs[:3] + [f"Missing: {m}" for m in sec.missing[:2]]
         self.bullets(s, notes, x, y, W - MARGIN - x, BODY_BOTTOM - y, 14)
 
     def performance(self) -> None:
@@ -387,8 +400,8 @@ class _Deck:
                            "Payment accuracy", use_headline=True)
 
     def speed(self) -> None:
-        self._figure_slide(self.brief.performance, ("days", "aging", "a_r", "burden", "cost", "prior", "touch", "appeal"),
-                           ("days", "aging", "speed", "burden", "cost"), "Speed and administrative burden",
+        self._figure_slide(self.brief.performance, ("days", "aging", "_ar", "burden", "cost", "prior", "touch", "late"),
+                           ("days", "aging", "speed", "burden", "cost", "paid late", "prompt"), "Speed and administrative burden",
                            use_headline=False)
 
     def value_story(self) -> None:
@@ -455,12 +468,16 @@ class _Deck:
             self.missing(s, [m for m in sec.missing if "zopa" in m.lower() or "walk" in m.lower() or "market" in m.lower()]
                          or ["No walk-away or payer maximum: give negotiation inputs or load market benchmarks."])
             return
-        if c is not None:
-            title = c.title
-        elif z.exists:
-            title = f"A deal exists between {z.walk_away.display} and {z.payer_max.display} a year: open at {z.opening_offer.display}"
-        else:
+        if z.exists:
+            title = (f"A deal exists between {z.walk_away.display} and {z.payer_max.display} a year"
+                     + (f": open at {z.opening_offer.display}" if z.opening_offer.value is not None else ""))
+        elif z.exists is False:
             title = "No zone of agreement on today's figures: our walk-away is above what the payer can pay"
+        elif z.walk_away.value is not None:
+            title = (f"Walk away below {z.walk_away.display} a year; the payer's maximum is unknown, so the "
+                     "zone of agreement cannot be sized yet")
+        else:
+            title = c.title if c is not None else "The zone of agreement cannot be sized yet"
         s = self.slide(title, c.source if c else _source([z.walk_away, z.payer_max]))
         placed = self.chart(s, c, MARGIN, BODY_TOP + 0.1, 8.2, BODY_BOTTOM - BODY_TOP - 0.1)
         x = MARGIN + 8.5 if placed else MARGIN
@@ -519,6 +536,11 @@ class _Deck:
                      *([_signed(v) for v in e.net_change_by_year] if not placed else [])] for e in cases]
             widths = [1.4, 1.8, 1.8] + ([1.4] * n if not placed else [])
             self.table(s, header, rows, x, y, W - MARGIN - x, widths, set(range(1, len(header))), 2.5)
+            top = y + 0.4 * (len(rows) + 1) + 0.3
+            notes = [m for m in sec.messages if "exit" in m.lower() or "leav" in m.lower()][:2] or [
+                "Cases differ in how many patients stay (out of network or via another plan) and how much of the "
+                "lost volume other payers back-fill; the assumptions are in the method notes."]
+            self.bullets(s, notes, x, top, W - MARGIN - x, BODY_BOTTOM - top, 13)
 
     def playbook(self) -> None:
         b = self.brief
@@ -531,8 +553,7 @@ class _Deck:
         self.text(s, [f"Recommendation: {dec}"], MARGIN + 0.2, y + 0.15, 3.7, 0.6, 20, 12, bold=True, colour=ACCENT)
         pos = []
         if z is not None:
-            pos = [f"Opening offer: {z.opening_offer.display}", f"Walk-away: {z.walk_away.display}",
-                   f"BATNA: {z.batna.display}", f"Payer maximum: {z.payer_max.display}"]
+            pos = _positions(z, payer_max=True)
         if sec.rubric is not None:
             pos.append(f"Rubric score {short(sec.rubric.total, 'score')} / 100 ({sec.rubric.decision})")
         if not pos:
@@ -540,10 +561,10 @@ class _Deck:
         self.text(s, pos, MARGIN + 0.2, y + 0.85, 3.7, BODY_BOTTOM - y - 1.0, 15, 9, bullets=True)
         x = MARGIN + 4.4
         w = W - MARGIN - x
-        objs = sec.objections[:3]
+        objs = sorted(sec.objections, key=lambda o: not o.complete)[:3]
         if objs:
             self.text(s, ["What the payer will say, and our answer"], x, y, w, 0.45, 15, 10, bold=True)
-            rows = [[o.objection, o.counterpoint] for o in objs]
+            rows = [[o.objection, _counterpoint(o)] for o in objs]
             self.table(s, ["Objection", "Counterpoint"], rows, x, y + 0.5, w, [1.0, 1.6], set(), 2.0)
             # taller rows for prose
             tbl = s.shapes[-1].table
@@ -574,7 +595,8 @@ class _Deck:
             rows = [[c.contract_id, ", ".join(c.product_lines), display(c.expires, "date") if c.expires else "evergreen",
                      display(c.notice_deadline, "date") if c.notice_deadline else "n/a", c.reimbursement,
                      "; ".join(f.finding for f in c.flags[:2]) or "none"] for c in inv.contracts]
-            self.table(s, header, rows, MARGIN, y, W - 2 * MARGIN, [1.3, 1.7, 1.2, 1.2, 2.2, 3.0], set(), BODY_BOTTOM - y)
+            self.table(s, header, rows, MARGIN, y, W - 2 * MARGIN, [1.3, 1.7, 1.2, 1.2, 2.2, 3.0], set(), BODY_BOTTOM - y,
+                       tallest=1.0)
 
     def appendix(self) -> None:
         m = self.brief.method
@@ -600,8 +622,67 @@ def _big(f: Figure) -> tuple[str, str]:
     if f.value is None:
         return "n/a", f"{f.label}: {f.missing or 'not available'}"
     if f.unit == "percent_of_medicare":
-        return short(f.value, f.unit), f"{f.label} (% of Medicare)"
+        return short(f.value, f.unit), f.label if "medicare" in f.label.lower() else f"{f.label} (% of Medicare)"
     return display(f.value, f.unit), f.label
+
+
+ZOPA_KEYS = {"opening_offer", "walk_away", "batna_value", "batna", "payer_max", "zopa_current"}
+
+
+def _summary_figures(b: Brief) -> list[Figure]:
+    """3-5 key numbers for the summary slide: the summary's figures (not dates, not the negotiating
+    positions shown beside them), those with a value first; a missing one still says why."""
+    pool = [f for f in (b.summary.figures or b.headline_figures) if f.unit != "date" and f.key not in ZOPA_KEYS]
+    have = [f for f in pool if f.value is not None]
+    return (have + [f for f in pool if f.value is None])[:5] if len(have) < 3 else have[:5]
+
+
+def _rate_table(b: Brief) -> Any:
+    """A model table with a % of Medicare column and more than one row (the payer scorecard), if any."""
+    for sec in b.sections():
+        for t in sec.tables:
+            if len(t.rows) > 1 and any(c.unit == "percent_of_medicare" for c in t.columns):
+                return t
+    return None
+
+
+def _rate_title(b: Brief, pom: Figure | None, peers: Any) -> str:
+    if pom is None or pom.value is None:
+        return "Rate position against Medicare and the market"
+    level = short(pom.value, "percent_of_medicare")
+    if peers is not None and peers.highlight_rows:
+        col = next(i for i, x in enumerate(peers.columns) if x.unit == "percent_of_medicare")
+        vals = sorted((r[col] for r in peers.rows if r[col] is not None), reverse=True)  # type: ignore[type-var]
+        mine = peers.rows[peers.highlight_rows[0]][col]
+        if mine is not None and vals:
+            rank = vals.index(mine) + 1
+            return f"{_name(b)} pays {level} of Medicare: {_ordinal(rank)} of {len(vals)} payers on rate level"
+    return f"{_name(b)} pays {level} of Medicare"
+
+
+def _name(b: Brief) -> str:
+    return b.payer.title() if b.payer.isupper() else b.payer
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _positions(z: Any, *, payer_max: bool = False) -> list[str]:
+    """The negotiating positions, each with its value or why it is missing."""
+    items = [("Open at", z.opening_offer), ("Walk away below", z.walk_away), ("BATNA:", z.batna)]
+    if payer_max:
+        items.append(("Payer maximum:", z.payer_max))
+    out = []
+    for label, f in items:
+        out.append(f"{label} {f.display}" if f.value is not None else f"{f.label}: {f.missing or 'not available'}")
+    return out
+
+
+def _counterpoint(o: Any) -> str:
+    """The counterpoint without the library's internal list of missing figure names."""
+    text = o.counterpoint.split("(needs:")[0].strip()
+    return text if o.complete else (f"{text} (evidence still to gather)" if text else "Evidence still to gather.")
 
 
 def _signed(x: Decimal | None) -> str:
