@@ -361,9 +361,24 @@ def _section_sheet(ws: Worksheet, brief: Brief, section: Section, charts: ChartS
     if section.id == "method":
         _method(cur, section)
     for t in section.tables:
-        _table(cur, t)
+        if t.key not in _covered(section):
+            _table(cur, t)
     _charts(cur, section, charts)
     _widths(ws, {1: 30, 2: 18, 3: 46, 4: 30, 5: 30, 6: 16, 7: 16, 8: 16})
+
+
+def _covered(section: Section) -> set[str]:
+    """Keys of the section's tables that the sheet already shows from structured data (not repeated)."""
+    out: set[str] = set()
+    if getattr(section, "contracts", None):
+        out |= {"inventory.terms", "inventory.flags"}
+    if getattr(section, "rubric", None) is not None:
+        out.add("playbook.rubric")
+    if [v for v in getattr(section, "valuations", []) if v.years]:
+        out.add("scenarios.proposals")
+    if getattr(section, "exit_cases", None):
+        out.add("scenarios.exit")
+    return out
 
 
 def _inventory(cur: _Cursor, section: Section) -> None:
@@ -462,7 +477,8 @@ def _playbook(cur: _Cursor, section: Section) -> None:
         for c in rubric.criteria:
             cur.put(1, c.label, BODY, align=WRAP)
             cur.put(2, c.weight, BODY, fmt="0%" if c.weight <= 1 else "0")
-            cur.put(3, c.value if c.value is not None else "n/a", BODY, fmt="#,##0.0")
+            cur.put(3, c.value if c.value is not None else "n/a", BODY, fmt="General",
+                    align=Alignment(horizontal="right"))
             cur.put(4, c.score, BODY, fmt="0")
             cur.put(5, c.points, BODY, fmt="0.0")
             cur.put(6, c.explanation, BODY, align=WRAP)
@@ -550,7 +566,8 @@ class _ScenarioSheet:
         self._zopa(cur)
         _figures(cur, list(s.figures))
         for t in s.tables:
-            _table(cur, t)
+            if t.key not in _covered(s):
+                _table(cur, t)
         _charts(cur, s, charts)
         if vals:
             cur.put(1, "Model detail: rates and volumes per procedure code (inputs in blue)",
