@@ -149,3 +149,23 @@ def test_examples_validate() -> None:
     contracts = load_contracts(sorted(folder.glob("*.yaml")))
     assert {c.contract_id for c in contracts} >= {"ACME-PPO-2024", "SUMMIT-MA"}
     assert all(isinstance(c, Contract) for c in contracts)
+
+
+def test_plans_alone_do_not_separate_contracts(tmp_path: Path) -> None:
+    """No claim field carries a plan / group number, so two contracts differing only by plans overlap."""
+    import datetime as dt
+
+    from parley.domain.contracts import contracts_overlap, select_contract
+
+    def c(cid: str, plans: list[str]) -> Contract:
+        return Contract.model_validate({
+            "contract_id": cid, "payer": {"name": "P", "payer_ids": ["P1"]}, "product_lines": ["PPO"], "plans": plans,
+            "effective": dt.date(2025, 1, 1), "renewal": {"type": "evergreen"},
+            "professional": {"methodology": {"method": "percent_of_charges", "percent": 50}}})
+
+    a, b = c("A", ["G1"]), c("B", ["G2"])
+    assert contracts_overlap(a, b)
+    on = dt.date(2025, 6, 1)
+    assert select_contract([a], payer_id="P1", filing_indicator=None, on=on, plan="G2") is None
+    assert select_contract([a], payer_id="P1", filing_indicator=None, on=on, plan="G1") is a
+    assert select_contract([a], payer_id="P1", filing_indicator=None, on=on) is a

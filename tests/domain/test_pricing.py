@@ -144,3 +144,21 @@ def test_expected_paid_and_classification() -> None:
     assert classify(D("100.00"), D("99.00"), **kw) == "paid_correctly"
     assert classify(D("500.00"), D("496.00"), **kw) == "paid_correctly"  # $4 but under 1% of $500
     assert classify(D("100.00"), D("102.00"), **kw) == "overpaid"
+
+
+def test_multiple_procedure_follows_cms_units_beyond_the_first_are_reduced() -> None:
+    from parley.domain.pricing import mppr_share
+
+    c = contract({"methodology": {"method": "percent_of_medicare", "percent": 100, "pfs_year": 2025},
+                  "adjustments": {"multiple_procedure": {"schedule": [100, 50, 25]}}, "lesser_of_billed": False})
+    # 20001 ($200/unit) x 2 units, 20002 ($300/unit) x 1: 20002 ranks 1 (100%); 20001's units rank 2 and 3
+    lines = [line("20001", line_number=1, units=D(2)), line("20002", line_number=2)]
+    got = price_claim(lines, c, FAKE)
+    assert [e.expected_allowed for e in got] == [D("150.00"), D("300.00")]  # 200 x (50% + 25%)
+    assert any("multiple procedure" in s for s in got[0].steps)
+    # the last percentage repeats, a fraction of a unit earns its share of the next percentage
+    assert mppr_share([D(100), D(50)], D(0), D(3)) == D(200)
+    assert mppr_share([D(100), D(50)], D("0.5"), D(1)) == D(75)
+    # a single line of 3 units ranked first: 100 + 50 + 25
+    one = price_claim([line("20001", units=D(3))], c, FAKE)[0]
+    assert one.expected_allowed == D("350.00")

@@ -216,10 +216,11 @@ class CarveOut(_Model):
 class MultipleProcedure(_Model):
     """Multiple-procedure reduction for codes whose PFS MPPR indicator is in ``indicators``.
 
-    Within a claim, lines subject to it are ranked by their unreduced amount
-    (highest first; ties by line number).  The first is paid at
-    ``schedule[0]``%, the second at ``schedule[1]``%..., the last percentage
-    repeating.
+    The CMS rule: each unit is a procedure.  Within a claim, the procedures
+    subject to it are ranked by their unit rate (highest first; ties by line
+    number); the first is paid at ``schedule[0]``%, the second at
+    ``schedule[1]``%..., the last percentage repeating.  A line with 2 units
+    ranked first earns ``schedule[0] + schedule[1]`` percent of its unit rate.
     """
 
     indicators: list[str] = Field(default_factory=lambda: ["2"], description="PFS MULT PROC indicators reduced")
@@ -452,7 +453,12 @@ class Contract(Terms):
     claim_filing_indicators: list[str] = Field(
         default_factory=list, description="CLP06 / SBR09 codes covered (empty = any)"
     )
-    plans: list[str] = Field(default_factory=list, description="plan / group numbers covered (empty = all)")
+    plans: list[str] = Field(
+        default_factory=list,
+        description="plan / group numbers covered (empty = all); kept as data: the claims carry no plan or group "
+        "number yet (837 SBR03 / 835 REF*1L are not captured), so repricing cannot match on it and two contracts "
+        "may not differ by plans alone",
+    )
     effective: dt.date
     expires: dt.date | None = Field(default=None, description="None = evergreen with no end date")
     renewal: Renewal
@@ -574,9 +580,8 @@ def contracts_overlap(a: Contract, b: Contract) -> bool:
     fa, fb = set(a.claim_filing_indicators), set(b.claim_filing_indicators)
     if fa and fb and not fa & fb:
         return False
-    pa_, pb = set(a.plans), set(b.plans)
-    if pa_ and pb and not pa_ & pb:
-        return False
+    # plans do not separate two contracts: no claim or remittance field carries the plan / group
+    # number (837 SBR03, 835 2100 REF*1L / REF*CE are not captured), so a line could not be told apart
     if not fa and not fb and not set(a.product_lines) & set(b.product_lines):
         return False
     a_end, b_end = a.expires or dt.date.max, b.expires or dt.date.max
@@ -584,14 +589,20 @@ def contracts_overlap(a: Contract, b: Contract) -> bool:
 
 
 def select_contract(
-    contracts: list[Contract], *, payer_id: str | None, filing_indicator: str | None, on: dt.date | None
+    contracts: list[Contract], *, payer_id: str | None, filing_indicator: str | None, on: dt.date | None,
+    plan: str | None = None,
 ) -> Contract | None:
-    """The contract covering a claim: payer id, filing indicator (specific beats any) and date."""
+    """The contract covering a claim: payer id, filing indicator (specific beats any) and date.
+
+    ``plan`` (a plan / group number, when a caller has one) excludes contracts whose ``plans``
+    list does not name it; an unknown plan (None) matches any contract."""
     if payer_id is None or on is None:
         return None
     best: tuple[int, Contract] | None = None
     for c in contracts:
         if payer_id not in c.payer.payer_ids or not c.covers(on):
+            continue
+        if plan is not None and c.plans and plan not in c.plans:
             continue
         if c.claim_filing_indicators:
             if filing_indicator not in c.claim_filing_indicators:

@@ -316,7 +316,7 @@ def overlap_problems(loaded: list[tuple[Path, Contract]]) -> list[str]:
                     f"{pb}:{find_key_line(pb, 'effective')}: effective: {b.contract_id} ({b.effective} .. {b.expires or 'open'}) overlaps "
                     f"{a.contract_id} in {pa} ({a.effective} .. {a.expires or 'open'}) for payer "
                     f"{sorted(set(a.payer.payer_ids) & set(b.payer.payer_ids))}: give one an end date or "
-                    "distinct claim_filing_indicators / plans"
+                    "distinct claim_filing_indicators (plans cannot separate them: claims carry no plan / group number)"
                 )
     return out
 

@@ -21,10 +21,15 @@ How a line is priced (each step rounded to cents, half up)
    ``round(global x component% / 100)`` when the contract gives the split.
 3. The **line amount**: ``round(unit rate x units)``; percent of charges is
    ``round(charge x pct_n / 100)`` instead.
-4. **Reductions**, for rate-based terms: multiple procedure (rank within the
-   claim by the unreduced amount, PFS MPPR indicator), bilateral (modifier
-   50), assistant at surgery (80/81/82/AS), non-physician practitioner
-   (rendering NPI listed), each ``round(amount x pct / 100)``.
+4. **Reductions**, for rate-based terms.  Multiple procedure (codes whose PFS
+   MPPR indicator the contract lists), the CMS rule: every unit is a
+   procedure; the claim's MPPR procedures are ranked by their unit rate
+   (highest first; ties by line number), so a line's units hold consecutive
+   ranks after the units of the higher-ranked lines, and the line earns
+   ``round(unit rate x (sum of the schedule's percentages over its ranks) / 100)``
+   (the last percentage repeats; this replaces step 3's amount).  Then
+   bilateral (modifier 50), assistant at surgery (80/81/82/AS), non-physician
+   practitioner (rendering NPI listed), each ``round(amount x pct / 100)``.
 5. **Lesser of** billed charge and the amount, when the contract says so.
 6. Expected paid = max(expected allowed - patient responsibility, 0).
 """
@@ -110,7 +115,8 @@ class Line:
     patient_responsibility: Decimal = ZERO
     line_number: int = 1
     claim_key: str = ""
-    procedure_rank: int = 1  # position among the claim's MPPR-reduced lines (set by price_claim)
+    procedure_rank: int = 1  # rank of the line's first unit among the claim's MPPR procedures (set by price_claim)
+    mppr_units_before: Decimal = ZERO  # MPPR units of the higher-ranked lines of the claim (set by price_claim)
 
     @property
     def pricing_modifier(self) -> str:
@@ -353,9 +359,6 @@ def _reduction_percents(rate: Rate, line: Line, prof: Professional) -> list[tupl
         return []
     adj = prof.adjustments
     out: list[tuple[str, Decimal]] = []
-    if rate.mppr and adj.multiple_procedure is not None:
-        sched = adj.multiple_procedure.schedule
-        out.append((f"multiple procedure rank {line.procedure_rank}", sched[min(line.procedure_rank, len(sched)) - 1]))
     if adj.bilateral_percent is not None and BILATERAL_MODIFIER in line.modifiers:
         out.append(("bilateral (modifier 50)", adj.bilateral_percent))
     if adj.assistant_at_surgery_percent is not None and any(m in ASSISTANT_MODIFIERS for m in line.modifiers):
@@ -363,6 +366,20 @@ def _reduction_percents(rate: Rate, line: Line, prof: Professional) -> list[tupl
     if adj.npp_percent is not None and line.rendering_npi and line.rendering_npi in adj.npp_npis:
         out.append(("non-physician practitioner", adj.npp_percent))
     return out
+
+
+def _mppr_cumulative(schedule: list[Decimal], x: Decimal) -> Decimal:
+    """Sum of the schedule's percentages over the first ``x`` procedure units (the last repeats;
+    a fractional unit counts its fraction of the next percentage)."""
+    whole = int(x)
+    n = len(schedule)
+    total = sum(schedule[: min(whole, n)], ZERO) + max(whole - n, 0) * schedule[-1]
+    return total + (x - whole) * schedule[min(whole, n - 1)]
+
+
+def mppr_share(schedule: list[Decimal], before: Decimal, units: Decimal) -> Decimal:
+    """Percent of one unit's rate a line's units earn, its first unit ranked ``before + 1`` (CMS rule)."""
+    return _mppr_cumulative(schedule, before + units) - _mppr_cumulative(schedule, before)
 
 
 def line_amount(rate: Rate, line: Line, prof: Professional) -> tuple[Decimal, list[str]]:
@@ -373,6 +390,14 @@ def line_amount(rate: Rate, line: Line, prof: Professional) -> tuple[Decimal, li
         steps.append(f"billed ${line.charge_amount} x {_fmt(rate.percent or ZERO)}% = ${amount}")
     else:
         steps.append(f"${rate.unit_amount} x {_fmt(line.units)} unit(s) = ${amount}")
+    mp = prof.adjustments.multiple_procedure
+    if rate.kind == "unit" and rate.reductions and rate.mppr and mp is not None:
+        assert rate.unit_amount is not None
+        share = mppr_share(mp.schedule, line.mppr_units_before, line.units)
+        new = cents(rate.unit_amount * share / HUNDRED)
+        steps.append(f"multiple procedure: unit(s) ranked {_fmt(line.mppr_units_before + 1)}.. of the claim "
+                     f"(schedule {', '.join(_fmt(x) for x in mp.schedule)}%): ${rate.unit_amount} x {_fmt(share)}% = ${new}")
+        amount = new
     for label, pct in _reduction_percents(rate, line, prof):
         new = apply_percent(amount, pct)
         steps.append(f"{label}: ${amount} x {_fmt(pct)}% = ${new}")
@@ -443,15 +468,20 @@ def price_claim(lines: list[Line], contract: Contract, ctx: ReferenceContext) ->
             continue
         rate = resolve_rate(seg, code=line.procedure_code, modifier=line.pricing_modifier, pos=line.place_of_service, ctx=ctx)
         resolved.append((line, seg, rate))
-    ranked = [(unreduced_amount(r, ln), ln.line_number, i) for i, (ln, _s, r) in enumerate(resolved)
-              if r is not None and r.kind == "unit" and r.mppr and r.reductions]
-    ranks = {i: k + 1 for k, (_a, _n, i) in enumerate(sorted(ranked, key=lambda t: (-t[0], t[1], t[2])))}
+    ranked = sorted(((r.unit_amount or ZERO, ln.line_number, i) for i, (ln, _s, r) in enumerate(resolved)
+                     if r is not None and r.kind == "unit" and r.mppr and r.reductions), key=lambda t: (-t[0], t[1], t[2]))
+    before: dict[int, Decimal] = {}
+    running = ZERO
+    for _u, _n, i in ranked:
+        before[i] = running
+        running += resolved[i][0].units
     out = []
     for i, (line, seg_i, rate_i) in enumerate(resolved):
         if seg_i is None or rate_i is None:
             out.append(_not_priceable(f"{contract.contract_id} is not in force on {line.service_date}", contract))
             continue
-        out.append(explain_with_rate(replace(line, procedure_rank=ranks.get(i, 1)), seg_i, rate_i))
+        b = before.get(i, ZERO)
+        out.append(explain_with_rate(replace(line, procedure_rank=int(b) + 1, mppr_units_before=b), seg_i, rate_i))
     return out
 
 

@@ -165,7 +165,7 @@ o AS (
              ELSE a1 END AS a2
     FROM a
 ),
-priced AS (SELECT *, CASE WHEN lesser_of THEN least(a2, charge_c) ELSE a2 END AS exp_c FROM o)
+priced AS (SELECT *, CASE WHEN lesser_of AND a2 IS NOT NULL THEN least(a2, charge_c) ELSE a2 END AS exp_c FROM o)
 SELECT claim_key, contract_id, product_line, segment, 'facility' AS term, method, 'facility' AS kind,
     inpatient, covered_days, pricing_date, drg,
     CAST(exp_c * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(14, 2)) AS expected_allowed,

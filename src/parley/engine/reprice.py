@@ -9,8 +9,9 @@ The arithmetic mirrors :mod:`parley.domain.pricing` exactly, in integer cents
 and thousandths of a percent, rounding half up at the same steps:
 
 * amount0 = round(unit_cents x units) or round(charge x pct)
-* multiple procedure: rank within the claim (unreduced amount desc, line
-  number, line_seq) among lines whose rate is MPPR-reduced
+* multiple procedure (CMS): every unit is a procedure, ranked within the claim
+  by unit rate (desc, then line number, line key); a line earns its unit rate x
+  the schedule's percentages summed over its units' ranks
 * bilateral, assistant at surgery, non-physician practitioner
 * lesser of billed charge
 * expected paid = max(allowed - patient responsibility, 0)
@@ -55,6 +56,18 @@ def _rhu(x: str, d: int) -> str:
     return f"((({x}) + {d // 2}) // {d})"
 
 
+def _mppr_cum(x_milli: str) -> str:
+    """Sum of the MPPR schedule (thousandths of a percent) over the first x procedure units, x in
+    thousandths of a unit, scaled by 1000 (the last percentage repeats; a fraction earns its share
+    of the next percentage) - :func:`parley.domain.pricing.mppr_share` in integers."""
+    whole = f"(({x_milli}) // 1000)"
+    frac = f"(({x_milli}) % 1000)"
+    n = "len(mppr_schedule)"
+    return (f"(1000 * (coalesce(list_sum(list_slice(mppr_schedule, 1, least({whole}, {n}))), 0) "
+            f"+ greatest({whole} - {n}, 0) * mppr_schedule[{n}]) "
+            f"+ {frac} * mppr_schedule[least({whole} + 1, {n})])")
+
+
 def _pmod() -> str:
     parts = " ".join(f"WHEN modifier_{i} IN ('26','TC') THEN modifier_{i}" for i in range(1, 5))
     return f"CASE {parts} ELSE '' END"
@@ -97,7 +110,7 @@ WITH l AS (
 j AS (
     SELECT l.*, r.contract_id, r.product_line, r.segment, r.kind, r.term, r.method, r.reductions, r.mppr,
         r.mppr_schedule, r.bilateral_milli, r.assistant_milli, r.npp_milli, r.npp_npis, r.lesser_of,
-        r.reason AS rate_reason, {amt0} AS amt0
+        r.reason AS rate_reason, r.unit_cents, {amt0} AS amt0
     FROM l {join} {rates_rel} r
       ON r.payer_id = l.payer_id AND r.filing_indicator = l.fi_key AND r.code = l.procedure_code
      AND r.pmod = l.pmod AND r.pos = l.pos_key
@@ -110,7 +123,9 @@ def mppr_ranks_sql(input_rel: str, rates_rel: str) -> str:
     """Pre-pass over the multiple-procedure lines only: their rank within the claim."""
     return _base_ctes(input_rel, rates_rel, mppr_only=True) + """
 SELECT line_key AS rk_key,
-    row_number() OVER (PARTITION BY claim_key ORDER BY amt0 DESC, line_number, line_key) AS rk_rank
+    row_number() OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key) AS rk_rank,
+    CAST(coalesce(sum(units_m) OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT) AS rk_before
 FROM j
 """
 
@@ -132,7 +147,8 @@ def reprice_sql(input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_rel: st
     are computed inline (simpler, but the joined lines are materialised once).
     """
     # each step is round(amount x factor), factor 100000 (= 100%) when the step does not apply
-    a_mppr = _rhu("amt0 * (CASE WHEN mppr THEN mppr_schedule[least(prank, len(mppr_schedule))] ELSE 100000 END)", 100000)
+    share = f"({_mppr_cum('pbefore + units_m')} - {_mppr_cum('pbefore')})"
+    a_mppr = f"CASE WHEN mppr THEN {_rhu(f'CAST(unit_cents AS HUGEINT) * {share}', 100_000_000)} ELSE amt0 END"
     f_bil = f"CASE WHEN reductions AND bilateral_milli IS NOT NULL AND {_has(('50',))} THEN bilateral_milli ELSE 100000 END"
     f_ast = f"CASE WHEN reductions AND assistant_milli IS NOT NULL AND {_has(('80', '81', '82', 'AS'))} THEN assistant_milli ELSE 100000 END"
     f_npp = ("CASE WHEN reductions AND npp_milli IS NOT NULL AND rendering_npi IS NOT NULL "
@@ -146,14 +162,17 @@ def reprice_sql(input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_rel: st
         ranks = """,
 rk AS (
     SELECT line_key AS rk_key,
-        row_number() OVER (PARTITION BY claim_key ORDER BY amt0 DESC, line_number, line_key) AS rk_rank
+        row_number() OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key) AS rk_rank,
+    CAST(coalesce(sum(units_m) OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT) AS rk_before
     FROM j WHERE mppr
 )"""
         ranks_rel = "rk"
     else:
         ranks = ""
     return _base_ctes(input_rel, rates_rel) + ranks + f""",
-ranked AS (SELECT j.*, coalesce(rk.rk_rank, 1) AS prank FROM j LEFT JOIN {ranks_rel} rk ON rk.rk_key = j.line_key),
+ranked AS (SELECT j.*, coalesce(rk.rk_rank, 1) AS prank, coalesce(rk.rk_before, 0) AS pbefore
+           FROM j LEFT JOIN {ranks_rel} rk ON rk.rk_key = j.line_key),
 p1 AS (SELECT *, {a_mppr} AS a1 FROM ranked),
 p2 AS (SELECT *, {a_bil} AS a2 FROM p1),
 p3 AS (SELECT *, {a_ast} AS a3 FROM p2),
