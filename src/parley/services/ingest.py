@@ -212,28 +212,9 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingest files, folders, globs (and .gz / .zip) into the workspace."""
     ws = workspace
-    sweep_staging(ws.datasets)
-    sources = [s for s in expand(paths) if not _workspace_own(ws, s.path)]
-    if not sources:
-        raise InputError("no files to ingest", hint="name files, folders or globs")
+    sources = discover(ws, paths)
     mapping = _load_mapping(mapping_path)
-    prior = _prior_status(ws)
-    committed = committed_ids(ws.datasets)
-    results: list[FileResult] = []
-    todo: list[tuple[Source, str, int]] = []
-    seen: set[str] = set()
-    for source in sources:
-        try:
-            sha, size = source.digest()
-        except (OSError, EOFError, ValueError) as exc:
-            results.append(_unreadable(ws, source, exc))
-            continue
-        file_id = sha[:16]
-        if (file_id in committed and prior.get(file_id) != "failed") or file_id in seen:
-            results.append(FileResult(source.name, file_id, "duplicate", bytes=size))
-            continue
-        seen.add(file_id)
-        todo.append((source, sha, size))
+    todo, results = triage(ws, sources)
     n_workers = workers if workers is not None else (ws.settings.workers or os.cpu_count() or 1)
     if len(todo) <= 1 or n_workers <= 1:
         for source, sha, size in todo:
@@ -243,6 +224,53 @@ def ingest_paths(
     order = {s.name: i for i, s in enumerate(sources)}
     results.sort(key=lambda r: order.get(r.source, 0))
     return IngestReport(results)
+
+
+Todo = list[tuple[Source, str, int]]
+"""Sources to read, with their SHA-256 and decompressed size."""
+
+
+def discover(ws: Workspace, paths: Iterable[str | Path]) -> list[Source]:
+    """The batch's sources (files, folders, globs, archive members), never the workspace's own
+    files; sweeps leftovers of an interrupted run first.  No source at all is an input error."""
+    sweep_staging(ws.datasets)
+    sources = [s for s in expand(paths) if not _workspace_own(ws, s.path)]
+    if not sources:
+        raise InputError("no files to ingest", hint="name files, folders or globs")
+    return sources
+
+
+def triage(
+    ws: Workspace,
+    sources: Iterable[Source],
+    *,
+    digest: Callable[[Source], tuple[str, int]] = Source.digest,
+    unreadable: Callable[[Workspace, Source, BaseException], FileResult] | None = None,
+) -> tuple[Todo, list[FileResult]]:
+    """Hash every source: (sources to read, results for duplicates and unreadable sources).
+
+    A file already committed (and not failed) or twice in the batch is a ``duplicate``;
+    a source that cannot be hashed (``digest`` raises OSError, EOFError or ValueError)
+    is recorded as failed by ``unreadable`` (default: a ``file.unreadable`` problem).
+    """
+    prior = _prior_status(ws)
+    committed = committed_ids(ws.datasets)
+    results: list[FileResult] = []
+    todo: Todo = []
+    seen: set[str] = set()
+    for source in sources:
+        try:
+            sha, size = digest(source)
+        except (OSError, EOFError, ValueError) as exc:
+            results.append((unreadable or _unreadable)(ws, source, exc))
+            continue
+        file_id = sha[:16]
+        if (file_id in committed and prior.get(file_id) != "failed") or file_id in seen:
+            results.append(FileResult(source.name, file_id, "duplicate", bytes=size))
+            continue
+        seen.add(file_id)
+        todo.append((source, sha, size))
+    return todo, results
 
 
 def _parallel(
@@ -303,4 +331,4 @@ def _unreadable(ws: Workspace, source: Source, exc: BaseException) -> FileResult
     return FileResult(source.name, None, "failed", errors=1, first_problems=[reason])
 
 
-__all__ = ["FileResult", "IngestReport", "ingest_paths", "ingest_one", "ParleyError"]
+__all__ = ["FileResult", "IngestReport", "ingest_paths", "ingest_one", "discover", "triage", "ParleyError"]

@@ -25,20 +25,24 @@ import polars as pl
 from parley.errors import InputError
 from parley.ingest.base import ParsedChunk, Problem
 from parley.ingest.formats import Detected
-from parley.ingest.sources import Source, expand
+from parley.ingest.sources import Source
 from parley.ingest.tic import MarketOptions, read_market, shoppable_codes, sniff_market
 from parley.ingest.tic.options import Market, registry_market
 from parley.ingest.tic.parallel import Runner, runner
 from parley.refdata.payer_aliases import FILE_NAME as ALIAS_FILE
 from parley.refdata.payer_aliases import PayerAliases, load_payer_aliases
-from parley.services.ingest import FileResult, IngestReport, Progress, commit_file
+from parley.services.ingest import (
+    FileResult,
+    IngestReport,
+    Progress,
+    commit_file,
+    discover,
+    triage,
+)
 from parley.store.datasets import (
     FileCommit,
-    committed_ids,
     now_utc,
     problem_rows,
-    read_manifest,
-    sweep_staging,
 )
 from parley.store.workspace import Workspace
 
@@ -149,41 +153,13 @@ def ingest_market(
 ) -> IngestReport:
     """Ingest price-transparency files into ``market_rates`` (see module doc)."""
     ws = workspace
-    sweep_staging(ws.datasets)
-    sources = expand(paths)
-    if not sources:
-        raise InputError("no files to ingest", hint="name files, folders or globs")
-    prior = {
-        r["file_id"]: r["status"]
-        for r in read_manifest(ws.datasets).select(["file_id", "status"]).to_pylist()
-    }
-    committed = committed_ids(ws.datasets)
+    sources = discover(ws, paths)
     aliases = load_payer_aliases(ws.refdata_dir)
     results: list[FileResult] = []
     with runner(workers=options.workers, scheduler=options.scheduler) as run:
         queue = _follow_tocs(sources, options, results)
-        todo: list[tuple[Source, str, int]] = []
-        seen: set[str] = set()
-        for source in queue:
-            try:
-                sha, size = _digest(source)
-            except _Unreadable as exc:
-                results.append(
-                    _failed(
-                        ws,
-                        source,
-                        "file.truncated" if exc.offset else "file.unreadable",
-                        str(exc),
-                        offset=exc.offset,
-                    )
-                )
-                continue
-            fid = sha[:16]
-            if (fid in committed and prior.get(fid) != "failed") or fid in seen:
-                results.append(FileResult(source.name, fid, "duplicate", bytes=size))
-                continue
-            seen.add(fid)
-            todo.append((source, sha, size))
+        todo, skipped = triage(ws, queue, digest=_digest, unreadable=_unreadable)
+        results += skipped
         threads = max(1, min(len(todo), run.workers))
         with ThreadPoolExecutor(max_workers=threads) as pool:
             futures = [
@@ -270,7 +246,7 @@ def _not_market(source: Source) -> Problem:
     )
 
 
-class _Unreadable(Exception):
+class _Unreadable(ValueError):
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
         self.offset = offset
@@ -293,6 +269,18 @@ def _digest(source: Source) -> tuple[str, int]:
             total,
         ) from exc
     return sha.hexdigest(), total
+
+
+def _unreadable(ws: Workspace, source: Source, exc: BaseException) -> FileResult:
+    """A source that cannot be hashed: failed, with how far it could be read."""
+    offset = exc.offset if isinstance(exc, _Unreadable) else None
+    code = "file.truncated" if offset else "file.unreadable"
+    message = (
+        str(exc)
+        if isinstance(exc, _Unreadable)
+        else f"cannot be read ({type(exc).__name__}: {exc})"
+    )
+    return _failed(ws, source, code, message, offset=offset)
 
 
 def _failed(
