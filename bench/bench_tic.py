@@ -3,17 +3,25 @@
 
     python /work/shared/bench/gen_tic.py --codes 34500 --providers 20000 --out /tmp/tic_1gb.json
     gzip -6 -k /tmp/tic_1gb.json                      # or gen_tic.py --out /tmp/tic_1gb.json.gz
-    python bench/bench_tic.py --file /tmp/tic_1gb.json --workers 1,2 --json
+    python bench/bench_tic.py --file /tmp/tic_1gb.json --workers 1,2 --repeat 3 --json
 
 Every measurement runs in a fresh subprocess; the parent samples the whole
-process tree (the reader and its worker processes) with psutil every 50 ms:
-peak memory is the largest sum of PSS over the tree (shared library pages
-counted once; the RSS sum and the largest process's RSS are reported too),
-CPU seconds the sum of the processes' user + system time.  Children run with
-POLARS_MAX_THREADS=1 so that "1 process" means one core.  "MB/s" is uncompressed JSON bytes / wall time;
-"MB/s per CPU-second" is bytes / CPU seconds (what one core sustains, which is
-what to compare on a shared machine).  Rows are market_rates rows (negotiated
-price x provider NPI) for the code basket (CMS shoppable services, 493 codes).
+process tree (the reader, the forkserver and the pool's processes) with
+psutil every 50 ms: peak memory is the largest sum of PSS over the tree
+(shared library pages counted once; the RSS sum and the largest process's
+RSS are reported too), CPU seconds the sum of the processes' user + system
+time, ``cores_used`` = CPU seconds / wall.  Children run with
+POLARS_MAX_THREADS=1, OMP_NUM_THREADS=1 (Arrow's pool) and NUMBA_NUM_THREADS=1,
+so "N processes" means N cores at most (``workers=N`` is the caller plus a
+pool of N - 1).  "MB/s" is uncompressed JSON bytes / wall time; "MB/s per
+CPU-second" is bytes / CPU seconds (what one core sustains: the figure to
+compare on a shared machine).  Rows are market_rates rows (negotiated price x
+provider NPI) for the code basket (CMS shoppable services, 493 codes).
+
+Modes run interleaved, ``--repeat`` rounds, so load drift hits all alike; the
+summary gives medians per mode, the ratio to the same run's ijson baseline
+(``x_ijson``, wall and per CPU-second), the N-process speed-up (ratio of median
+walls, and the median of per-round paired ratios) and the CPU ratio to 1 process.
 
 Baselines, measured in the same run over the same file:
 * ``read``: reading the file (page cache) - the floor;

@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,24 +179,6 @@ def _batches(kind: str, spans: np.ndarray, size: int) -> Iterator[tuple[int, int
     for part in np.split(spans, cuts):
         offset = int(part[0, 0])
         yield offset, int(part[-1, 1]) - offset, part - offset
-
-
-class _Collector:
-    """Ordered results with a bounded number of batches in flight."""
-
-    def __init__(self, runner: Runner, limit: int) -> None:
-        self.runner = runner
-        self.limit = max(2, limit)
-        self.pending: deque[Any] = deque()
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Iterator[Any]:
-        self.pending.append(self.runner.submit(fn, *args))
-        while len(self.pending) > self.limit:
-            yield self.pending.popleft().result()
-
-    def drain(self) -> Iterator[Any]:
-        while self.pending:
-            yield self.pending.popleft().result()
 
 
 def index_plain(
@@ -416,16 +397,12 @@ def read_stream(
 def _spool_stream(
     stream: IO[bytes], options: MarketOptions, runner: Runner, output: FileOutput, spool: Path
 ) -> tuple[list[Path], list[Path], list[it.BatchResult]]:
-    layout = Layout()
-    state = ScanState()
-    collector = _Collector(runner, 2 * runner.workers)
-    carry = b""
-    base = 0
+    """Decompress and index in this process; batches run through :func:`ordered`, so this
+    process reads ahead while the pool is busy and runs a batch itself when it would wait."""
     unresolved: list[Path] = []
     resolved: list[Path] = []
     providers: list[it.BatchResult] = []
-
-    def keep(res: it.BatchResult) -> None:
+    for res in ordered(runner, _stream_tasks(stream, options, output)):
         output.problems.extend(res.problems)
         if res.providers is not None or res.locations:
             providers.append(res)
@@ -433,7 +410,17 @@ def _spool_stream(
             _write(res.rates, resolved, spool)
         if res.by_ref is not None and res.by_ref.num_rows:
             _write(res.by_ref, unresolved, spool)
+    return unresolved, resolved, providers
 
+
+def _stream_tasks(
+    stream: IO[bytes], options: MarketOptions, output: FileOutput
+) -> Iterator[tuple[Callable[..., Any], tuple[Any, ...]]]:
+    """Read, index and cut a stream into batch tasks (the header is set at the end)."""
+    layout = Layout()
+    state = ScanState()
+    carry = b""
+    base = 0
     offset = 0
     while True:
         try:
@@ -463,10 +450,7 @@ def _spool_stream(
             ):
                 piece = data[s0 - base : s0 - base + n]
                 codes = options.codes if kind in ("in_network", "out_of_network") else None
-                for res in collector.submit(
-                    run_batch, Batch(kind, s0, rel, data=piece), codes, options.market, None
-                ):
-                    keep(res)
+                yield run_batch, (Batch(kind, s0, rel, data=piece), codes, options.market, None)
         cut = (
             offset - 4096
             if layout.pending_start is None
@@ -475,11 +459,8 @@ def _spool_stream(
         cut = max(cut, base)
         carry = data[cut - base :]
         base = cut
-    for res in collector.drain():
-        keep(res)
     output.header = layout.header()
     _check_complete(layout, state, offset)
-    return unresolved, resolved, providers
 
 
 def _write(table: pa.Table, parts: list[Path], spool: Path) -> None:
