@@ -119,7 +119,8 @@ def test_missing_data_slides_say_so(decks) -> None:
     perf = texts[3]
     assert NO_REMITS in perf and "$0" not in perf
     assert not any("$0" in t or " 0.0%" in t for t in texts)
-    assert "n/a" in texts[1] and "no remittances yet" in texts[1]
+    # the summary has no figure with a value: one missing box names the figures and the reason
+    assert "What is missing" in texts[1] and "No remittances yet: Annual revenue, Rate level" in texts[1]
 
 
 def test_fit_shrinks_then_shortens() -> None:

@@ -318,9 +318,12 @@ class _Deck:
         s = self.slide(sec.headline, _source(sec.figures))
         figs = _summary_figures(self.brief)
         y = BODY_TOP + 0.15
-        if figs:
+        if any(f.value is not None for f in figs):
             self.big_figures(s, figs, MARGIN, y, W - 2 * MARGIN)
             y += 1.75
+        elif figs:
+            self.missing(s, _grouped(figs, sec.missing)[:4], y=y, h=1.6)
+            y += 1.8
         rec = (sec.decision or "").capitalize()
         z = self.brief.scenarios.zopa
         left = W - 2 * MARGIN
@@ -331,7 +334,9 @@ class _Deck:
             if z is not None:
                 self.text(s, _positions(z), MARGIN + 0.2, y + 0.85, 3.7, BODY_BOTTOM - y - 1.0, 15, 10, bullets=True)
             left = W - 2 * MARGIN - 4.4
-        notes = sec.messages[:4] + [f"Missing: {m}" for m in sec.missing[:2]]
+        shown = {f.key for f in figs}
+        rest = [m for m in sec.missing if not any(m.startswith(f"{f.label}:") for f in sec.figures if f.key in shown)]
+        notes = sec.messages[:4] + [f"Missing: {m}" for m in rest[:2]]
         self.bullets(s, notes, W - MARGIN - left, y + 0.1, left, BODY_BOTTOM - y - 0.1)
 
     def rate_position(self) -> None:
@@ -380,10 +385,18 @@ class _Deck:
         c = self.section_chart(sec, *chart_words)
         if c is None and use_headline:
             c = self.section_chart(sec, "")
-        title = sec.headline if use_headline else (c.title if c else fallback_title)
+        have = [f for f in figs if f.value is not None]
+        if use_headline:
+            title = sec.headline
+        elif c is not None:
+            title = c.title
+        elif have:
+            title = "; ".join(f"{f.label} {f.display}" for f in have[:3])
+        else:
+            title = f"{fallback_title} cannot be measured yet"
         s = self.slide(title, c.source if c else _source(figs))
-        if not figs and c is None:
-            self.missing(s, sec.missing or [f"No {fallback_title.lower()} figures for this payer yet."])
+        if not any(f.value is not None for f in figs) and c is None:
+            self.missing(s, _grouped(figs, sec.missing) or [f"No {fallback_title.lower()} figures for this payer yet."])
             return
         y = BODY_TOP + 0.1
         if figs:
@@ -408,8 +421,8 @@ class _Deck:
         sec = self.brief.value
         s = self.slide(sec.headline, _source(sec.figures) if not sec.charts else sec.charts[0].source)
         charts = [c for c in sec.charts if c.key not in self.used][:2]
-        if not charts and not sec.figures:
-            self.missing(s, sec.missing or ["No quality, experience or operations data loaded."])
+        if not charts and not any(f.value is not None for f in sec.figures):
+            self.missing(s, _grouped(sec.figures, sec.missing) or ["No quality, experience or operations data loaded."])
             return
         y = BODY_TOP + 0.1
         if len(charts) == 2:
@@ -493,7 +506,7 @@ class _Deck:
         p = sec.probability_owing
         if c is None and p is None:
             s = self.slide("Value-based terms: no downside risk modelled for this contract")
-            self.missing(s, [m for m in sec.missing if "value" in m.lower() or "risk" in m.lower()]
+            self.missing(s, [m for m in sec.missing if "value-based" in m.lower() or "risk" in m.lower()]
                          or ["No value-based terms or population for this payer: the sensitivity is not modelled."])
             return
         title = c.title if c else f"{short(p, 'fraction')} chance of owing the payer money in some year"
@@ -505,7 +518,7 @@ class _Deck:
                    definition="Share of simulated draws owing money", source="Monte Carlo") if p is not None else None)
         if f is not None:
             self._stacked_figure(s, f, x, BODY_TOP + 0.1, W - MARGIN - x if placed else 4.0)
-        self.bullets(s, [m for m in sec.messages if "risk" in m.lower() or "owing" in m.lower()][:2], x,
+        self.bullets(s, [m for m in sec.messages if "value-based" in m.lower() or "owing" in m.lower()][:2], x,
                      BODY_TOP + 1.8, W - MARGIN - x if placed else W - 2 * MARGIN, BODY_BOTTOM - BODY_TOP - 1.8, 13)
 
     def exit(self) -> None:
@@ -648,7 +661,8 @@ def _rate_table(b: Brief) -> Any:
 
 def _rate_title(b: Brief, pom: Figure | None, peers: Any) -> str:
     if pom is None or pom.value is None:
-        return "Rate position against Medicare and the market"
+        why = f": {pom.missing}" if pom is not None and pom.missing else ""
+        return f"Rate level against Medicare cannot be measured yet{why}"
     level = short(pom.value, "percent_of_medicare")
     if peers is not None and peers.highlight_rows:
         col = next(i for i, x in enumerate(peers.columns) if x.unit == "percent_of_medicare")
@@ -683,6 +697,18 @@ def _counterpoint(o: Any) -> str:
     """The counterpoint without the library's internal list of missing figure names."""
     text = o.counterpoint.split("(needs:")[0].strip()
     return text if o.complete else (f"{text} (evidence still to gather)" if text else "Evidence still to gather.")
+
+
+def _grouped(figs: list[Figure], notes: list[str]) -> list[str]:
+    """What is missing, one line per reason: "No remittances for this payer: annual revenue, rate level, ..."."""
+    reasons: dict[str, list[str]] = {}
+    for f in figs:
+        if f.value is None:
+            reasons.setdefault((f.missing or "not available").strip(), []).append(f.label)
+    out = [f"{r[0].upper()}{r[1:]}: {', '.join(labels)}" if len(labels) > 1 else f"{labels[0]}: {r}"
+           for r, labels in reasons.items()]
+    labels = {lab for ls in reasons.values() for lab in ls}
+    return out + [n for n in notes if n.split(":", 1)[0] not in labels][:3]
 
 
 def _signed(x: Decimal | None) -> str:
