@@ -33,9 +33,9 @@ app.add_typer(db_app, name="db")
 
 def _register_command_modules() -> None:
     """Capability modules add their commands here (each exposes register(app))."""
-    from parley.cli import kpi_cmds, market_cmds, reprice_cmds, strategy_cmds
+    from parley.cli import brief_cmds, kpi_cmds, market_cmds, reprice_cmds, strategy_cmds
 
-    for module in (reprice_cmds, kpi_cmds, strategy_cmds, market_cmds):
+    for module in (reprice_cmds, kpi_cmds, strategy_cmds, market_cmds, brief_cmds):
         module.register(app)
 
 
@@ -230,6 +230,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="random seed (same seed, same files)")] = 20261123,
     months: Annotated[int, typer.Option(help="months of activity")] = 24,
     fresh: Annotated[bool, typer.Option(help="wipe the workspace's datasets first")] = False,
+    briefs: Annotated[bool, typer.Option(help="end by writing the negotiation brief of every payer")] = True,
     workspace: WorkspaceOpt = None,
     json: JsonOpt = False,
 ) -> int:
@@ -239,7 +240,7 @@ def demo(
 
     folder = workspace or (Path(os.environ["PARLEY_WORKSPACE"]) if os.environ.get("PARLEY_WORKSPACE") else Path("parley-demo"))
     with byte_progress(enabled=not json) as progress:
-        result = run_demo(folder=folder, lines=lines, seed=seed, months=months, fresh=fresh, progress=progress)
+        result = run_demo(folder=folder, lines=lines, seed=seed, months=months, fresh=fresh, progress=progress, briefs=briefs)
     if json:
         output.print_json(result)
     else:
@@ -269,6 +270,10 @@ def _print_demo(result: dict[str, Any]) -> None:
         f"planted underpayments found with precision {rep['underpayment_precision']:.3f} "
         f"and recall {rep['underpayment_recall']:.3f}"
     )
+    for b in result.get("briefs", []):
+        output.console.print(f"Brief [bold]{b['payer']}[/bold] ({b['decision'] or 'no score'}): {b['out']}")
+    if result.get("briefs"):
+        output.console.print(f"Briefs written in {result['seconds']['briefs']:.1f}s (HTML, PDF, Excel, PowerPoint per payer)")
     output.console.print(
         f"Workspace: {result['workspace']}  (next: .venv/bin/parley appeals -w {result['workspace']}, "
         f"or .venv/bin/parley serve -w {result['workspace']})"

@@ -93,7 +93,7 @@ def _tick_formatter(unit: Unit) -> Callable[[float, Any], str]:
         if unit in ("dollars",):
             return short(Decimal(str(round(x, 2))), "dollars")
         if unit in ("percent", "percent_of_medicare"):
-            return f"{x:,.0f}%"
+            return f"{x:,.0f}%" if float(x).is_integer() or abs(x) >= 100 else f"{x:,.1f}%"
         if unit == "fraction":
             return f"{x * 100:,.0f}%"
         return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.1f}".rstrip("0").rstrip(".")
@@ -127,6 +127,9 @@ def _bar(ax: Any, c: ChartData, horizontal: bool) -> None:
 def _colour(c: ChartData, s: Any, i: int, cat: str) -> str:
     if c.highlight and len(c.series) == 1:
         return OKABE_ITO["blue"] if cat in c.highlight else "#B8C4CE"
+    if len(c.series) == 1 and c.kind in ("bar", "hbar"):
+        v = s.values[c.categories.index(cat)] if cat in c.categories else None
+        return OKABE_ITO["vermillion"] if v is not None and v < 0 else OKABE_ITO["blue"]
     return ROLE_COLOURS.get(s.role, SEQUENCE[i % len(SEQUENCE)]) if s.role != "primary" or i == 0 else SEQUENCE[i % len(SEQUENCE)]
 
 
@@ -167,7 +170,7 @@ def _range(ax: Any, c: ChartData) -> None:
     """Horizontal bars from low to high per category (the ZOPA picture), point markers for the rest."""
     low = next((s for s in c.series if s.role == "low"), None)
     high = next((s for s in c.series if s.role == "high"), None)
-    for i, cat in enumerate(c.categories):
+    for i in range(len(c.categories)):
         lo = _num(low.values[i]) if low else float("nan")
         hi = _num(high.values[i]) if high else float("nan")
         if lo == lo and hi == hi:
@@ -206,6 +209,22 @@ def _markers(ax: Any, c: ChartData, horizontal: bool) -> None:
                         color=colour, ha="right", va="bottom", xytext=(0, 2), textcoords="offset points")
 
 
+def _layout(fig: Any, c: ChartData, horizontal: bool) -> None:
+    """Fixed margins from the label lengths (tight_layout costs a full extra draw per chart)."""
+    w, h = fig.get_size_inches()
+    char = 8.5 / 72 * 0.6  # inches per character at the tick font size
+    if horizontal:
+        longest = max((len(x) for x in c.categories), default=4)
+        left = min(0.5, (longest * char + (0.35 if c.y_label else 0.15)) / w)
+    else:
+        left = (max(len(_tick_formatter(c.unit)(v, None)) for v in (0.0, 1e6 if c.unit == "dollars" else 100.0)) * char + 0.45) / w
+    rotated = not horizontal and c.kind in ("bar", "stacked_bar") and max((len(x) for x in c.categories), default=0) > 10
+    legend = len(c.series) > 1 and c.kind != "range"
+    bottom = (0.62 + (0.55 if rotated else 0) + (0.3 if legend else 0)) / h
+    top = 1 - (0.3 if c.markers and horizontal else 0.12) / h
+    fig.subplots_adjust(left=left, right=0.96 if not horizontal else 0.93, bottom=bottom, top=top)
+
+
 def draw_chart(c: ChartData) -> Chart:
     """One chart: SVG (vector, text as text) and PNG at 200 dpi, in the brief's style."""
     import matplotlib
@@ -231,9 +250,9 @@ def draw_chart(c: ChartData) -> Chart:
         ax.set_ylabel(c.y_label)
         _markers(ax, c, horizontal)
         if len(c.series) > 1 and c.kind not in ("range",):
-            ax.legend(loc="upper left", bbox_to_anchor=(0, -0.16 if c.kind != "line" else -0.14), ncol=min(len(c.series), 4))
+            ax.legend(loc="upper left", bbox_to_anchor=(0, -0.17), ncol=min(len(c.series), 4))
         fig.text(0.01, 0.01, f"Source: {c.source}", fontsize=6.5, color=MUTED, ha="left", va="bottom")
-        fig.tight_layout(rect=(0, 0.05, 1, 1))
+        _layout(fig, c, horizontal)
         svg = io.StringIO()
         fig.savefig(svg, format="svg", metadata={"Date": None})
         png = io.BytesIO()

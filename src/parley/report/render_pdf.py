@@ -8,7 +8,6 @@ literal (``#"..."``), so no user text is ever interpreted as markup.
 
 from __future__ import annotations
 
-
 import tempfile
 from pathlib import Path
 

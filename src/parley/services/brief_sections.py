@@ -246,7 +246,7 @@ def bar_chart(key: str, title: str, cats: list[str], values: list[Decimal | None
 
 def short_payer(name: str) -> str:
     text = name.replace(" INSURANCE CO", "").replace(" INSURANCE", "").title()
-    return text if len(text) <= 24 else text[:23] + "…"
+    return text if len(text) <= 30 else text[:29] + "…"
 
 
 # --------------------------------------------------------------------------- 2. contract inventory
@@ -496,7 +496,7 @@ def value_story(p: Parts) -> Any:
                            "Measures whose latest rate meets the payer's target (direction-aware)", src))
     else:
         headline = "Quality results are not loaded: the value story rests on cost and operations only"
-        missing.append("No quality data: load quality_measures.csv with 'parley kpi load-quality' (docs/quality.md)")
+        missing.append("No quality data: load the quality measures CSV with 'parley ingest' or 'parley kpi load-quality' (docs/quality.md)")
     visits = p.ctx.visits.get(p.key, [])
     if len(visits) >= 3:
         months = [str(v["month"]) for v in visits][-18:]

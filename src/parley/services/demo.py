@@ -30,7 +30,8 @@ def _plain(obj: Any) -> Any:
 
 
 def run_demo(
-    *, folder: Path, lines: int, seed: int, months: int = 24, fresh: bool = False, progress: Progress | None = None
+    *, folder: Path, lines: int, seed: int, months: int = 24, fresh: bool = False, progress: Progress | None = None,
+    briefs: bool = True,
 ) -> dict[str, Any]:
     """Generate the demo organisation's files into <workspace>/inputs, ingest them, summarise.
 
@@ -68,6 +69,8 @@ def run_demo(
     operations = load_demo_operations(ws, inputs)
     repriced_at = time.perf_counter()
     summary = workspace_summary(workspace=ws)
+    summarised_at = time.perf_counter()
+    brief_files = _briefs(ws) if briefs else []
     plain = _plain(manifest)
     counts = plain.get("counts", plain) if isinstance(plain, dict) else {}
     return {
@@ -78,12 +81,22 @@ def run_demo(
         "summary": summary,
         "reprice": accuracy,
         "operations": operations,
+        "briefs": brief_files,
         "underpayment_precision": accuracy["underpayment_precision"],
         "underpayment_recall": accuracy["underpayment_recall"],
         "seconds": {
             "generate": round(generated_at - started, 2),
             "ingest": round(ingested_at - generated_at, 2),
             "reprice": round(repriced_at - ingested_at, 2),
+            "briefs": round(time.perf_counter() - summarised_at, 2),
             "total": round(time.perf_counter() - started, 2),
         },
     }
+
+
+def _briefs(ws: Any) -> list[dict[str, Any]]:
+    """The negotiation brief of every demo payer (HTML, PDF, Excel, PowerPoint) under <workspace>/reports/."""
+    from parley.services.brief import brief_all
+
+    return [{"payer": r["payer"], "decision": r["decision"], "out": r["out"], "files": r["files"]}
+            for r in brief_all(workspace=ws, out_root=ws.root / "reports")]
