@@ -96,6 +96,17 @@ def test_process_pool_gives_the_same_rows(workspace, tmp_path: Path) -> None:
     assert reader_in_network_rows(_rows(workspace, "big.json")) == in_network_rows(doc)
 
 
+def test_process_pool_gives_the_same_rows_from_a_gzip_stream(workspace, tmp_path: Path) -> None:
+    doc = load(TIC / "v2-in-network-rates-multiple-plans-sample.json")
+    doc["in_network"] = doc["in_network"] * 60
+    path = tmp_path / "big.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    opts = MarketOptions(workers=2, block_bytes=4096, batch_bytes=8192)
+    report = ingest_market(workspace=workspace, paths=[path], options=opts)
+    assert report.ok
+    assert reader_in_network_rows(_rows(workspace, "big.json.gz")) == in_network_rows(doc)
+
+
 @pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_rows(workspace, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
