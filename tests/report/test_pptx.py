@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from office_brief import NO_REMITS, bare_brief, full_brief, office_valuations, office_workspace  # noqa: E402
+import office_brief as ob  # noqa: E402
 
 from parley.report.charts import ChartSet, draw_charts  # noqa: E402
 
@@ -22,8 +22,8 @@ def decks(tmp_path_factory: pytest.TempPathFactory):
     from parley.store.workspace import init_workspace
 
     ws = init_workspace(tmp_path_factory.mktemp("office") / "ws", organization="Office Test")
-    full = full_brief(office_valuations(office_workspace(ws)))
-    bare = bare_brief()
+    full = ob.full_brief(ob.office_valuations(ob.office_workspace(ws)))
+    bare = ob.bare_brief()
     out = tmp_path_factory.mktemp("pptx")
     return {"full": (write(full, draw_charts(full), out / "full.pptx"), full),
             "bare": (write(bare, ChartSet(charts={}), out / "bare.pptx"), bare)}
@@ -89,14 +89,18 @@ def test_charts_come_from_the_chart_set(decks) -> None:
 
 @pytest.mark.parametrize("which", ["full", "bare"])
 def test_text_fits_a_conservative_budget(decks, which) -> None:
-    """Every text frame's text fits a character budget: (width / 0.6 em) characters x (height / 1.2 em) lines
-    at its font size, at least one line per paragraph (the renderer itself wraps word by word, more strictly)."""
     from pptx import Presentation
 
+    path, _ = decks[which]
+    _check_budget(Presentation(str(path)))
+
+
+def _check_budget(prs) -> None:
+    """Every text frame's text fits a character budget: (width / 0.6 em) characters x (height / 1.2 em) lines
+    at its font size, at least one line per paragraph (the renderer itself wraps word by word, more strictly)."""
     from parley.report.render_pptx import text_frames
 
-    path, _ = decks[which]
-    for slide_no, tf, w, h in text_frames(Presentation(str(path))):
+    for slide_no, tf, w, h in text_frames(prs):
         paras = [p for p in (p.text for p in tf.paragraphs) if p]
         if not paras:
             continue
@@ -117,7 +121,7 @@ def test_missing_data_slides_say_so(decks) -> None:
     texts = [_texts(s) for s in prs.slides]
     assert sum("What is missing" in t for t in texts) >= 6
     perf = texts[3]
-    assert NO_REMITS in perf and "$0" not in perf
+    assert ob.NO_REMITS in perf and "$0" not in perf
     assert not any("$0" in t or " 0.0%" in t for t in texts)
     # the summary has no figure with a value: one missing box names the figures and the reason
     assert "What is missing" in texts[1] and "No remittances yet: Annual revenue, Rate level" in texts[1]
@@ -131,3 +135,37 @@ def test_fit_shrinks_then_shortens() -> None:
     long = "word " * 200
     pt, paras = fit([long], 4, 1, 24, 10)
     assert pt == 10 and paras[0].endswith("...") and fits(paras, 4, 1, 10)
+
+
+# --------------------------------------------------------------------------- on the service's own briefs (demo workspace)
+
+
+def test_demo_brief_deck(demo_brief, tmp_path: Path) -> None:
+    from pptx import Presentation
+
+    from parley.report.render_pptx import _big, _summary_figures, write
+
+    prs = Presentation(str(write(demo_brief, draw_charts(demo_brief), tmp_path / "demo.pptx")))
+    assert 10 <= len(prs.slides) <= 14
+    assert all(s.shapes.title is not None and s.shapes.title.text_frame.text.strip() for s in prs.slides)
+    summary = _texts(prs.slides[1])
+    figs = _summary_figures(demo_brief)
+    assert 3 <= len(figs) <= 5
+    for f in figs:
+        value, label = _big(f)
+        assert value in summary and label in summary
+    assert demo_brief.summary.decision is None or demo_brief.summary.decision.capitalize() in summary
+    _check_budget(prs)
+
+
+def test_payer_without_remits_deck_says_what_is_missing(bare_brief, tmp_path: Path) -> None:
+    from pptx import Presentation
+
+    from parley.report.render_pptx import write
+
+    prs = Presentation(str(write(bare_brief, draw_charts(bare_brief), tmp_path / "bare.pptx")))
+    texts = [_texts(s) for s in prs.slides]
+    assert 10 <= len(prs.slides) <= 14
+    assert sum("What is missing" in t for t in texts) >= 5
+    assert not any("$0 " in t or "$0\n" in t for t in texts)
+    _check_budget(prs)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from office_brief import NO_REMITS, bare_brief, full_brief, office_valuations, office_workspace  # noqa: E402
+import office_brief as ob  # noqa: E402
 
 from parley.report.charts import ChartSet, draw_charts  # noqa: E402
 
@@ -20,17 +20,42 @@ def valuations(tmp_path_factory: pytest.TempPathFactory):
     from parley.store.workspace import init_workspace
 
     ws = init_workspace(tmp_path_factory.mktemp("office") / "ws", organization="Office Test")
-    return office_valuations(office_workspace(ws))
+    return ob.office_valuations(ob.office_workspace(ws))
 
 
 @pytest.fixture(scope="module")
 def book(valuations, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     from parley.report.render_xlsx import write
 
-    brief = full_brief(valuations)
+    brief = ob.full_brief(valuations)
     path = tmp_path_factory.mktemp("xlsx") / "brief.xlsx"
     assert write(brief, draw_charts(brief), path) == path
     return path, brief
+
+
+def _recompute(path: Path, valuations) -> int:
+    """Recompute the results table with pycel; assert every year, term total and NPV equals Parley's."""
+    from openpyxl import load_workbook
+    from pycel import ExcelCompiler
+
+    ws = load_workbook(path)["Scenarios"]
+    rows = _results(ws)
+    xl = ExcelCompiler(filename=str(path))
+    checked = 0
+    for v in valuations:
+        r = rows[v.proposal]
+        assert len(r) == len(v.years) + 2
+        for k, y in enumerate(v.years):
+            for col in "CDEF":
+                assert str(ws[f"{col}{r[k]}"].value).startswith("=")
+            got = [D(str(xl.evaluate(f"Scenarios!{c}{r[k]}"))).quantize(D("0.01")) for c in "CDE"]
+            assert got == [y.revenue_current, y.revenue_proposal, y.revenue_change], (v.proposal, y.year)
+            checked += 3
+        assert D(str(xl.evaluate(f"Scenarios!E{r[-2]}"))).quantize(D("0.01")) == v.revenue_change_total
+        assert D(str(xl.evaluate(f"Scenarios!E{r[-1]}"))).quantize(D("0.01")) == v.npv_revenue_change
+        assert D(str(xl.evaluate(f"Scenarios!H{r[-2]}"))) == 0
+        checked += 2
+    return checked
 
 
 def _results(ws) -> dict[str, list[int]]:
@@ -78,25 +103,10 @@ def test_workbook_structure(book) -> None:
 
 def test_scenario_formulas_reproduce_parley_to_the_cent(book, valuations) -> None:
     from openpyxl import load_workbook
-    from pycel import ExcelCompiler
 
     path, _ = book
-    ws = load_workbook(path)["Scenarios"]
-    rows = _results(ws)
-    assert list(rows) == [v.proposal for v in valuations]
-    xl = ExcelCompiler(filename=str(path))
-    for v in valuations:
-        r = rows[v.proposal]
-        assert len(r) == len(v.years) + 2
-        for k, y in enumerate(v.years):
-            for col in "CDEF":
-                assert str(ws[f"{col}{r[k]}"].value).startswith("=")
-            got = [D(str(xl.evaluate(f"Scenarios!{c}{r[k]}"))).quantize(D("0.01")) for c in "CDE"]
-            assert got == [y.revenue_current, y.revenue_proposal, y.revenue_change], (v.proposal, y.year)
-        total = D(str(xl.evaluate(f"Scenarios!E{r[-2]}"))).quantize(D("0.01"))
-        assert total == v.revenue_change_total
-        assert D(str(xl.evaluate(f"Scenarios!E{r[-1]}"))).quantize(D("0.01")) == v.npv_revenue_change
-        assert D(str(xl.evaluate(f"Scenarios!H{r[-2]}"))) == 0
+    assert list(_results(load_workbook(path)["Scenarios"])) == [v.proposal for v in valuations]
+    assert _recompute(path, valuations) == sum(3 * len(v.years) + 2 for v in valuations)
 
 
 def test_inputs_drive_the_results(book, valuations) -> None:
@@ -140,11 +150,11 @@ def test_missing_sections_say_so(tmp_path: Path) -> None:
 
     from parley.report.render_xlsx import write
 
-    path = write(bare_brief(), ChartSet(charts={}), tmp_path / "bare.xlsx")
+    path = write(ob.bare_brief(), ChartSet(charts={}), tmp_path / "bare.xlsx")
     wb = load_workbook(path)
     text = {ws.title: " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
             for ws in wb.worksheets}
-    assert "What is missing" in text["Performance"] and NO_REMITS in text["Performance"]
+    assert "What is missing" in text["Performance"] and ob.NO_REMITS in text["Performance"]
     assert "No proposals" in text["Scenarios"] and "No quality data" in text["Value story"]
     cells = {r[0].value: r[1].value for r in wb["Summary"].iter_rows(min_col=1, max_col=2)}
     assert cells["Annual revenue"] == "n/a"
@@ -162,5 +172,30 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", boom)
     with pytest.raises(OSError):
-        render_xlsx.write(bare_brief(), ChartSet(charts={}), target)
+        render_xlsx.write(ob.bare_brief(), ChartSet(charts={}), target)
     assert target.read_bytes() == b"old" and not list(tmp_path.glob(".*.tmp"))
+
+
+# --------------------------------------------------------------------------- on the service's own briefs (demo workspace)
+
+
+def test_demo_brief_workbook_recomputes_to_parley(demo_brief, tmp_path: Path) -> None:
+    from parley.report.render_xlsx import write
+
+    vals = [v for v in demo_brief.scenarios.valuations if v.years]
+    assert vals and all(v.by_code for v in vals)
+    path = write(demo_brief, draw_charts(demo_brief), tmp_path / "demo.xlsx")
+    assert _recompute(path, vals) > 0
+
+
+def test_payer_without_remits_workbook_says_what_is_missing(bare_brief, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from parley.report.render_xlsx import write
+
+    path = write(bare_brief, draw_charts(bare_brief), tmp_path / "bare.xlsx")
+    wb = load_workbook(path)
+    for sheet in ("Performance", "Scenarios", "Value story"):
+        text = " ".join(str(c.value) for row in wb[sheet].iter_rows() for c in row if c.value is not None)
+        assert "What is missing" in text, sheet
+    assert not any(isinstance(c.value, str) and c.value.startswith("=") for c in wb["Scenarios"]["C"])
