@@ -46,7 +46,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from parley.engine.scenarios import Valuation
 from parley.report.charts import ChartSet
-from parley.report.model import Brief, Figure, Section, Table, Unit, display
+from parley.report.model import Brief, Figure, Section, Table, Unit, display, money
 
 FONT = "DejaVu Sans"
 INK = "1F2933"
@@ -364,7 +364,8 @@ def _section_sheet(ws: Worksheet, brief: Brief, section: Section, charts: ChartS
         if t.key not in _covered(section):
             _table(cur, t)
     _charts(cur, section, charts)
-    _widths(ws, {1: 30, 2: 18, 3: 46, 4: 30, 5: 30, 6: 16, 7: 16, 8: 16})
+    wide = {k: 40 for k in range(2, 2 + len(getattr(section, "contracts", [])))} if section.id == "inventory" else {}
+    _widths(ws, {1: 30, 2: 18, 3: 46, 4: 30, 5: 30, 6: 16, 7: 16, 8: 16, **wide})
 
 
 def _covered(section: Section) -> set[str]:
@@ -374,7 +375,8 @@ def _covered(section: Section) -> set[str]:
         out |= {"inventory.terms", "inventory.flags"}
     if getattr(section, "rubric", None) is not None:
         out.add("playbook.rubric")
-    if [v for v in getattr(section, "valuations", []) if v.years]:
+    vals = [v for v in getattr(section, "valuations", []) if v.years]
+    if vals and all(v.by_code for v in vals):
         out.add("scenarios.proposals")
     if getattr(section, "exit_cases", None):
         out.add("scenarios.exit")
@@ -551,7 +553,12 @@ class _ScenarioSheet:
         _title(cur, self.brief, s)
         _missing(cur, s.missing)
         _messages(cur, s.messages)
-        vals = [v for v in s.valuations if v.years]
+        vals = [v for v in s.valuations if v.years and v.by_code]
+        flat = [v for v in s.valuations if v.years and not v.by_code]
+        if flat:  # a valuation without its per-code detail cannot be modelled: show Parley's figures, say so
+            _missing(cur, [f"'{v.proposal}': no per-code detail in this valuation, so it is not in the live model; "
+                           f"Parley's revenue change {money(v.revenue_change_total, exact=True)} over {len(v.years)} "
+                           "years" for v in flat])
         if vals:
             cur.put(1, "Global inputs", BOLD)
             cur.skip()
