@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -55,6 +56,7 @@ GLYPH_EM = 0.62  # conservative average glyph width of DejaVu Sans, in ems (bold
 LINE_EM = 1.25
 PAD = 0.05  # text frame inner margin (inches, each side)
 CHART_ASPECT = 7.2 / 3.4
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # --------------------------------------------------------------------------- text measurement
@@ -180,7 +182,8 @@ class _Deck:
     def fill(self, tf: Any, paragraphs: list[str], w: float, h: float, max_pt: float, min_pt: float, *,
              bold: bool = False, colour: RGBColor = INK, align: Any = None, anchor: Any = MSO_ANCHOR.TOP,
              bullets: bool = False) -> float:
-        pt, paras = fit([("\u2022 " + p if bullets else p) for p in paragraphs], w, h, max_pt, min_pt, bold)
+        clean = [" ".join(CONTROL.sub(" ", str(p)).split()) for p in paragraphs]  # one line of plain text each
+        pt, paras = fit([("\u2022 " + p if bullets else p) for p in clean], w, h, max_pt, min_pt, bold)
         tf.clear()
         tf.word_wrap = True
         tf.auto_size = None
