@@ -169,3 +169,12 @@ def test_payer_without_remits_deck_says_what_is_missing(bare_brief, tmp_path: Pa
     assert sum("What is missing" in t for t in texts) >= 5
     assert not any("$0 " in t or "$0\n" in t for t in texts)
     _check_budget(prs)
+
+
+def test_control_characters_from_user_data_are_dropped(tmp_path: Path) -> None:
+    from pptx import Presentation
+
+    from parley.report.render_pptx import write
+
+    prs = Presentation(str(write(ob.bare_brief("ODD\x0bPAYER\x01 & <co>"), ChartSet(charts={}), tmp_path / "odd.pptx")))
+    assert prs.slides[0].shapes.title.text_frame.text == "Negotiation brief: ODD PAYER & <co>"

@@ -199,3 +199,12 @@ def test_payer_without_remits_workbook_says_what_is_missing(bare_brief, tmp_path
         text = " ".join(str(c.value) for row in wb[sheet].iter_rows() for c in row if c.value is not None)
         assert "What is missing" in text, sheet
     assert not any(isinstance(c.value, str) and c.value.startswith("=") for c in wb["Scenarios"]["C"])
+
+
+def test_control_characters_from_user_data_are_dropped(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from parley.report.render_xlsx import write
+
+    wb = load_workbook(write(ob.bare_brief("ODD\x0bPAYER\x01 & <co>"), ChartSet(charts={}), tmp_path / "odd.xlsx"))
+    assert wb["Contents"]["A1"].value == "Negotiation brief: ODDPAYER & <co>"
