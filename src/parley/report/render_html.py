@@ -45,10 +45,19 @@ def html(brief: Brief, charts: ChartSet) -> str:
 
     def chart(key: str) -> dict[str, Any] | None:
         c = charts.get(key)
-        return None if c is None else {"svg": Markup(c.svg), "title": c.title, "alt": c.alt, "source": c.source, "note": c.note}
+        return None if c is None else {"svg": Markup(inline_svg(c.svg)), "title": c.title, "alt": c.alt, "source": c.source, "note": c.note}
 
     return str(_env().get_template(TEMPLATE).render(
         b=brief, fonts=Markup(_fonts_css()), chart=chart, tone=_tone, is_num=_is_num, sections=brief.sections()))
+
+
+def inline_svg(svg: str) -> str:
+    """The chart's SVG for inlining in HTML5: no metadata block and no namespace URLs (the HTML parser
+    knows SVG), so the page holds no URL at all."""
+    import re
+
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    return re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
 
 
 def tile_value(f: Figure) -> str:
