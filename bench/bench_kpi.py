@@ -111,7 +111,12 @@ def main() -> None:
     ap.add_argument("--workspace", type=Path)
     ap.add_argument("--families", action="store_true", help="also time every family (warm)")
     ap.add_argument("--json", action="store_true", help="end with one JSON line of the medians")
+    ap.add_argument("--modes", default="baseline,cold,warm",
+                    help="comma list of baseline, cold, warm (cold rebuilds and rewrites the persisted facts)")
     a = ap.parse_args()
+    modes = [m for m in a.modes.split(",") if m]
+    if not set(modes) <= {"baseline", "cold", "warm"} or "warm" in modes and "baseline" not in modes:
+        ap.error("--modes: a comma list of baseline, cold, warm; warm needs baseline (the ratio)")
     folder = a.workspace or Path(tempfile.mkdtemp(prefix="bench-kpi-"))
     if not (folder / "datasets" / "remit_lines").exists():
         build(folder, a.lines)
@@ -119,18 +124,23 @@ def main() -> None:
     cache = facts_dir(ws)
     # baseline: facts built in memory and not persisted (the only path before persisted facts);
     # cold: built and persisted; warm: persisted facts of the same workspace state reused
-    runs: dict[str, list[dict[str, float]]] = {"baseline": [], "cold": [], "warm": []}
+    runs: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
+    if "warm" in modes and "cold" not in modes:
+        _time_session(ws, persist=True, families=False)  # make sure the facts of this state exist
     for _ in range(a.runs):
-        runs["baseline"].append(_time_session(ws, persist=False, families=False))
-        shutil.rmtree(cache, ignore_errors=True)
-        runs["cold"].append(_time_session(ws, persist=True, families=False))
-        runs["warm"].append(_time_session(ws, persist=True, families=a.families))
+        if "baseline" in modes:
+            runs["baseline"].append(_time_session(ws, persist=False, families=False))
+        if "cold" in modes:
+            shutil.rmtree(cache, ignore_errors=True)
+            runs["cold"].append(_time_session(ws, persist=True, families=False))
+        if "warm" in modes:
+            runs["warm"].append(_time_session(ws, persist=True, families=a.families))
     medians = {mode: {k: round(statistics.median(r[k] for r in rs), 3) for k in rs[0]} for mode, rs in runs.items()}
     n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{(folder / 'datasets' / 'remit_lines' / '*' / '*.parquet').as_posix()}')").fetchall()[0]
     print(f"{n[0]:,} remitted lines; median seconds over {a.runs} runs (prepare = session open incl. facts)")
     for mode, m in medians.items():
         print(f"{mode:<9} " + "  ".join(f"{k} {v:.3f}" for k, v in m.items()))
-    ratio = round(medians["warm"]["total"] / medians["baseline"]["total"], 3)
+    ratio = round(medians["warm"]["total"] / medians["baseline"]["total"], 3) if "warm" in medians else None
     print(f"warm / baseline total: {ratio}")
     if a.json:
         print(json.dumps({"bench": "kpi", "remitted_lines": n[0], "runs": a.runs, "median_seconds": medians,

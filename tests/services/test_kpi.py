@@ -158,3 +158,11 @@ def test_every_metric_is_documented(ws) -> None:
         results = [r for fam in kpi.FAMILIES for r in s.family(fam)] + [s.scorecard()]
     missing = [f"{r.name}.{k}" for r in results for k in r.definitions if f"| {k} |" not in docs]
     assert not missing, f"undocumented in docs/kpi.md: {missing}"
+
+
+def test_cli_facts(ws, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "kpi", "facts", "-w", str(ws.root), "--json")
+    info = json.loads(out)
+    assert code == 0 and info["facts"] == "built" and info["rows"]["kpi_claims"] == 3
+    code, out = run(capsys, "kpi", "facts", "-w", str(ws.root), "--json")
+    assert json.loads(out)["facts"] == "reused"

@@ -1,5 +1,5 @@
 """Commands: parley kpi denials / speed / burden / mix / operations / population / quality /
-scorecard / load-appointments / load-quality.  Thin faces over :mod:`parley.services.kpi`.
+scorecard / load-appointments / load-quality / facts.  Thin faces over :mod:`parley.services.kpi`.
 
 Every table is printed with its metric definitions (``--json`` puts them in ``metadata``);
 ``--csv FILE`` writes the rows (one file per table: FILE, FILE-2.csv...).
@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
     kpi_app.command("scorecard")(scorecard)
     kpi_app.command("load-appointments")(load_appointments)
     kpi_app.command("load-quality")(load_quality)
+    kpi_app.command("facts")(facts)
 
 
 def _family_command(fam: str) -> Any:
@@ -93,6 +94,20 @@ def _transpose(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not rows:
         return rows
     return [{"metric": k, **{str(r["payer"]): r.get(k) for r in rows}} for k in rows[0] if k != "payer"]
+
+
+def facts(workspace: WorkspaceOpt = None, json: JsonOpt = False) -> int:
+    """Build the KPI fact tables for the workspace's current state now (persisted; later runs reuse them)."""
+    from parley.services.kpi import prepare_facts
+    from parley.store.workspace import open_workspace
+
+    info = prepare_facts(workspace=open_workspace(workspace))
+    if json:
+        output.print_json(info)
+    else:
+        output.print_pairs({k: v for k, v in info.items() if k != "rows"}, title="KPI fact tables")
+        output.print_pairs(info["rows"], title="rows")
+    return 0
 
 
 def load_appointments(file: Annotated[Path, typer.Argument(help="appointments CSV (columns: docs/kpi.md)")],

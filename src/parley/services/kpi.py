@@ -304,5 +304,24 @@ def run(*, workspace: Workspace, family: str, by: str = "payer", top: int = 20, 
                                   "datasets ('parley status'); rerun with --debug for details") from exc
 
 
+def prepare_facts(*, workspace: Workspace) -> dict[str, Any]:
+    """Build (or confirm) the persisted fact tables of the workspace's current state.
+
+    Worth running after an ingest so the next KPI / scorecard / brief run starts warm.
+    Returns the status ("built" / "reused"), the state key folder, row counts and seconds.
+    """
+    import time
+
+    from parley.engine.kpi.base import FACT_TABLES
+
+    started = time.perf_counter()
+    with KpiSession(workspace=workspace) as s:
+        counts = {t: s.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in FACT_TABLES}
+        folder = next((p for p in facts_dir(workspace).iterdir() if p.is_dir() and not p.name.startswith(".")), None) \
+            if facts_dir(workspace).is_dir() else None
+        return {"facts": s.facts, "folder": str(folder) if folder else None, "rows": counts, "as_of": str(s.as_of),
+                "seconds": round(time.perf_counter() - started, 2)}
+
+
 def as_json(results: list[KpiResult]) -> list[dict[str, Any]]:
     return [r.as_dict() for r in results]
