@@ -91,6 +91,9 @@ def _num(v: Decimal | None) -> float:
 def _tick_formatter(unit: Unit) -> Callable[[float, Any], str]:
     def fmt(x: float, _pos: Any) -> str:
         if unit in ("dollars",):
+            if abs(x) >= 1_000_000:
+                text = f"{abs(x) / 1_000_000:.2f}".rstrip("0").rstrip(".")
+                return f"{'-' if x < 0 else ''}${text}M"
             return short(Decimal(str(round(x, 2))), "dollars")
         if unit in ("percent", "percent_of_medicare"):
             return f"{x:,.0f}%" if float(x).is_integer() or abs(x) >= 100 else f"{x:,.1f}%"
@@ -174,11 +177,16 @@ def _range(ax: Any, c: ChartData) -> None:
         lo = _num(low.values[i]) if low else float("nan")
         hi = _num(high.values[i]) if high else float("nan")
         if lo == lo and hi == hi:
-            ax.barh(i, hi - lo, left=lo, height=0.5, color=OKABE_ITO["bluish_green"] if hi >= lo else OKABE_ITO["vermillion"],
+            ax.barh(i, hi - lo, left=lo, height=0.55, color=OKABE_ITO["bluish_green"] if hi >= lo else OKABE_ITO["vermillion"],
                     alpha=0.35)
             ax.text(hi, i, f"  {short(Decimal(str(round(hi, 2))), c.unit)}", va="center", fontsize=7, color=INK)
     ax.set_yticks(range(len(c.categories)), c.categories)
-    ax.invert_yaxis()
+    ax.set_ylim(len(c.categories) - 0.5, -0.5)
+    values = [float(v) for s in c.series for v in s.values if v is not None] + [float(v) for v in c.markers.values()]
+    if values:
+        lo, hi = min(values), max(values)
+        pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 1.0
+        ax.set_xlim(lo - pad, hi + pad * 2.5)
 
 
 def _waterfall(ax: Any, c: ChartData) -> None:
@@ -221,7 +229,7 @@ def _layout(fig: Any, c: ChartData, horizontal: bool) -> None:
     rotated = not horizontal and c.kind in ("bar", "stacked_bar") and max((len(x) for x in c.categories), default=0) > 10
     legend = len(c.series) > 1 and c.kind != "range"
     bottom = (0.62 + (0.55 if rotated else 0) + (0.3 if legend else 0)) / h
-    top = 1 - (0.3 if c.markers and horizontal else 0.12) / h
+    top = 1 - (0.15 + 0.14 * len(c.markers) if c.markers and horizontal else 0.12) / h
     fig.subplots_adjust(left=left, right=0.96 if not horizontal else 0.93, bottom=bottom, top=top)
 
 
@@ -235,7 +243,8 @@ def draw_chart(c: ChartData) -> Chart:
 
     with matplotlib.rc_context(_rc()):
         tall = c.kind in ("hbar", "range") and len(c.categories) > 6
-        fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN + (0.18 * (len(c.categories) - 6) if tall else 0)))
+        height = 1.5 + 0.45 * len(c.categories) if c.kind == "range" else HEIGHT_IN + (0.18 * (len(c.categories) - 6) if tall else 0)
+        fig = Figure(figsize=(WIDTH_IN, height))
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)
         horizontal = c.kind in ("hbar", "range")

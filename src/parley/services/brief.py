@@ -19,6 +19,7 @@ from typing import Any
 from parley.errors import InputError
 from parley.report import FORMATS
 from parley.report.model import Brief
+from parley.services import brief_plan as bp
 from parley.services import brief_sections as bs
 from parley.services.brief_data import BriefContext, gather, payer_inputs, slug
 from parley.store.workspace import Workspace
@@ -39,11 +40,11 @@ def parse_formats(text: str | list[str] | None) -> list[str]:
 def assemble(ctx: BriefContext, pi: Any, *, product_lines: list[str] | None = None) -> Brief:
     """The report model from the gathered data (pure selection and wording, no I/O)."""
     p = bs.Parts(ctx, pi)
-    sections: list[Any] = [bs.inventory(p), bs.performance(p), bs.value_story(p), bs.scenarios(p)]
-    sections.append(bs.playbook(p, sections))
-    summary = bs.summary(p, sections)
+    sections: list[Any] = [bs.inventory(p), bs.performance(p), bs.value_story(p), bp.scenarios(p)]
+    sections.append(bp.playbook(p, sections))
+    summary = bp.summary(p, sections)
     sections.insert(0, summary)
-    method = bs.method(p, sections)
+    method = bp.method(p, sections)
     scoped = pi.scoped
     lines = product_lines or sorted({x for c in scoped for x in c.product_lines})
     base = pi.strategy.base_period if pi.strategy else None
