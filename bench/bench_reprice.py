@@ -18,8 +18,14 @@ Every measurement runs in a fresh subprocess (peak RSS = its ru_maxrss):
 * ``reprice``: the engine (:func:`parley.engine.reprice.prepare`: the MPPR-rank
   pre-pass, then the streaming pricing query) aggregated (count, sum of expected allowed, count by status), so the
   whole pass is computed but nothing is written;
-* ``reprice_write``: the same query written to Parquet (what ``parley
-  reprice`` does).
+* ``reprice_write``: the same query written to Parquet;
+* ``e2e``: what ``parley reprice`` does, end to end - :func:`parley.services.reprice.reprice`
+  on a synthetic workspace (canonical 835 / 837 tables: n remitted lines, n / 3 claims, every
+  line with its 837 line, half with a CAS PR adjustment; read, join 835 to 837, compile,
+  price, classify, persist the derived dataset, summarise), with per-stage ``timings``;
+* ``e2e_baseline``: a plain DuckDB scan + COPY to Parquet of the same workspace's remitted
+  lines, measured in the same run: the ratio e2e / e2e_baseline is what to compare across
+  machines and loads (the figures of a shared 2-core machine swing several-fold).
 
 Compile time (contracts -> rate table) is reported separately; it depends on
 the number of distinct (payer, code, modifier, POS) keys, not on lines.
@@ -115,6 +121,128 @@ COPY (
     con.close()
 
 
+_DUCK_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "date32[day]": "DATE", "bool": "BOOLEAN",
+               "double": "DOUBLE"}
+
+
+def _duck_type(t: object) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision}, {t.scale})"  # type: ignore[attr-defined]
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ"
+    return _DUCK_TYPES[str(t)]
+
+
+def _canonical(con: object, table: str, exprs: dict[str, str], source: str, out: Path) -> None:
+    """COPY a synthetic canonical table: every column of the schema, NULL where not given."""
+    from parley.store.tables import schema
+
+    cols = [f"CAST({exprs.get(f.name, 'NULL')} AS {_duck_type(f.type)}) AS {f.name}" for f in schema(table)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY (SELECT {', '.join(cols)} FROM {source}) TO '{out}' (FORMAT parquet, COMPRESSION zstd)")  # type: ignore[attr-defined]
+
+
+def make_workspace(folder: Path, n: int) -> Path:
+    """A workspace whose canonical tables hold n remitted lines (n / 3 claims), each with its 837
+    claim and line and half of them a PR adjustment, plus the three bench contracts as YAML."""
+    import datetime as dt
+
+    import duckdb
+    import yaml
+
+    from parley.store.datasets import now_utc
+    from parley.store.workspace import init_workspace
+
+    if (folder / "datasets" / "manifest").exists():
+        return folder
+    ws = init_workspace(folder, organization="Bench")
+    codes = _codes()
+    surg, other = codes[:100], codes[100:]
+    con = duckdb.connect(config={"threads": 2})
+    con.execute("CREATE MACRO h(a, b) AS CAST(hash(a, b) % 1000003 AS BIGINT)")
+    con.execute(f"""CREATE VIEW syn AS SELECT i, i // 3 AS c, CAST(i % 3 + 1 AS INTEGER) AS ln,
+        ['P1', 'P2', 'P3'][1 + h(i // 3, 1) % 3] AS payer,
+        DATE '2024-01-01' + CAST(h(i // 3, 2) % 700 AS INTEGER) AS day,
+        CASE WHEN h(i, 3) % 5 = 0 THEN {surg}[1 + h(i, 4) % {len(surg)}] ELSE {other}[1 + h(i, 4) % {len(other)}] END AS code,
+        CASE WHEN h(i, 5) % 20 = 0 THEN '26' WHEN h(i, 5) % 20 = 1 THEN '50' END AS mod1,
+        1 + h(i, 6) % 3 AS units, (2000 + h(i, 7) % 200000) / 100 AS charge,
+        CASE WHEN h(i // 3, 8) % 4 = 0 THEN '22' ELSE '11' END AS pos,
+        (1000 + h(i, 11) % 80000) / 100 AS allowed, (h(i, 10) % 3000) / 100 AS pr
+        FROM range({n}) t(i)""")
+    ds = ws.datasets
+    r, b = "r" * 16, "b" * 16
+    claims = "(SELECT * FROM syn WHERE i % 3 = 0)"
+    _canonical(con, "remit_lines", {"file_id": f"'{r}'", "claim_seq": "c", "line_seq": "i", "line_number": "ln",
+                                    "procedure_qualifier": "'HC'", "procedure_code": "code", "modifier_1": "mod1",
+                                    "charge_amount": "charge", "paid_amount": "allowed - pr", "units": "units",
+                                    "service_date_from": "day", "allowed_amount": "allowed"},
+               "syn", ds / "remit_lines" / r / "part-00000.parquet")
+    _canonical(con, "adjustments", {"file_id": f"'{r}'", "claim_seq": "c", "line_seq": "i", "level": "'line'",
+                                    "group_code": "'PR'", "reason_code": "'2'", "amount": "pr"},
+               "(SELECT * FROM syn WHERE i % 2 = 0)", ds / "adjustments" / r / "part-00000.parquet")
+    _canonical(con, "remit_claims", {"file_id": f"'{r}'", "claim_seq": "c", "claim_id": "'C' || c", "status_code": "'1'",
+                                     "payer_id": "payer", "filing_indicator": "'12'", "is_reversal": "false",
+                                     "payment_date": "day + 30", "service_date_from": "day"},
+               claims, ds / "remit_claims" / r / "part-00000.parquet")
+    _canonical(con, "claims", {"file_id": f"'{b}'", "claim_seq": "c", "claim_id": "'C' || c", "claim_type": "'professional'",
+                               "submission_date": "day + 2", "place_of_service": "pos", "payer_id": "payer",
+                               "filing_indicator": "'12'", "service_date_from": "day"},
+               claims, ds / "claims" / b / "part-00000.parquet")
+    _canonical(con, "claim_lines", {"file_id": f"'{b}'", "claim_seq": "c", "line_seq": "i", "line_number": "ln",
+                                    "procedure_qualifier": "'HC'", "procedure_code": "code", "modifier_1": "mod1",
+                                    "charge_amount": "charge", "units": "units", "place_of_service": "pos",
+                                    "service_date_from": "day",
+                                    "rendering_npi": "CASE WHEN h(i, 9) % 10 = 0 THEN '1000000004' ELSE '1000000012' END"},
+               "syn", ds / "claim_lines" / b / "part-00000.parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from parley.store.tables import schema
+
+    rows = [{"file_id": f, "sha256": f * 4, "source_path": f"{f}.{kind}", "source_bytes": 1, "format": f"x12-{kind}",
+             "version": "bench", "status": "loaded", "ingested_at": now_utc(), "problem_count": 0, "error_count": 0,
+             "elapsed_seconds": 0.0} for f, kind in ((r, "835"), (b, "837p"))]
+    for row in rows:
+        sch = schema("manifest")
+        out = ds / "manifest" / row["file_id"] / "part-00000.parquet"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({f.name: pa.array([row.get(f.name)], f.type) for f in sch}), out)
+    con.close()
+    for c in _contracts():
+        doc = c.model_dump(mode="json", exclude_none=True, by_alias=True)
+        doc["effective"] = dt.date(2024, 1, 1).isoformat()
+        (ws.contracts_dir / f"{c.contract_id.lower()}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return folder
+
+
+def child_e2e(mode: str, folder: str, threads: int) -> dict[str, float]:
+    """``e2e``: services.reprice.reprice (read, price, classify, persist); ``e2e_baseline``: a plain
+    DuckDB scan + COPY to Parquet of the workspace's remitted lines, the floor of any persisted pass."""
+    from parley.store.workspace import open_workspace
+
+    ws = open_workspace(folder)
+    start = time.perf_counter()
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    extra: dict[str, object] = {}
+    if mode == "e2e_baseline":
+        con = ws.connect(threads=threads)
+        out = Path(folder) / "baseline-out.parquet"
+        con.execute(f"COPY (SELECT * FROM remit_lines) TO '{out}' (FORMAT parquet, COMPRESSION snappy)")
+        con.close()
+        out.unlink()
+    else:
+        from parley.services.reprice import reprice
+
+        res = reprice(workspace=ws, threads=threads)
+        extra = {"timings": res.get("timings", {})}
+    secs = time.perf_counter() - start
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    return {"seconds": secs, "cpu_seconds": cpu, "peak_rss_mb": cpu1.ru_maxrss / 1024, "rows": 0, **extra}  # type: ignore[dict-item]
+
+
 def child(mode: str, path: str, threads: int, rates_path: str) -> dict[str, float]:
     import duckdb
 
@@ -179,13 +307,22 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             print(f"synthesising {n:,} lines -> {path}", file=sys.stderr, flush=True)
             make_input(path, n)
         rates_path = folder / f"rates-{size}.parquet"
-        comp = compile_rates_file(path, rates_path)
-        entry: dict[str, object] = {"lines": n, "input_mb": round(path.stat().st_size / 1e6, 1), "compile": comp}
-        for mode in ("baseline", "reprice", "reprice_write"):
+        entry: dict[str, object] = {"lines": n, "input_mb": round(path.stat().st_size / 1e6, 1)}
+        modes = args.modes.split(",")
+        if {"baseline", "reprice", "reprice_write"} & set(modes):
+            entry["compile"] = compile_rates_file(path, rates_path)
+        ws_dir = folder / f"ws-{size}"
+        if {"e2e", "e2e_baseline"} & set(modes):
+            print(f"building a workspace of {n:,} remitted lines -> {ws_dir}", file=sys.stderr, flush=True)
+            make_workspace(ws_dir, n)
+            entry["workspace_mb"] = round(sum(f.stat().st_size for f in (ws_dir / "datasets").rglob("*.parquet")
+                                              if "derived" not in f.parts) / 1e6, 1)
+        for mode in modes:
             runs = []
             for _ in range(args.repeat):
+                target = str(ws_dir) if mode.startswith("e2e") else str(path)
                 proc = subprocess.run(
-                    [sys.executable, __file__, "--child", mode, str(path), str(args.threads), str(rates_path)],
+                    [sys.executable, __file__, "--child", mode, target, str(args.threads), str(rates_path)],
                     capture_output=True, text=True, check=True,
                 )
                 runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -198,16 +335,27 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 "lines_per_second": round(n / med),
                 "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
                 "runs": [round(r["seconds"], 3) for r in runs],
+                **({"timings_last_run": runs[-1]["timings"]} if "timings" in runs[-1] else {}),
             }
             print(f"{size} {mode}: {med:.2f}s, {n / med / 1e6:.2f}M lines/s, peak {entry[mode]['peak_rss_mb']} MB",
                   file=sys.stderr, flush=True)
+        for mode, base in (("reprice_write", "baseline"), ("e2e", "e2e_baseline")):
+            if mode in entry and base in entry:
+                m, b = entry[mode], entry[base]
+                entry[f"{mode}_vs_{base}"] = {  # same-run ratios: robust to a loaded machine
+                    "seconds_ratio": round(m["median_seconds"] / b["median_seconds"], 2),  # type: ignore[index]
+                    "cpu_seconds_ratio": round(m["median_cpu_seconds"] / b["median_cpu_seconds"], 2),  # type: ignore[index]
+                }
         results[size] = entry
     return results
 
 
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "--child":
-        print(json.dumps(child(argv[1], argv[2], int(argv[3]), argv[4])))
+        if argv[1].startswith("e2e"):
+            print(json.dumps(child_e2e(argv[1], argv[2], int(argv[3]))))
+        else:
+            print(json.dumps(child(argv[1], argv[2], int(argv[3]), argv[4])))
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", choices=[*SIZES, "both"], default="1m")
@@ -215,6 +363,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dir", default="/tmp/parley-bench-reprice")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--modes", default="baseline,reprice,reprice_write,e2e_baseline,e2e",
+                    help="comma separated: baseline, reprice, reprice_write (engine on a Parquet of input lines); "
+                         "e2e_baseline, e2e (services.reprice on a synthetic workspace)")
     args = ap.parse_args(argv)
     results = run(args)
     print(json.dumps(results, indent=None if args.json else 2))

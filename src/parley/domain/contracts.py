@@ -22,6 +22,7 @@ decimals and never above 1000; money has at most two decimals.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -103,13 +104,18 @@ class FeeSchedule(_Model):
         "its rows are added to the inline rates when the contract is loaded",
     )
 
+    @functools.cached_property
+    def _by_code(self) -> dict[tuple[str, str], list[FeeRow]]:
+        index: dict[tuple[str, str], list[FeeRow]] = {}
+        for row in self.rates:
+            index.setdefault((row.code.upper(), row.modifier), []).append(row)
+        return index
+
     def lookup(self, code: str, modifier: str, pos: str, facility: bool) -> FeeRow | None:
         """Most specific row: exact POS, then setting, then any setting."""
         site = "facility" if facility else "non_facility"
         best: tuple[int, FeeRow] | None = None
-        for row in self.rates:
-            if row.code.upper() != code or row.modifier != modifier:
-                continue
+        for row in self._by_code.get((code, modifier), ()):
             if row.pos is not None:
                 rank = 0 if row.pos == pos else -1
             else:

@@ -130,18 +130,23 @@ FROM j
 """
 
 
-def prepare(con: object, input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_table: str = "mppr_ranks") -> str:
+def prepare(con: object, input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_table: str = "mppr_ranks",
+            carry: tuple[str, ...] = ()) -> str:
     """Compute the MPPR ranks (small temp table), return the streaming pricing query.
 
     Keeping the ranks in a table lets the main pass stream: memory stays bounded by the
     rate table and the ranks, not by the number of lines.
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ranks_table} AS {mppr_ranks_sql(input_rel, rates_rel)}")  # type: ignore[attr-defined]
-    return reprice_sql(input_rel, rates_rel, tol, ranks_rel=ranks_table)
+    return reprice_sql(input_rel, rates_rel, tol, ranks_rel=ranks_table, carry=carry)
 
 
-def reprice_sql(input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_rel: str | None = None) -> str:
+def reprice_sql(input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_rel: str | None = None,
+                carry: tuple[str, ...] = ()) -> str:
     """The query that prices every line of ``input_rel`` with ``rates_rel``.
+
+    ``carry``: further columns of ``input_rel`` passed through to the output unchanged (so a
+    caller persisting the result needs no join back to the input).
 
     With ``ranks_rel`` (see :func:`prepare`) the query streams; without, the MPPR ranks
     are computed inline (simpler, but the joined lines are materialised once).
@@ -178,7 +183,7 @@ p2 AS (SELECT *, {a_bil} AS a2 FROM p1),
 p3 AS (SELECT *, {a_ast} AS a3 FROM p2),
 p4 AS (SELECT *, {a_npp} AS a4 FROM p3),
 priced AS (SELECT *, {a_les} AS exp_c FROM p4)
-SELECT {', '.join(INPUT_COLUMNS)}, contract_id, product_line, segment, term, method, kind,
+SELECT {', '.join((*INPUT_COLUMNS, *carry))}, contract_id, product_line, segment, term, method, kind,
     CAST(exp_c * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(14, 2)) AS expected_allowed,
     CAST(CASE WHEN exp_c IS NOT NULL THEN greatest(exp_c - pr_c, 0) END * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(14, 2)) AS expected_paid,
     CASE WHEN denied THEN 'denied'

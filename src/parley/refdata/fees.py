@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import functools
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,19 @@ def _gpcis(
 ) -> tuple[Decimal, Decimal, Decimal, str]:
     if loc is None:
         return ONE, ONE, ONE, "national (GPCI 1.000)"
+    return _gpci_row(year, loc.carrier, loc.locality, loc.name, rel, extra_dir)
+
+
+@functools.lru_cache(maxsize=4096)
+def _gpci_row(
+    year: int, carrier: str, locality: str, name: str | None, rel: str, extra_dir: Path | None
+) -> tuple[Decimal, Decimal, Decimal, str]:
     g = loader.gpci(year, rel, extra_dir=extra_dir).filter(
-        (pl.col("carrier") == loc.carrier) & (pl.col("locality") == loc.locality)
+        (pl.col("carrier") == carrier) & (pl.col("locality") == locality)
     )
     if g.height == 0:
-        raise ReferenceDataError(f"no GPCI for locality {loc.key} in {year}")
-    where = f"locality {loc.key}" + (f" {loc.name}" if loc.name else "")
+        raise ReferenceDataError(f"no GPCI for locality {carrier}-{locality} in {year}")
+    where = f"locality {carrier}-{locality}" + (f" {name}" if name else "")
     return g["work_gpci"][0], g["pe_gpci"][0], g["mp_gpci"][0], where
 
 
@@ -89,9 +97,10 @@ def rvu_row(
     c = code.strip().upper()
     m = (modifier or "").strip().upper()
     rvus = loader.pfs_rvus(year, release, extra_dir=extra_dir)
-    df = rvus.filter((pl.col("hcpcs") == c) & (pl.col("modifier") == m))
-    if df.height == 0:
-        mods = rvus.filter(pl.col("hcpcs") == c)["modifier"].to_list()
+    index, by_code = _rvu_index(rvus)
+    i = index.get((c, m))
+    if i is None:
+        mods = by_code.get(c, [])
         if not mods:
             raise ReferenceDataError(f"{c} is not in the {year} Medicare PFS (PPRRVU)")
         shown = ", ".join(repr(x) for x in mods)
@@ -99,7 +108,29 @@ def rvu_row(
             f"{c} has no PFS row for modifier {m!r} in {year}",
             hint=f"rows exist for modifiers {shown} ('' = global)",
         )
-    return df.row(0, named=True)
+    return rvus.row(i, named=True)
+
+
+_Index = tuple[dict[tuple[str, str], int], dict[str, list[str]]]
+_RVU_INDEX: dict[int, tuple[pl.DataFrame, _Index]] = {}
+
+
+def _rvu_index(rvus: pl.DataFrame) -> _Index:
+    """(hcpcs, modifier) -> first row number, and hcpcs -> its modifiers; built once per loaded
+    table (the repricing compile step looks up thousands of codes; a filter each cost ~3 ms)."""
+    hit = _RVU_INDEX.get(id(rvus))
+    if hit is not None and hit[0] is rvus:
+        return hit[1]
+    index: dict[tuple[str, str], int] = {}
+    by_code: dict[str, list[str]] = {}
+    for i, (h, m) in enumerate(zip(rvus["hcpcs"].to_list(), rvus["modifier"].to_list(), strict=True)):
+        if (h, m) not in index:
+            index[(h, m)] = i
+            by_code.setdefault(h, []).append(m)
+    if len(_RVU_INDEX) > 16:
+        _RVU_INDEX.clear()
+    _RVU_INDEX[id(rvus)] = (rvus, (index, by_code))
+    return index, by_code
 
 
 def medicare_fee(

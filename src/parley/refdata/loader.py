@@ -263,6 +263,11 @@ def locality_info(
     carrier: str, locality: str, year: int, *, release: str | None = None,
     extra_dir: Path | None = None,
 ) -> Locality:  # fmt: skip
+    return _locality_info(carrier, locality, year, release, extra_dir)
+
+
+@functools.lru_cache(maxsize=4096)
+def _locality_info(carrier: str, locality: str, year: int, release: str | None, extra_dir: Path | None) -> Locality:
     g = gpci(year, release, extra_dir=extra_dir).filter(
         (pl.col("carrier") == carrier) & (pl.col("locality") == locality)
     )
@@ -493,5 +498,7 @@ def load_code_descriptions(path: Path, kind: str, *, dest_dir: Path) -> int:
 
 def clear_cache() -> None:
     """Forget cached tables (after loading a release into a workspace)."""
-    for f in (_releases, _read_parquet, _cf_history, _read_code_csv):
+    from parley.refdata import fees
+
+    for f in (_releases, _read_parquet, _cf_history, _read_code_csv, _locality_info, fees._gpci_row):
         f.cache_clear()

@@ -29,7 +29,7 @@ import duckdb
 from parley.domain.contracts import Contract, select_contract
 from parley.domain.pricing import Explanation, Line, price_claim
 from parley.engine.compile import compile_rates
-from parley.engine.reprice import Tolerance, prepare
+from parley.engine.reprice import Tolerance, _pmod, prepare
 from parley.errors import InputError, WorkspaceError
 from parley.services.contracts import RefdataContext, workspace_contracts
 from parley.services.reprice_facility import (
@@ -45,10 +45,16 @@ REPRICED = "repriced_lines"
 
 _INPUT_SQL = """
 CREATE OR REPLACE TEMP TABLE reprice_input AS
-WITH rc AS (
-    SELECT file_id, claim_seq, claim_id, status_code, is_reversal, payer_id, payer_name, filing_indicator,
-           payment_date, service_date_from
-    FROM remit_claims
+WITH last_pay AS (SELECT claim_id, max(payment_date) AS last_payment_date FROM remit_claims GROUP BY 1),
+rev_day AS (SELECT DISTINCT claim_id, payment_date FROM remit_claims WHERE is_reversal),
+rc AS (
+    SELECT r.file_id, r.claim_seq, r.claim_id, r.status_code, r.is_reversal, r.payer_id, r.payer_name,
+           r.filing_indicator, r.payment_date, r.service_date_from,
+           -- the claim's last word: no later remit, and no reversal on the same payment date
+           coalesce(NOT (lp.last_payment_date > r.payment_date OR rv.claim_id IS NOT NULL), true) AS is_final
+    FROM remit_claims r
+    LEFT JOIN last_pay lp ON lp.claim_id = r.claim_id
+    LEFT JOIN rev_day rv ON rv.claim_id = r.claim_id AND rv.payment_date = r.payment_date
 ),
 pr AS (
     SELECT file_id, line_seq, sum(amount) AS pr FROM adjustments
@@ -59,9 +65,14 @@ bc AS (
            filing_indicator AS b_filing FROM claims
     QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY submission_date DESC, file_id DESC, claim_seq DESC) = 1
 ),
-bl AS (SELECT cl.*, bc.claim_id, bc.claim_pos FROM claim_lines cl JOIN bc USING (file_id, claim_seq)),
+bl AS (
+    SELECT bc.claim_id, bc.claim_pos, cl.line_control_number, cl.line_number, cl.procedure_code, cl.modifier_1,
+           cl.modifier_2, cl.modifier_3, cl.modifier_4, cl.units, cl.charge_amount, cl.place_of_service,
+           cl.rendering_npi, cl.service_date_from
+    FROM claim_lines cl JOIN bc USING (file_id, claim_seq)
+),
 j AS (
-    SELECT rl.*, rc.claim_id, rc.status_code, coalesce(bcl.b_payer_id, rc.payer_id) AS payer_id, rc.payer_name,
+    SELECT rl.*, rc.claim_id, rc.status_code, rc.is_final, coalesce(bcl.b_payer_id, rc.payer_id) AS payer_id, rc.payer_name,
            coalesce(bcl.b_filing, rc.filing_indicator) AS filing_indicator, rc.payment_date,
            rc.service_date_from AS claim_service_date, coalesce(pr.pr, 0) AS pr_amount,
            coalesce(b1.procedure_code, b2.procedure_code) AS b_code,
@@ -85,7 +96,7 @@ SELECT
     file_id || ':' || line_seq AS line_key,
     file_id || ':' || claim_seq AS claim_key,
     file_id, claim_seq, line_seq, claim_id, line_number, payer_id, payer_name, filing_indicator, payment_date,
-    status_code AS claim_status,
+    status_code AS claim_status, is_final,
     coalesce(b_date, service_date_from, claim_service_date) AS service_date,
     coalesce(b_code, submitted_procedure_code, procedure_code) AS procedure_code,
     CASE WHEN has_837 THEN b_m1 ELSE modifier_1 END AS modifier_1,
@@ -139,46 +150,101 @@ def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = N
     tol = tolerance_for(ws, tolerance_dollars, tolerance_percent)
     ctx = RefdataContext(ws.refdata_dir)
     con = ws.connect(threads=threads)
+    con.execute("SET preserve_insertion_order = false")  # lets COPY stream without order buffers
+    _committed_views(con, ws)
+    clock = _Clock()
     try:
         n_fac = facility_inputs(con)
+        clock.lap("facility_inputs")
+        # joins as written (the small side builds): DuckDB's estimates over the Parquet views are
+        # off by orders of magnitude and it would hash the million-row side
+        con.execute("SET disabled_optimizers = 'build_side_probe_side'")
         con.execute(_INPUT_SQL)
+        con.execute("RESET disabled_optimizers")
+        con.execute(_RECODED_VIEW)
+        clock.lap("read_inputs")
         n = con.execute("SELECT count(*), max(service_date) FROM reprice_input").fetchone()
         if not n or (not n[0] and not n_fac):
             raise WorkspaceError("no remitted lines to price", hint="ingest 835 files first ('parley ingest')")
         fac_until = con.execute("SELECT max(greatest(statement_to, statement_from, admission_date)) FROM fac_remit").fetchone()
         until = max([d for d in (n[1], fac_until[0] if fac_until else None) if d is not None], default=dt.date.today())
         keys = con.execute(_KEYS_SQL.format(src="reprice_input")).fetchall()
-        paid_keys = con.execute(_KEYS_SQL.format(src="(SELECT * EXCLUDE (procedure_code, modifier_1, modifier_2, modifier_3, modifier_4) "
-                                                 ", paid_code AS procedure_code, paid_modifier_1 AS modifier_1, paid_modifier_2 AS modifier_2, "
-                                                 "paid_modifier_3 AS modifier_3, paid_modifier_4 AS modifier_4 FROM reprice_input WHERE recoded)")).fetchall()
-        compiled_at = time.perf_counter()
+        paid_keys = con.execute(_KEYS_SQL.format(src="recoded_input")).fetchall()
+        clock.lap("keys")
         rates = compile_rates(contracts, {tuple(k) for k in keys + paid_keys}, ctx, until=until)
-        compile_s = time.perf_counter() - compiled_at
+        compile_s = clock.lap("compile")
         con.register("rates", rates)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE priced AS {prepare(con, 'reprice_input', 'rates', tol)}")
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW recoded_input AS SELECT * EXCLUDE (procedure_code, modifier_1, modifier_2, modifier_3, modifier_4), "
-            "paid_code AS procedure_code, paid_modifier_1 AS modifier_1, paid_modifier_2 AS modifier_2, "
-            "paid_modifier_3 AS modifier_3, paid_modifier_4 AS modifier_4 FROM reprice_input WHERE recoded"
-        )
+        priced_sql = prepare(con, "reprice_input", "rates", tol, carry=_CARRY)
+        clock.lap("mppr_ranks")
         paid_sql = prepare(con, "recoded_input", "rates", tol, ranks_table="mppr_ranks_paid_code")
         con.execute(f"CREATE OR REPLACE TEMP TABLE priced_paid_code AS {paid_sql}")
+        clock.lap("recoded_at_paid_code")
         _scalar_fallback(con, contracts, ctx, tol)
+        clock.lap("scalar_fallback")
         price_facility(con, contracts, tol, until)
-        path = _write_derived(con, ws)
+        clock.lap("facility")
+        path = _write_derived(con, ws, priced_sql)
+        clock.lap("price_classify_write")
         totals = summary(workspace=ws, con=con)
+        clock.lap("summary")
     finally:
         con.close()
     totals.update({"lines_priced": n[0] + n_fac, "facility_claims_priced": n_fac, "contracts": len(contracts), "rate_rows": rates.num_rows,
                    "dataset": str(path), "seconds": round(time.perf_counter() - started, 2),
-                   "compile_seconds": round(compile_s, 2),
+                   "compile_seconds": round(compile_s, 2), "timings": clock.laps,
                    "tolerance": {"dollars": str(tol.dollars), "percent": str(tol.percent)}})
     return totals
 
 
+_PRICED_TABLES = ("remit_claims", "remit_lines", "adjustments", "claims", "claim_lines")
+
+
+def _committed_views(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
+    """Temp views over the committed files with the file ids as a literal list.
+
+    The workspace's views filter on ``file_id IN (SELECT file_id FROM manifest)``; DuckDB then
+    estimates a few thousand rows for a table of millions and builds its hash joins on the big
+    side (10x the memory and time of reprice).  A literal list is pushed into the Parquet scan
+    and keeps the estimates right.
+    """
+    ids = [r[0] for r in con.execute("SELECT DISTINCT file_id FROM manifest").fetchall()]
+    if not ids:
+        return
+    listed = ", ".join("'" + str(i).replace("'", "''") + "'" for i in ids)
+    for name in _PRICED_TABLES:
+        if not any((ws.datasets / name).glob("*/part-*.parquet")):
+            continue
+        glob = (ws.datasets / name / "*" / "part-*.parquet").as_posix().replace("'", "''")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet('{glob}', union_by_name=true) "
+                    f"WHERE file_id IN ({listed})")
+
+
+class _Clock:
+    """Seconds per stage of a reprice (reported as ``timings``)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> float:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._t, 3)
+        self._t = now
+        return self.laps[name]
+
+
 def _scalar_fallback(con: duckdb.DuckDBPyConnection, contracts: list[Contract], ctx: RefdataContext, tol: Tolerance) -> int:
-    """Price the few lines the engine leaves to the scalar reference (anesthesia: minutes -> time units)."""
-    rows = _rows(con, "SELECT * FROM priced WHERE kind = 'anesthesia' AND NOT denied")
+    """Price the few lines the engine leaves to the scalar reference (anesthesia: minutes -> time units).
+
+    The lines are found by joining the input with the anesthesia rows of the rate table (small),
+    not by a pricing pass; the results go to ``scalar_fix``, which the final write applies."""
+    con.execute("CREATE OR REPLACE TEMP TABLE scalar_fix (line_key VARCHAR, ea DECIMAL(14,2), ep DECIMAL(14,2), st VARCHAR, rs VARCHAR, df DECIMAL(14,2))")
+    rows = _rows(con, f"""
+        SELECT DISTINCT i.* FROM (SELECT *, {_pmod()} AS pmod FROM reprice_input) i
+        JOIN (SELECT * FROM rates WHERE kind = 'anesthesia') r
+          ON r.payer_id = i.payer_id AND r.filing_indicator = coalesce(i.filing_indicator, '') AND r.code = i.procedure_code
+         AND r.pmod = i.pmod AND r.pos = coalesce(i.place_of_service, '') AND i.service_date BETWEEN r.seg_start AND r.seg_end
+        WHERE NOT i.denied AND i.charge_amount >= 0 AND i.units >= 0""")
     if not rows:
         return 0
     from parley.domain.pricing import classify, expected_allowed
@@ -194,12 +260,19 @@ def _scalar_fallback(con: duckdb.DuckDBPyConnection, contracts: list[Contract], 
             continue
         status = classify(e.expected_allowed, r["actual_allowed"], tolerance_dollars=tol.dollars, tolerance_percent=tol.percent)
         fixes.append((r["line_key"], e.expected_allowed, e.expected_paid, status, None, e.expected_allowed - r["actual_allowed"]))
-    con.execute("CREATE OR REPLACE TEMP TABLE scalar_fix (line_key VARCHAR, ea DECIMAL(14,2), ep DECIMAL(14,2), st VARCHAR, rs VARCHAR, df DECIMAL(14,2))")
     con.executemany("INSERT INTO scalar_fix VALUES (?, ?, ?, ?, ?, ?)", fixes)
-    con.execute("""UPDATE priced SET expected_allowed = f.ea, expected_paid = f.ep, status = f.st, reason = f.rs, difference = f.df
-                   FROM scalar_fix f WHERE priced.line_key = f.line_key""")
     return len(fixes)
 
+
+_RECODED_VIEW = (
+    "CREATE OR REPLACE TEMP VIEW recoded_input AS SELECT * EXCLUDE (procedure_code, modifier_1, modifier_2, modifier_3, modifier_4), "
+    "paid_code AS procedure_code, paid_modifier_1 AS modifier_1, paid_modifier_2 AS modifier_2, "
+    "paid_modifier_3 AS modifier_3, paid_modifier_4 AS modifier_4 FROM reprice_input WHERE recoded"
+)
+
+# columns of reprice_input the pricing query carries through to the derived dataset
+_CARRY = ("file_id", "claim_seq", "line_seq", "claim_id", "payer_name", "payment_date", "claim_status", "paid_code",
+          "recoded", "has_837", "is_final")
 
 _KEYS_SQL = """
 SELECT DISTINCT payer_id, coalesce(filing_indicator, '') AS fi, procedure_code,
@@ -209,41 +282,56 @@ SELECT DISTINCT payer_id, coalesce(filing_indicator, '') AS fi, procedure_code,
 FROM {src} i WHERE payer_id IS NOT NULL AND procedure_code IS NOT NULL
 """
 
+# The derived dataset straight from the streaming pricing query: the only joins are small
+# build sides (the recoded lines priced at the paid code, the anesthesia fixes, the manifest).
 _FINAL_SQL = """
-SELECT p.*, i.file_id, i.claim_seq, i.line_seq, i.claim_id, i.payer_name, i.payment_date, i.claim_status,
-    i.paid_code, i.recoded, i.has_837,
+WITH p0 AS ({priced}),
+p AS ({fixed})
+SELECT p.*,
     m.source_path AS remit_file,
     q.expected_allowed AS expected_allowed_paid_code,
     q.status AS status_paid_code,
-    CASE WHEN i.recoded AND p.status NOT IN ('denied') THEN
+    CASE WHEN p.recoded AND p.status NOT IN ('denied') THEN
             CASE WHEN q.status = 'underpaid' THEN 'underpaid'
                  WHEN q.status = 'overpaid' THEN 'overpaid'
                  WHEN p.status = 'not_priceable' THEN 'not_priceable'
                  ELSE 'recoded' END
          ELSE p.status END AS final_status,
-    CASE WHEN i.recoded THEN greatest(coalesce(p.expected_allowed - q.expected_allowed, 0), 0) ELSE 0 END AS recode_amount,
-    CASE WHEN i.recoded AND q.status = 'underpaid' THEN q.difference
-         WHEN NOT i.recoded AND p.status = 'underpaid' THEN p.difference ELSE 0 END AS underpaid_amount,
-    CASE WHEN i.recoded AND q.status = 'overpaid' THEN -q.difference
-         WHEN NOT i.recoded AND p.status = 'overpaid' THEN -p.difference ELSE 0 END AS overpaid_amount,
-    NOT EXISTS (SELECT 1 FROM remit_claims later WHERE later.claim_id = i.claim_id
-                AND (later.payment_date > i.payment_date
-                     OR (later.payment_date = i.payment_date AND later.is_reversal))) AS is_final,
+    CASE WHEN p.recoded THEN greatest(coalesce(p.expected_allowed - q.expected_allowed, 0), 0) ELSE 0 END AS recode_amount,
+    CASE WHEN p.recoded AND q.status = 'underpaid' THEN q.difference
+         WHEN NOT p.recoded AND p.status = 'underpaid' THEN p.difference ELSE 0 END AS underpaid_amount,
+    CASE WHEN p.recoded AND q.status = 'overpaid' THEN -q.difference
+         WHEN NOT p.recoded AND p.status = 'overpaid' THEN -p.difference ELSE 0 END AS overpaid_amount,
     'line' AS pricing_level
-FROM priced p
-JOIN reprice_input i USING (line_key)
-LEFT JOIN priced_paid_code q USING (line_key)
-LEFT JOIN manifest m ON m.file_id = i.file_id
+FROM p
+LEFT JOIN (SELECT line_key, expected_allowed, status, difference FROM priced_paid_code) q USING (line_key)
+LEFT JOIN (SELECT file_id, source_path FROM manifest) m ON m.file_id = p.file_id
 """
 
+_FIXED_SQL = """
+SELECT p0.* REPLACE (
+    CASE WHEN f.line_key IS NULL THEN p0.expected_allowed ELSE f.ea END AS expected_allowed,
+    CASE WHEN f.line_key IS NULL THEN p0.expected_paid ELSE f.ep END AS expected_paid,
+    CASE WHEN f.line_key IS NULL THEN p0.status ELSE f.st END AS status,
+    CASE WHEN f.line_key IS NULL THEN p0.reason ELSE f.rs END AS reason,
+    CASE WHEN f.line_key IS NULL THEN p0.difference ELSE f.df END AS difference)
+FROM p0 LEFT JOIN scalar_fix f USING (line_key)
+"""
 
-def _write_derived(con: duckdb.DuckDBPyConnection, ws: Workspace) -> Path:
+# Parquet written by DuckDB's parallel writer; snappy costs little CPU and keeps the file small.
+_COPY_OPTIONS = "FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880"
+
+
+def _write_derived(con: duckdb.DuckDBPyConnection, ws: Workspace, priced_sql: str) -> Path:
     target = _derived_dir(ws)
     staging = target.parent / f".staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     out = (staging / "part-00000.parquet").as_posix().replace("'", "''")
+    fixes = con.execute("SELECT count(*) FROM scalar_fix").fetchone()
+    fixed = _FIXED_SQL if fixes and fixes[0] else "SELECT * FROM p0"
+    final = _FINAL_SQL.format(priced=priced_sql, fixed=fixed)
     try:
-        con.execute(f"COPY (({_FINAL_SQL}) UNION ALL BY NAME ({FAC_FINAL_SQL})) TO '{out}' (FORMAT parquet, COMPRESSION snappy)")
+        con.execute(f"COPY (({final}) UNION ALL BY NAME ({FAC_FINAL_SQL})) TO '{out}' ({_COPY_OPTIONS})")
         old = target.parent / f".old-{uuid.uuid4().hex[:8]}"
         if target.exists():
             target.rename(old)
