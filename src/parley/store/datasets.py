@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -46,7 +47,7 @@ def conform(table: str, frame: pl.DataFrame | pa.Table, *, file_id: str) -> pa.T
     columns = []
     for fld in target:
         if fld.name == "file_id":
-            columns.append(pa.array([file_id] * n, pa.string()) if n else pa.array([], pa.string()))
+            columns.append(_constant(file_id, n))
         elif fld.name in arrow.column_names:
             col = arrow.column(fld.name)
             if pa.types.is_large_string(col.type) or pa.types.is_string_view(col.type):
@@ -57,13 +58,39 @@ def conform(table: str, frame: pl.DataFrame | pa.Table, *, file_id: str) -> pa.T
     return pa.Table.from_arrays(columns, schema=target)
 
 
+def _constant(text: str, n: int) -> pa.Array:
+    """A string column of ``n`` copies of ``text``, built from buffers (no Python list)."""
+    raw = text.encode()
+    offsets = np.arange(n + 1, dtype=np.int32) * len(raw)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(raw * n))
+
+
 def table_dir(datasets: Path, table: str) -> Path:
     return datasets / table
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
+#: claim and remittance tables: their numbers, dates and row ids are nearly all distinct,
+#: so only their repetitive string columns are dictionary-encoded (smaller files, written
+#: in about two thirds of the time of dictionary-everything)
+STRING_DICTIONARY_TABLES = frozenset(
+    {"remittances", "remit_claims", "remit_lines", "adjustments", "provider_adjustments",
+     "claims", "claim_lines", "diagnoses"}
+)
+_ROW_IDS = frozenset({"claim_id", "payer_claim_number", "patient_key", "line_control_number"})
+
+
+def write_parquet(table: pa.Table, path: Path, *, dictionary: bool | list[str] = True) -> None:
     """One Parquet file as Parley writes them (zstd; decimals stored as integers)."""
-    pq.write_table(table, path, compression="zstd", store_decimal_as_integer=True)
+    pq.write_table(
+        table, path, compression="zstd", store_decimal_as_integer=True, use_dictionary=dictionary
+    )
+
+
+def dictionary_columns(name: str, table: pa.Table) -> bool | list[str]:
+    """Which columns of a canonical table to dictionary-encode (True: all)."""
+    if name not in STRING_DICTIONARY_TABLES:
+        return True
+    return [f.name for f in table.schema if pa.types.is_string(f.type) and f.name not in _ROW_IDS]
 
 
 @dataclass
@@ -104,7 +131,8 @@ class FileCommit:
         self._pending.append(self._pool.submit(self._write_part, table, frame, folder / f"part-{part:05d}.parquet"))
 
     def _write_part(self, table: str, frame: pl.DataFrame | pa.Table, path: Path) -> None:
-        write_parquet(conform(table, frame, file_id=self.file_id), path)
+        arrow = conform(table, frame, file_id=self.file_id)
+        write_parquet(arrow, path, dictionary=dictionary_columns(table, arrow))
 
     def _drain(self) -> None:
         try:

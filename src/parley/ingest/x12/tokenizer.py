@@ -325,10 +325,20 @@ class Tokenizer:
         """The first later interchange (ISA) whose delimiters differ from the current ones."""
         current = (self.d.element, self.d.component, self.d.terminator)
         leads = {self.term, 10, 13}
+        # an ISA padded to its fixed widths with the current delimiters: no switch
+        same = None if self.d.terminator in "\r\n" else (self.sep, ord(self.d.component), self.term)
         # "ISA" is rare: find each one and check the byte before it (one memmem pass)
         at = 1
         while (at := buf.find(b"ISA", at + 1)) >= 0:
             if buf[at - 1] not in leads:
+                continue
+            if (
+                same is not None
+                and len(buf) > at + 105
+                and buf[at + 3] == buf[at + 103] == same[0]
+                and buf[at + 104] == same[1]
+                and buf[at + 105] == same[2]
+            ):
                 continue
             found = detect(buf[at : at + 4096])
             if found is None or len(buf) - (at - 1) < 108:

@@ -120,7 +120,10 @@ class Reader835:
         if batch.final:
             self.sink.extend(self.env.finish(self.last_seg))
         tables = {
-            k: v.with_columns(pl.lit(self.file_id).alias("file_id")) for k, v in tables.items()
+            k: v.hstack(
+                [pl.repeat(self.file_id, v.height, dtype=pl.Utf8, eager=True).alias("file_id")]
+            )
+            for k, v in tables.items()
         }
         return ParsedChunk(tables=tables, problems=self.sink.take(), bytes_done=batch.bytes_done)
 
