@@ -139,12 +139,19 @@ def _table(t: Table) -> str:
 #block(breakable: true, above: 10pt)[
 #text(weight: "bold", size: 9pt)[{s(t.title)}]
 #set text(size: 7.5pt)
-#table(columns: {cols}, align: ({aligns},), stroke: (x, y) => (bottom: if y == 0 {{ 1pt + rgb("{INK}") }} else {{ 0.4pt + rgb("{RULE}") }}),
+#table(columns: {_widths(t)}, align: ({aligns},), stroke: (x, y) => (bottom: if y == 0 {{ 1pt + rgb("{INK}") }} else {{ 0.4pt + rgb("{RULE}") }}),
   fill: {fill}, inset: (x: 4pt, y: 3.5pt),
   table.header({head}), {", ".join(body)})
 {f'#text(size: 6.5pt, fill: rgb("{MUTED}"))[{s(foot)}]' if foot else ''}
 ]
 """
+
+
+def _widths(t: Table) -> str:
+    """Full-width tables: the left-aligned column with the longest text takes the rest of the line."""
+    lefts = [i for i, c in enumerate(t.columns) if c.align == "left"] or [0]
+    wide = max(lefts, key=lambda i: sum(len(t.cell_text(r, i)) for r in range(len(t.rows))))
+    return "(" + ", ".join("1fr" if i == wide else "auto" for i in range(len(t.columns))) + ",)"
 
 
 def _bullets(items: list[str]) -> str:

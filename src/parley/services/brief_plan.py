@@ -328,7 +328,7 @@ def method(p: Parts, sections: list[Any]) -> Any:
         DataSource(name="Repriced lines", description="expected allowed under the contracts (parley reprice)", period=p.period_text),
         DataSource(name="Medicare PFS", description="CMS Physician Fee Schedule, years used: "
                    + (", ".join(f"{k}->{v}" for k, v in sorted(ctx.pfs_years.items())) or "n/a")),
-        DataSource(name="Quality and appointments", description="operations/quality_measures.csv, operations/appointments.csv",
+        DataSource(name="Quality and appointments", description="quality measures and appointments extracts loaded into the workspace",
                    period=_quality_period(ctx)),
         DataSource(name="Market benchmarks", description="price-transparency rates (parley market)",
                    period="loaded" if p.sv("market_p50_revenue") is not None else "not loaded"),

@@ -342,7 +342,7 @@ def value_story(p: Parts) -> Any:
     missing: list[str] = []
     q, scope = _scope_rows(p, p.ctx.quality)
     periods, _ = _scope_rows(p, p.ctx.quality_periods)
-    src = f"quality_measures.csv (operations/), {scope}"
+    src = f"quality measures extract (parley kpi quality), {scope}"
     tables, charts, figures, msgs = [], [], [], []
     if q:
         met = [r for r in q if r.get("meets_target")]
@@ -371,7 +371,7 @@ def value_story(p: Parts) -> Any:
         charts.append(ChartData(key="value.no_show", kind="line", title=f"No-show rate of {p.short}'s patients by month",
                                 categories=months, series=[Series(name="No-show rate", values=[pct(v.get("no_show_rate")) for v in vv])],
                                 x_label="Month", y_label="Appointments missed (%)", unit="percent",
-                                source="appointments.csv (operations/)", alt=f"Monthly no-show rate for {p.payer} patients"))
+                                source="appointments extract (parley kpi operations)", alt=f"Monthly no-show rate for {p.payer} patients"))
         figures.append(fig("completed_visits", "Visits (12 months)", sum(int(v.get("completed_visits") or 0) for v in visits[-12:]),
                            "count", "Completed appointments of the payer's patients, last 12 months", "appointments.csv"))
     else:
