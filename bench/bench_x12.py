@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark of the 835 reader: X12 bytes in -> canonical Polars frames out.
 
-    python bench/bench_x12.py --size 50mb            # generate (or reuse) /tmp/era_50mb.835
+    python bench/bench_x12.py --size 50mb            # generate (or reuse) /tmp/bench/era_50mb.835
     python bench/bench_x12.py --size both --json     # 50 MB and ~1 GB
     python bench/bench_x12.py --file some.835 --repeat 5
 
@@ -228,6 +228,7 @@ def ensure_file(size: str, generator: Path, out_dir: Path) -> Path | None:
         print(f"skip {size}: generator {generator} not found", file=sys.stderr)
         return None
     print(f"generating {path} ...", file=sys.stderr)
+    out_dir.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [sys.executable, str(generator), "--claims", str(SIZES[size]), "--out", str(path)],
         check=True,
@@ -243,9 +244,11 @@ def main() -> None:
     parser.add_argument("--size", choices=["50mb", "1gb", "both"], default="50mb")
     parser.add_argument("--file", help="benchmark this file instead of generated ones")
     parser.add_argument("--shared", type=Path, default=DEFAULT_GENERATOR, help="path of gen_835.py")
-    parser.add_argument("--out-dir", type=Path, default=Path("/tmp"))
     parser.add_argument(
-        "--repeat", type=int, help="runs per measurement (default 3; 1 for the 1 GB file)"
+        "--out-dir", type=Path, default=Path("/tmp/bench"), help="where the generated files go"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per measurement (median reported; default 3)"
     )
     parser.add_argument("--chunk-mb", type=int, default=32)
     parser.add_argument("--threads", default="1,default", help="comma list of '1' and 'default'")
@@ -285,8 +288,7 @@ def main() -> None:
                 targets.append((size, path))
     results = {}
     for label, path in targets:
-        repeat = args.repeat or (1 if label == "1gb" else 3)
-        results[label] = measure(path, repeat, args.chunk_mb, threads, kinds)
+        results[label] = measure(path, args.repeat, args.chunk_mb, threads, kinds)
         if not args.json:
             _print(label, results[label])
     if args.cold and targets:

@@ -17,12 +17,14 @@ reports the problems.  Both give the same frames (the tests compare them).
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from parley.ingest.base import PatientHasher
 from parley.ingest.x12 import _frames as F
 from parley.ingest.x12 import _kernels as K
 from parley.ingest.x12._kernels import njit
@@ -647,6 +649,74 @@ def views_of(data, start, end, present, old, new):  # type: ignore[no-untyped-de
     return out, chars
 
 
+@njit(cache=True, nogil=True)
+def upper_ids(data, start, end, present):  # type: ignore[no-untyped-def]
+    """Identifiers stripped of blanks and upper-cased, packed for ``K.hmac_hex32``.
+
+    Returns (chars, offsets, valid, ok): the non-empty values only, in order;
+    ok is False when a value is not ASCII (the caller then uses ``hash_ids``).
+    """
+    m = start.shape[0]
+    valid = np.zeros(m, np.bool_)
+    lo = np.zeros(m, np.int64)
+    hi = np.zeros(m, np.int64)
+    total = 0
+    count = 0
+    for r in range(m):
+        if not present[r]:
+            continue
+        s = start[r]
+        e = end[r]
+        for i in range(s, e):
+            if data[i] >= 128:
+                return np.zeros(0, np.uint8), np.zeros(1, np.int64), valid, False
+        while s < e and (data[s] == 32 or 9 <= data[s] <= 13):
+            s += 1
+        while e > s and (data[e - 1] == 32 or 9 <= data[e - 1] <= 13):
+            e -= 1
+        if e > s:
+            valid[r] = True
+            lo[r] = s
+            hi[r] = e
+            total += e - s
+            count += 1
+    chars = np.empty(total, np.uint8)
+    offsets = np.zeros(count + 1, np.int64)
+    p = 0
+    k = 0
+    for r in range(m):
+        if valid[r]:
+            for i in range(lo[r], hi[r]):
+                ch = data[i]
+                chars[p] = ch - 32 if 97 <= ch <= 122 else ch
+                p += 1
+            k += 1
+            offsets[k] = p
+    return chars, offsets, valid, True
+
+
+def patient_keys(
+    hasher: PatientHasher, data: np.ndarray, start: np.ndarray, end: np.ndarray, present: np.ndarray
+) -> pl.Series:
+    """``hash_ids`` of member id spans, hashed straight from the bytes (same values)."""
+    secret = getattr(hasher, "_secret", None)
+    if type(hasher) is PatientHasher and isinstance(secret, bytes):
+        chars, offsets, valid, ok = upper_ids(
+            data, start, end, np.ascontiguousarray(present, np.bool_)
+        )
+        if ok:
+            key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+            pads = F._PADS.get(key)
+            if pads is None:
+                pads = F._PADS[key] = K.pad_states(key)
+            hexed = K.hmac_hex32(chars, offsets, pads[0], pads[1], K.K256)
+            at = (np.cumsum(valid) - 1) * 32
+            buf = pa.py_buffer(hexed)
+            return strings(hexed, buf, at, at + 32, valid, "patient_key")
+    member = strings(data, pa.py_buffer(data), start, end, present, "id")
+    return F.hash_ids(hasher, member).alias("patient_key")
+
+
 def strings(
     data: np.ndarray,
     data_buf: pa.Buffer,
@@ -770,7 +840,6 @@ def _claims(reader, batch, cols, c_row, keys, c_num, c_ok, c_str, text, money, r
     paid_ok = c_ok[C_PAID]
     diff = c_num[C_CHARGE] - c_num[C_PAID] - c_num[C_CLAIM_ADJ] - c_num[C_LINE_ADJ]
     balanced_ok = c_ok[C_CHARGE] & paid_ok
-    member = text(c_str, S_MEMBER, "id")
     return pl.DataFrame(
         [
             pl.Series("seg_no", batch.seg_no[c_row]),
@@ -796,7 +865,13 @@ def _claims(reader, batch, cols, c_row, keys, c_num, c_ok, c_str, text, money, r
             date_series(c_num[C_FROM], c_ok[C_FROM], "service_date_from"),
             date_series(c_num[C_TO], c_ok[C_TO], "service_date_to"),
             date_series(c_num[C_RECV], c_ok[C_RECV], "received_date"),
-            F.hash_ids(reader.hasher, member).alias("patient_key"),
+            patient_keys(
+                reader.hasher,
+                batch.data,
+                c_str[0][S_MEMBER],
+                c_str[1][S_MEMBER],
+                c_str[2][S_MEMBER],
+            ),
             remarks,
         ]
     )

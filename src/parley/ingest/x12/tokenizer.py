@@ -469,6 +469,8 @@ def split(text: pl.Series, sep: str, n: int, stage: int | None = None) -> pl.Dat
     """
     if len(text) == 0:
         return pl.DataFrame({f"e{i}": pl.Series([], dtype=pl.Utf8) for i in range(n + 1)})
+    if len(text) <= SMALL_SPLIT:
+        return _split_small(text, sep, n)
     first = min(n, stage or n)
     frame = _split_fields(text, sep, first, rest=n > first)
     if n > first:
@@ -484,6 +486,25 @@ def split(text: pl.Series, sep: str, n: int, stage: int | None = None) -> pl.Dat
                 col.scatter(more, wide.get_column(f"e{i}"))
         frame = frame.hstack(extra)
     return frame
+
+
+#: up to this many segments, ``split`` is a plain Python loop: Polars' struct split
+#: costs milliseconds per call whatever the size (envelopes and headers are few)
+SMALL_SPLIT = 2048
+
+
+def _split_small(text: pl.Series, sep: str, n: int) -> pl.DataFrame:
+    """``split`` for a few segments: the same columns (element n never holds the rest)."""
+    columns: list[list[str | None]] = [[] for _ in range(n + 1)]
+    for segment in text.to_list():
+        parts = segment.split(sep, n + 1)
+        have = len(parts)
+        for i, column in enumerate(columns):
+            value = parts[i] if i < have else None
+            column.append(value or None)
+    return pl.DataFrame(
+        {f"e{i}": pl.Series(column, dtype=pl.Utf8) for i, column in enumerate(columns)}
+    )
 
 
 def _split_fields(text: pl.Series, sep: str, n: int, *, rest: bool) -> pl.DataFrame:

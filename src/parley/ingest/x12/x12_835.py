@@ -447,8 +447,12 @@ class Reader835:
             )
             if last.height:
                 bad.add(int(last["claim_seq"][0]))
+        refs = self._claim_refs(bad)
+        if not refs:
+            self.sink.resolve({}, {})
+            return []
         ids = dict(
-            claims.filter(pl.col("claim_seq").is_in(list(self._claim_refs(bad))))
+            claims.filter(pl.col("claim_seq").is_in(list(refs)))
             .select("claim_seq", "claim_id")
             .iter_rows()
         )
@@ -468,6 +472,8 @@ class Reader835:
         return refs
 
     def _balance_problems(self, claims: pl.DataFrame, lines: pl.DataFrame) -> None:
+        if not (_any_false(lines["balanced"]) or _any_false(claims["balanced"])):
+            return  # the usual case: every claim and line balances
         bad_lines = lines.filter(~pl.col("balanced")).join(  # noqa: E712
             claims.select("claim_seq", "claim_id", "remittance_seq"), on="claim_seq", how="left"
         )
@@ -543,6 +549,11 @@ class Reader835:
                     )
                 )
         return row
+
+
+def _any_false(flags: pl.Series) -> bool:
+    """Whether a boolean column has a False (nulls do not count)."""
+    return len(flags) > 0 and flags.null_count() < len(flags) and not bool(flags.all())
 
 
 @functools.lru_cache(maxsize=4096)
