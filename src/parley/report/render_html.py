@@ -15,6 +15,8 @@ from parley.report.charts import ChartSet, font_dir
 from parley.report.model import Brief, Figure, Table, display, short
 
 TEMPLATE = "brief.html.j2"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,6 +81,7 @@ def atomic_write(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is an ordinary file
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
