@@ -92,3 +92,26 @@ def test_unknown_table_is_refused(workspace) -> None:
     with pytest.raises(KeyError):
         commit.write("nonsense", lines_frame())
     commit.abort()
+
+
+def test_parts_written_by_an_older_schema_still_read(workspace) -> None:
+    """Current parts carry the schema tag; an untagged part with fewer columns forces the by-name union."""
+    import pyarrow.parquet as pq
+
+    from parley.store.datasets import part_tags, schema_tag
+
+    commit = FileCommit(workspace.datasets, "new")
+    commit.write("remit_lines", lines_frame(2))
+    commit.commit(manifest_row())
+    files = list((workspace.datasets / "remit_lines").glob("*/part-*.parquet"))
+    assert part_tags(files) == {schema_tag("remit_lines")}
+    # an "old" file: no tag in its name and no allowed_amount column
+    old = conform("remit_lines", lines_frame(1), file_id="old").drop_columns(["allowed_amount"])
+    folder = workspace.datasets / "remit_lines" / "old"
+    folder.mkdir()
+    pq.write_table(old, folder / "part-00000.parquet")
+    commit = FileCommit(workspace.datasets, "old")
+    commit.commit({**manifest_row(), "sha256": "cd" * 32})
+    con = workspace.connect()
+    assert con.execute("select count(*), count(allowed_amount), sum(paid_amount) from remit_lines").fetchone() == (
+        3, 0, Decimal("266.85"))

@@ -18,6 +18,8 @@ invisible and replaced when the file is ingested again.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import shutil
 import uuid
@@ -63,6 +65,23 @@ def _constant(text: str, n: int) -> pa.Array:
     raw = text.encode()
     offsets = np.arange(n + 1, dtype=np.int32) * len(raw)
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(raw * n))
+
+
+@functools.cache
+def schema_tag(table: str) -> str:
+    """A short fingerprint of a table's canonical schema, carried in each part file's name.
+
+    Readers bind a view from one file when every part carries the current tag (cheap),
+    and fall back to reading every footer (``union_by_name``) when schemas differ, e.g.
+    files written by an older version of Parley.
+    """
+    text = schema(table).to_string(show_field_metadata=False, show_schema_metadata=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def part_tags(files: Iterable[Path]) -> set[str]:
+    """The schema tags of part files (``part-00000.<tag>.parquet``; untagged files give '')."""
+    return {(f.name.split(".")[1] if f.name.count(".") == 2 else "") for f in files}
 
 
 def table_dir(datasets: Path, table: str) -> Path:
@@ -128,7 +147,7 @@ class FileCommit:
         folder.mkdir(exist_ok=True)
         while len(self._pending) >= self.max_pending:
             self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._write_part, table, frame, folder / f"part-{part:05d}.parquet"))
+        self._pending.append(self._pool.submit(self._write_part, table, frame, folder / f"part-{part:05d}.{schema_tag(table)}.parquet"))
 
     def _write_part(self, table: str, frame: pl.DataFrame | pa.Table, path: Path) -> None:
         arrow = conform(table, frame, file_id=self.file_id)
@@ -154,7 +173,7 @@ class FileCommit:
         manifest = pa.Table.from_pylist([row], schema=MANIFEST.schema)
         mdir = self.staging / "manifest-commit"
         mdir.mkdir()
-        write_parquet(manifest, mdir / "part-00000.parquet")
+        write_parquet(manifest, mdir / f"part-00000.{schema_tag(MANIFEST.name)}.parquet")
         target = table_dir(self.datasets, MANIFEST.name) / self.file_id
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
@@ -193,7 +212,9 @@ def read_manifest(datasets: Path) -> pa.Table:
 
 
 def committed_ids(datasets: Path) -> set[str]:
-    return {p.name for p in (datasets / MANIFEST.name).glob("*") if (p / "part-00000.parquet").exists()}
+    tagged = f"part-00000.{schema_tag(MANIFEST.name)}.parquet"
+    return {p.name for p in (datasets / MANIFEST.name).glob("*")
+            if (p / tagged).exists() or any(p.glob("part-*.parquet"))}
 
 
 def problem_rows(problems: Iterable[dict[str, Any]], *, source_path: str) -> pa.Table:

@@ -27,7 +27,7 @@ import duckdb
 from parley.config import CONFIG_NAME, Settings, load_settings
 from parley.errors import WorkspaceError
 from parley.ingest.base import PatientHasher
-from parley.store.datasets import sweep_staging
+from parley.store.datasets import part_tags, schema_tag, sweep_staging
 from parley.store.tables import ALL_TABLES, MANIFEST
 
 SECRET_NAME = ".secret"
@@ -96,7 +96,8 @@ class Workspace:
                 con.execute(f"CREATE VIEW {name} AS SELECT * FROM _empty_{name}")
                 continue
             glob = (self.datasets / name / "*" / "part-*.parquet").as_posix().replace("'", "''")
-            source = f"read_parquet('{glob}', union_by_name=true)"
+            uniform = part_tags(files) == {schema_tag(name)}
+            source = f"read_parquet('{glob}', union_by_name={'false' if uniform else 'true'})"
             if name == MANIFEST.name:
                 con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
             else:
