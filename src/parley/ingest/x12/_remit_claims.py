@@ -1,4 +1,8 @@
-"""The hot path of the 835 reader: CLP / SVC / CAS loops to frames, with numpy.
+"""The 835 reader's CLP / SVC / CAS loops to frames, column by column with numpy.
+
+With numba, clean batches take ``_fused835`` (one compiled pass, same frames);
+this builder handles the batches that have something to report, and every
+batch when numba is absent.
 
 Rows of one batch are picked by segment code and context, their elements
 read from the byte buffer (``fields.FieldIndex``); amounts stay integer cents
