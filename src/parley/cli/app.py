@@ -270,6 +270,12 @@ def _print_demo(result: dict[str, Any]) -> None:
         f"planted underpayments found with precision {rep['underpayment_precision']:.3f} "
         f"and recall {rep['underpayment_recall']:.3f}"
     )
+    mk = result.get("market")
+    if mk:
+        output.console.print(
+            f"Market: {mk['files']} price-transparency files ({mk['rates']:,} rates, the group and {mk['peers']} peer groups) "
+            f"ingested in {result['seconds'].get('market', 0):.1f}s from {mk['folder']} (next: parley benchmark PAYER)"
+        )
     for b in result.get("briefs", []):
         output.console.print(f"Brief [bold]{b['payer']}[/bold] ({b['decision'] or 'no score'}): {b['out']}")
     if result.get("briefs"):

@@ -68,6 +68,8 @@ def run_demo(
 
     operations = load_demo_operations(ws, inputs)
     repriced_at = time.perf_counter()
+    market = _market(ws, inputs, DemoSpec(seed=seed, lines=lines, months=months))
+    market_at = time.perf_counter()
     summary = workspace_summary(workspace=ws)
     summarised_at = time.perf_counter()
     brief_files = _briefs(ws) if briefs else []
@@ -81,6 +83,7 @@ def run_demo(
         "summary": summary,
         "reprice": accuracy,
         "operations": operations,
+        "market": market,
         "briefs": brief_files,
         "underpayment_precision": accuracy["underpayment_precision"],
         "underpayment_recall": accuracy["underpayment_recall"],
@@ -88,10 +91,32 @@ def run_demo(
             "generate": round(generated_at - started, 2),
             "ingest": round(ingested_at - generated_at, 2),
             "reprice": round(repriced_at - ingested_at, 2),
+            "market": round(market_at - repriced_at, 2),
             "briefs": round(time.perf_counter() - summarised_at, 2),
             "total": round(time.perf_counter() - started, 2),
         },
     }
+
+
+def _market(ws: Any, inputs: Path, spec: Any) -> dict[str, Any]:
+    """The demo market (parley.demo.market), ingested as 'parley market ingest <inputs>/market/prices' does.
+
+    The code basket is the demo's chargemaster; the demo payers' spellings go to
+    <workspace>/refdata/payer_aliases.csv unless that file exists (it is the user's).
+    """
+    from parley.demo.market import PRICES, write_demo_market
+    from parley.services.market import ingest_market, market_options
+
+    market = write_demo_market(inputs / "market", spec)
+    aliases = ws.refdata_dir / "payer_aliases.csv"
+    if market.aliases is not None and not aliases.exists():
+        aliases.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(market.aliases, aliases)
+    options, basket = market_options(ws, codes=market.codes, workers=1)  # a few small files: no process pool
+    report = ingest_market(workspace=ws, paths=[str(market.out_dir / PRICES)], options=options)
+    return {"folder": str(market.out_dir / PRICES), "files": len(market.files), "rates": market.tally["rows"],
+            "peers": market.tally["peers"], "basket": basket, "registry": str(market.registry),
+            "ingest": report.as_dict()}
 
 
 def _briefs(ws: Any) -> list[dict[str, Any]]:
