@@ -33,6 +33,9 @@ from parley.store.datasets import (
 )
 from parley.store.workspace import Workspace, open_workspace
 
+MARKET_PREFIXES = ("tic-", "hpt-")
+"""Detected formats of price-transparency files (read by :func:`parley.services.market.read_market_file`)."""
+
 Progress = Callable[[str, int, int], None]
 """progress(label, done, total): bytes of the current file, or files of the batch."""
 
@@ -172,6 +175,13 @@ def ingest_one(
 
     def chunks(file_id: str) -> Iterable[ParsedChunk]:
         assert detected is not None
+        if detected.format.startswith(MARKET_PREFIXES):
+            # price-transparency files: the same reading path as 'parley market ingest' (payer aliases included)
+            from parley.refdata.payer_aliases import load_payer_aliases
+            from parley.services.market import read_market_file
+
+            return read_market_file(source, detected.format, file_id=file_id, options=None,
+                                    aliases=load_payer_aliases(ws.refdata_dir))
         return read(
             source, detected, file_id=file_id, hasher=ws.hasher(), mapping=mapping,
             chunk_bytes=ws.settings.chunk_mb << 20,

@@ -192,20 +192,24 @@ def _one(
         sha256=sha256,
         size=size,
         detected=Detected(fmt) if fmt is not None else None,
-        chunks=lambda file_id: _read(source, fmt or "", file_id, options, run, aliases),
+        chunks=lambda file_id: read_market_file(source, fmt or "", file_id=file_id, options=options, aliases=aliases, run=run),
         problems=problems,
     )
 
 
-def _read(
+def read_market_file(
     source: Source,
     fmt: str,
+    *,
     file_id: str,
-    options: MarketOptions,
-    run: Runner,
+    options: MarketOptions | None,
     aliases: PayerAliases,
+    run: Runner | None = None,
 ) -> Iterator[ParsedChunk]:
-    if fmt.startswith("tic-"):
+    """The one reading path of a price-transparency file, for ``parley market ingest`` and for
+    ``parley ingest`` (``options=None``: the shoppable basket, no market filter, with a warning):
+    the TiC or hospital reader, then ``market_rates.payer`` from the payer-alias table."""
+    if fmt.startswith("tic-") and options is not None:
         from parley.ingest.tic.service_io import read_tic_source
 
         chunks = read_tic_source(source, fmt, options=options, run=run)
