@@ -15,7 +15,9 @@ Written under ``out_dir`` (the price files in ``out_dir/prices/``, the folder to
   plan, a ``percentage``) and for 18-26 synthetic peer groups in the same market
   (Manhattan).  Each peer has a specialty (NUCC taxonomy), an organisation NPI and
   1-3 individual NPIs (Luhn-valid, prefix 80840) and publishes the codes its
-  specialty bills, at a rate drawn lognormally around a payer-specific level.
+  specialty bills, at a rate drawn lognormally around a payer-specific level
+  (codes the demo performs only in a facility at the facility PFS amount, place of
+  service 22 / 24).
   Real files' imperfections are planted and counted in the tally: rates for codes
   outside the demo's basket (skipped while reading), the same rates under both
   Keystone plans and a Summit group listed twice (``duplicate``), a $0.01
@@ -63,6 +65,7 @@ from parley.demo.catalog import (
     PROVIDERS,
     make_npi,
 )
+from parley.demo.codes import FACILITY_POS, TEMPLATES
 from parley.demo.contracts import Contract, build_contracts
 from parley.demo.generator import DemoSpec
 from parley.demo.medicare import medicare_amount
@@ -227,6 +230,16 @@ def demo_codes() -> tuple[str, ...]:
     return tuple(dict.fromkeys(c.code for c in CODES))
 
 
+def facility_codes() -> frozenset[str]:
+    """Codes the demo bills only in a facility (endoscopy, arthroscopy): priced at the facility PFS amount."""
+    sites: dict[str, set[bool]] = {}
+    for templates in TEMPLATES.values():
+        for t in templates:
+            for line in t.lines:
+                sites.setdefault(line.code, set()).update(p in FACILITY_POS for p, w in zip(t.pos, t.pos_w, strict=True) if w)
+    return frozenset(c for c, s in sites.items() if s == {True})
+
+
 def _kind(code: str) -> str:
     return next(c.kind for c in CODES if c.code == code)
 
@@ -247,15 +260,18 @@ def _org_rates(spec: DemoSpec) -> tuple[dict[str, dict[str, Decimal]], dict[str,
                 for code in CODES if code.modifier == ""
             }
             continue
+        fac = facility_codes()
         rates[c.payer.key] = {
-            code.code: Decimal(nf) / 100
-            for code, (nf, _f) in zip(CODES, period.unit_cents, strict=True) if code.modifier == ""
+            code.code: Decimal(f if code.code in fac else nf) / 100
+            for code, (nf, f) in zip(CODES, period.unit_cents, strict=True) if code.modifier == ""
         }
     return rates, pct
 
 
 def _medicare() -> dict[str, Decimal]:
-    return {c: medicare_amount(c, "", MARKET_PFS_YEAR, False) for c in demo_codes() if c not in CARVE_OUT_REFERENCE_CENTS}
+    """Medicare for the practice's locality at the site the demo bills each code (PFS codes only)."""
+    fac = facility_codes()
+    return {c: medicare_amount(c, "", MARKET_PFS_YEAR, c in fac) for c in demo_codes() if c not in CARVE_OUT_REFERENCE_CENTS}
 
 
 def _peers(seed: int) -> list[Peer]:
@@ -343,9 +359,9 @@ def write_demo_market(out_dir: Path, spec: DemoSpec) -> DemoMarket:
     return market
 
 
-def _price(rate: Decimal | str, *, kind: str = "negotiated") -> dict[str, Any]:
+def _price(rate: Decimal | str, *, kind: str = "negotiated", facility: bool = False) -> dict[str, Any]:
     return {"negotiated_type": kind, "negotiated_rate": float(rate), "expiration_date": EXPIRATION,
-            "service_code": ["11", "22"], "billing_class": "professional", "setting": "outpatient"}
+            "service_code": ["22", "24"] if facility else ["11"], "billing_class": "professional", "setting": "outpatient"}
 
 
 def _write_tic(out: Path, key: str, spec: DemoSpec, org: dict[str, dict[str, Decimal]], pct: dict[str, Decimal],
@@ -380,15 +396,17 @@ def _write_tic(out: Path, key: str, spec: DemoSpec, org: dict[str, dict[str, Dec
     own = org[key]
     percent = pct.get(key)
     ghosts = _ghost_plan(key, peers, in_net, rates, mcr)
+    fac = facility_codes()
     for code in (*tally["codes"], *OUTSIDE_BASKET):
         kind = _kind(code) if code not in OUTSIDE_BASKET else "proc"
+        site = code in fac
         negotiated: list[dict[str, Any]] = []
         n_rows = 0
         if code not in OUTSIDE_BASKET:
             if percent is not None:
-                negotiated.append({"provider_references": [1], "negotiated_prices": [_price(percent, kind="percentage")]})
+                negotiated.append({"provider_references": [1], "negotiated_prices": [_price(percent, kind="percentage", facility=site)]})
             else:
-                negotiated.append({"provider_references": [1], "negotiated_prices": [_price(own[code])]})
+                negotiated.append({"provider_references": [1], "negotiated_prices": [_price(own[code], facility=site)]})
             n_rows += 1
         for i in in_net:
             r = rates.get((i, code))
@@ -396,10 +414,10 @@ def _write_tic(out: Path, key: str, spec: DemoSpec, org: dict[str, dict[str, Dec
                 r = _money(1000 + 37 * i)
             if r is None:
                 continue
-            negotiated.append({"provider_references": [i + 2], "negotiated_prices": [_price(r)]})
+            negotiated.append({"provider_references": [i + 2], "negotiated_prices": [_price(r, facility=site)]})
             n_rows += len(by_index[i].all_npis)
             if i in twice:
-                negotiated.append({"provider_references": [900 + twice.index(i)], "negotiated_prices": [_price(r)]})
+                negotiated.append({"provider_references": [900 + twice.index(i)], "negotiated_prices": [_price(r, facility=site)]})
                 n_rows += len(by_index[i].all_npis)
                 if code not in OUTSIDE_BASKET:
                     dups += len(by_index[i].all_npis)
