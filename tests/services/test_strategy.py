@@ -149,3 +149,41 @@ def test_walk_away_above_opening_is_refused(gold) -> None:
     (folder / "i3.yaml").write_text("negotiation: {cost_to_serve: -5}\n")
     with pytest.raises(InputError, match="cost_to_serve"):
         strategy(workspace=ws, payer="GP1", inputs_path=folder / "i3.yaml")
+
+
+@pytest.fixture
+def hospital(workspace, tmp_path: Path):
+    """The facility workspace of test_reprice_facility: 4 facility claims (DRG, per diem, percent of charges)
+    and one professional claim of a payer whose contract has facility terms."""
+    from tests.services.test_reprice_facility import CONTRACT, WEIGHTS, _claims
+
+    from parley.services.reprice import reprice
+
+    (workspace.contracts_dir / "hosp.yaml").write_text(CONTRACT)
+    (workspace.contracts_dir / "drg-weights.csv").write_text(WEIGHTS)
+    _claims(workspace)
+    reprice(workspace=workspace)
+    (tmp_path / "p.yaml").write_text("name: ten\npayer: HP1\nyears: 1\nacross_the_board_percent: 10\n")
+    (tmp_path / "inputs.yaml").write_text("proposals: [p.yaml]\n")
+    return workspace, tmp_path
+
+
+def test_strategy_with_facility_contract(hospital) -> None:
+    from parley.services.strategy import reconcile, strategy
+
+    ws, folder = hospital
+    rec = reconcile(workspace=ws, payer="HOSPITAL PLAN")
+    # facility claims go through the facility engine: 56026.25 (DRG 470 + carve-out + outlier) + 1100 (55% of
+    # charges) + 37650 (DRG 469 billed) + 16800 (ICU per diem x 4 days); the professional line 50% of $100
+    facility = D("56026.25") + D("1100.00") + D("37650.00") + D("16800.00")
+    assert rec["facility_claims"] == 4 and D(rec["engine_facility"]) == facility == D(rec["repriced_dataset_facility"])
+    assert D(rec["engine_professional"]) == D("50.00")
+    assert rec["equal"] and D(rec["engine_total"]) == D(rec["repriced_dataset_total"]) == facility + D("50.00")
+    r = strategy(workspace=ws, payer="HOSPITAL PLAN", inputs_path=folder / "inputs.yaml")
+    f = r.figures
+    assert D(f["current_revenue"]["value"]) == facility + D("50.00")  # facility dollars are in the base revenue
+    assert f["facility_claims"]["value"] == 4 and D(f["facility_revenue"]["value"]) == facility
+    # proposals value the professional lines only, and say so; no facility claim counts as "not priceable"
+    y1 = r.scenarios[0].years[0]
+    assert y1.revenue_current == D("50.00") and y1.revenue_change == D("5.00") and y1.not_priceable_lines == 0
+    assert any("facility claims" in a and "professional lines only" in a for a in r.assumptions)

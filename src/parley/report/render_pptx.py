@@ -360,8 +360,8 @@ class _Deck:
             order = sorted(range(len(peers.rows)), key=lambda r: -(peers.rows[r][col] or 0))  # type: ignore[operator]
             rows = [[peers.cell_text(r, 0), peers.cell_text(r, col)] for r in order]
             mine = {order.index(r) for r in peers.highlight_rows}
-            self.text(s, ["Rate level by payer (% of Medicare, same codes and dates)"], MARGIN, y, 7.6, 0.4, 14, 10, bold=True)
-            self.table(s, ["Payer", "% of Medicare"], rows, MARGIN, y + 0.45, 7.6, [3.0, 1.2], {1}, BODY_BOTTOM - y - 0.45,
+            self.text(s, [f"By payer: {peers.columns[col].label}"], MARGIN, y, 7.6, 0.4, 14, 10, bold=True)
+            self.table(s, ["Payer", "Paid, % of Medicare"], rows, MARGIN, y + 0.45, 7.6, [3.0, 1.2], {1}, BODY_BOTTOM - y - 0.45,
                        bold_rows=mine)
             placed = True
         x = MARGIN + 8.5 if placed else MARGIN
@@ -672,9 +672,11 @@ def _rate_title(b: Brief, pom: Figure | None, peers: Any) -> str:
         vals = sorted((r[col] for r in peers.rows if r[col] is not None), reverse=True)  # type: ignore[type-var]
         mine = peers.rows[peers.highlight_rows[0]][col]
         if mine is not None and vals:
+            # the ranking is on the scorecard's figure (paid, all history), never mixed with the contract rate level
             rank = vals.index(mine) + 1
-            return f"{_name(b)} pays {level} of Medicare: {_ordinal(rank)} of {len(vals)} payers on rate level"
-    return f"{_name(b)} pays {level} of Medicare"
+            return (f"{_name(b)}'s contract rates are {level} of Medicare (base period); it paid "
+                    f"{short(mine, 'percent_of_medicare')} over all history, {_ordinal(rank)} of {len(vals)} payers")
+    return f"{_name(b)}'s contract rates are {level} of Medicare (base period)"
 
 
 def _name(b: Brief) -> str:

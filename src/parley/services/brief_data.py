@@ -253,7 +253,7 @@ def _value_defaults(ws: Workspace, scoped: list[Contract], proposals: list[Any],
         ids = [c.contract_id for c in scoped]
         period = st._base_period(con, ids, base_months)
         st._base_lines(con, ids, period)
-        return [value_proposal(con, base_rel=st.BASE_REL, contracts=scoped, proposal=p, ctx=ctx, base_period=period, cache=cache)
+        return [value_proposal(con, base_rel=st.PROF_REL, contracts=scoped, proposal=p, ctx=ctx, base_period=period, cache=cache)
                 for p in proposals]
     finally:
         con.close()

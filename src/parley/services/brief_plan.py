@@ -9,7 +9,18 @@ from typing import Any
 
 from parley.report.model import ChartData, Column, ContractCard, Figure, Series, Table, display
 from parley.services.brief_data import BriefContext
-from parley.services.brief_sections import Parts, bar_chart, fig
+from parley.services.brief_sections import (
+    ACCURACY_LABEL,
+    PAID_ACCURACY_DEF,
+    PAID_ACCURACY_LABEL,
+    PAID_POM_DEF,
+    PAID_POM_LABEL,
+    RATE_LEVEL_DEF,
+    RATE_LEVEL_LABEL,
+    Parts,
+    bar_chart,
+    fig,
+)
 
 D = Decimal
 
@@ -259,8 +270,8 @@ def summary(p: Parts, sections: list[Any]) -> Any:
     figures = [
         fig("current_revenue", "Annual revenue", p.sv("current_revenue"), "dollars",
             "Expected allowed at current terms on the payer's non-denied lines, 12-month base period", s, missing=no),
-        fig("percent_of_medicare", "Rate level, % of Medicare", p.sv("percent_of_medicare"), "percent_of_medicare",
-            "Our current allowed / the same lines at 100% of the Medicare PFS", s, missing=no),
+        fig("percent_of_medicare", RATE_LEVEL_LABEL, p.sv("percent_of_medicare"), "percent_of_medicare", RATE_LEVEL_DEF, s,
+            missing=no),
         fig("percent_of_market_median", "Rate vs market median", p.sv("percent_of_market_median"), "percent",
             "Our current rates / the market median for the same codes (price-transparency benchmarks)", s,
             missing="no market benchmarks loaded (parley market)"),
@@ -285,7 +296,8 @@ def _summary_headline(p: Parts, decision: str | None, dates: list[Figure]) -> st
     if rev is None:
         return f"{p.short}: contract on file, no payment history yet - the brief shows terms and dates only"
     verb = {"accept": "Accept the terms", "negotiate": "Renegotiate", "decline": "Prepare to exit"}.get(decision or "", "Review")
-    text = f"{verb}: {p.short} pays {display(pom, 'percent_of_medicare')} on {display(rev, 'dollars')} a year"
+    text = (f"{verb}: {p.short}'s contract rates are {display(pom, 'percent_of_medicare')} on "
+            f"{display(rev, 'dollars')} a year")
     if isinstance(start, dt.date):
         text += f"; start by {start:%d %b %Y}" if start >= p.ctx.as_of else f"; the window opened {start:%d %b %Y}, start now"
     return text
@@ -315,8 +327,13 @@ def method(p: Parts, sections: list[Any]) -> Any:
         if z is not None:
             for f in (z.current, z.walk_away, z.payer_max, z.opening_offer, z.batna):
                 seen.setdefault(f.label, f.definition)
+    # the scorecard's columns under the labels the brief shows them with (two of them differ from the summary's)
+    seen.setdefault(PAID_POM_LABEL, PAID_POM_DEF)
+    seen.setdefault(PAID_ACCURACY_LABEL, PAID_ACCURACY_DEF)
+    seen.setdefault(RATE_LEVEL_LABEL, RATE_LEVEL_DEF)
     for k, v in p.ctx.scorecard_definitions.items():
-        seen.setdefault(k.replace("_", " ").capitalize(), v)
+        if k not in ("percent_of_medicare", "payment_accuracy"):
+            seen.setdefault(k.replace("_", " ").capitalize(), v)
     defs = [Definition(term=k, definition=v) for k, v in seen.items()]
     ctx = p.ctx
     lo, hi = ctx.data_period
@@ -336,6 +353,12 @@ def method(p: Parts, sections: list[Any]) -> Any:
     exclusions = [
         "Revenue and rates use non-denied lines only; the final remittance of each claim counts (reversals excluded)",
         "Percent of Medicare is measured on the lines the PFS prices; other lines (drugs, labs) are scaled in",
+        f"Two percent-of-Medicare figures are shown and differ by design: '{RATE_LEVEL_LABEL}' (what the contract "
+        f"pays on recent volume, at contract terms) and '{PAID_POM_LABEL}' (what the payer actually paid, every payer "
+        "alike, for the scorecard); underpayments, the Medicare locality and PFS year, and the period explain the gap. "
+        f"Likewise '{ACCURACY_LABEL}' and '{PAID_ACCURACY_LABEL}'",
+        "Facility (institutional) claims are priced per claim; they count in revenue but not in the Medicare "
+        "comparison nor in the proposals' valuation (professional lines)",
         "Claims not matched to a contract of this payer are excluded from contract figures",
         "Monte Carlo figures are estimates (seeded); every other figure is exact to the cent",
     ]

@@ -25,6 +25,22 @@ from parley.services.brief_data import BriefContext, PayerInputs
 from parley.services.brief_terms import contract_card
 
 D = Decimal
+
+# Two "percent of Medicare" (and two payment-accuracy) figures exist and differ by design; each place says which.
+RATE_LEVEL_LABEL = "Contract rate level, % of Medicare (base period)"
+RATE_LEVEL_DEF = ("Expected allowed at current contract terms / the same professional lines priced at 100% of the "
+                  "Medicare PFS (current PFS year; the locality of the contract's percent-of-Medicare terms, else the "
+                  "practice ZIP), non-denied lines of the 12-month base period (parley strategy)")
+PAID_POM_LABEL = "Paid, % of Medicare (all history)"
+PAID_POM_DEF = ("Allowed dollars actually paid / Medicare PFS allowed for the same lines (PFS of each service year, the "
+                "practice's locality, facility rate by place of service), paid lines with a PFS price, all remittance "
+                "history (parley kpi scorecard)")
+ACCURACY_LABEL = "Payment accuracy (base period)"
+ACCURACY_DEF = ("Allowed dollars paid within tolerance of the contract / adjudicated priced dollars, 12-month base period "
+                "(parley strategy)")
+PAID_ACCURACY_LABEL = "Payment accuracy (all history)"
+PAID_ACCURACY_DEF = ("Share of allowed dollars paid within tolerance of the contract, all remittance history "
+                     "(parley kpi scorecard)")
 SRC_STRATEGY = "Parley strategy (parley strategy): repriced remits, base period {period}"
 SRC_KPI = "Parley KPIs (parley kpi), 835/837 data to {as_of}"
 
@@ -188,9 +204,11 @@ def _perf_figures(p: Parts) -> list[Figure]:
     admin = sum((dec(burden.get(c)) or D(0) for c in ("auth_cost", "rework_cost", "delay_cost")), D(0)) if burden else None
     no = "no remittances for this payer"
     return [
-        fig("payment_accuracy_percent", "Payment accuracy", p.sv("payment_accuracy_percent"), "percent",
-            "Allowed dollars paid within tolerance of the contract / adjudicated priced dollars", s, missing=no),
-        fig("underpayment_dollars", "Underpayments", p.sv("underpayment_dollars"), "dollars",
+        fig("payment_accuracy_percent", ACCURACY_LABEL, p.sv("payment_accuracy_percent"), "percent", ACCURACY_DEF, s,
+            missing=no),
+        fig("paid_percent_of_medicare", PAID_POM_LABEL, dec(p.kpi("scorecard", "percent_of_medicare")), "percent_of_medicare",
+            PAID_POM_DEF, k, missing=no),
+        fig("underpayment_dollars", "Underpayments (base period)", p.sv("underpayment_dollars"), "dollars",
             "Sum of (expected - actual allowed) on lines paid below the contract, base period", s, missing=no),
         fig("initial_denial_rate", "Initial denial rate", pct(p.kpi("denials", "initial_denial_rate")), "percent",
             "Claims denied in their first adjudication / adjudicated claims", k, missing=no),
@@ -284,11 +302,13 @@ def _scorecard_table(p: Parts) -> Table:
                      dec(r.get("initial_denial_rate")), dec(r.get("median_days_to_pay")), dec(r.get("cost_to_collect")),
                      dec(r.get("value_score")), dec(r.get("hassle_score"))])
     return Table(key="performance.scorecard", title="Payer scorecard", columns=[
-        Column(key="payer", label="Payer", align="left"), Column(key="pom", label="% of Medicare", unit="percent_of_medicare"),
-        Column(key="acc", label="Accuracy", unit="fraction"), Column(key="den", label="Denials", unit="fraction"),
-        Column(key="dtp", label="Days to pay", unit="days"), Column(key="ctc", label="Cost to collect", unit="fraction"),
+        Column(key="payer", label="Payer", align="left"), Column(key="pom", label=PAID_POM_LABEL, unit="percent_of_medicare"),
+        Column(key="acc", label=PAID_ACCURACY_LABEL, unit="fraction"), Column(key="den", label="Initial denial rate", unit="fraction"),
+        Column(key="dtp", label="Median days to pay", unit="days"), Column(key="ctc", label="Cost to collect", unit="fraction"),
         Column(key="value", label="Value score", unit="score"), Column(key="hassle", label="Hassle score", unit="score")],
-        rows=rows, highlight_rows=hl, source=p.src_kpi, note="scores 0-100 on fixed anchors (docs/kpi.md)")
+        rows=rows, highlight_rows=hl, source=p.src_kpi,
+        note="all remittance history, every payer measured alike; scores 0-100 on fixed anchors (docs/kpi.md). The "
+             "summary's contract rate level is the base period at contract terms: see the method notes")
 
 
 def _perf_charts(p: Parts) -> list[ChartData]:

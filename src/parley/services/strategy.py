@@ -29,6 +29,11 @@ from parley.services.contracts import RefdataContext, workspace_contracts
 from parley.store.workspace import Workspace
 
 BASE_REL = "sc_base"
+PROF_REL = "sc_base_prof"
+"""The professional lines of the base period (``pricing_level = 'line'``): what the rate scenarios value."""
+FACILITY = "coalesce(pricing_level, 'line') = 'claim'"
+"""Facility (institutional) claims: one claim-level row each in the repriced dataset, priced per claim
+by :mod:`parley.engine.facility` (docs/contracts.md, "Facility terms")."""
 
 
 def read_yaml(path: Path, *, what: str) -> Any:
@@ -85,10 +90,49 @@ def _months_back(end: dt.date, months: int) -> dt.date:
 
 
 def _base_lines(con: duckdb.DuckDBPyConnection, ids: list[str], period: tuple[dt.date, dt.date]) -> None:
-    """The volume: the contracts' repriced lines in the base period, final remit per claim."""
+    """The volume: the contracts' repriced lines in the base period, final remit per claim (``sc_base``:
+    professional lines and facility claims; ``sc_base_prof``: the professional lines only)."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {BASE_REL} AS SELECT * FROM repriced
                     WHERE contract_id IN (SELECT unnest(?)) AND is_final AND service_date BETWEEN ? AND ?""",
                 [ids, period[0], period[1]])
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {PROF_REL} AS SELECT * FROM {BASE_REL} WHERE NOT ({FACILITY})")
+
+
+def facility_base(con: duckdb.DuckDBPyConnection) -> tuple[int, Decimal]:
+    """(facility claims, their expected allowed on non-denied claims) in the base period (``sc_base``)."""
+    n, allowed = _q(f"""SELECT count(*), coalesce(sum(expected_allowed) FILTER (NOT denied), 0)
+                       FROM {BASE_REL} WHERE {FACILITY}""", con)
+    return int(n), Decimal(allowed)
+
+
+def price_facility_claims(con: duckdb.DuckDBPyConnection, contract: Contract, *, until: dt.date) -> Decimal:
+    """The contract's facility claims of the base period priced again by the facility engine (the pass
+    ``parley reprice`` uses), under the contract as it is: expected allowed of the non-denied claims."""
+    from parley.engine.facility import compile_facility, facility_sql, register
+    from parley.engine.reprice import Tolerance
+    from parley.services.reprice_facility import facility_inputs
+
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE sc_fac AS
+        SELECT claim_key, payer_id, filing_indicator, type_of_bill, drg_code, statement_from, statement_to, admission_date,
+               charge_amount, patient_responsibility, actual_allowed, denied
+        FROM {BASE_REL} WHERE {FACILITY} AND contract_id = ?""", [contract.contract_id])
+    (n,) = _q("SELECT count(*) FROM sc_fac", con)
+    if not n:
+        return Decimal(0)
+    facility_inputs(con)  # fac_lines: the claims' revenue-code lines (837, else 835), as parley reprice reads them
+    con.execute("CREATE OR REPLACE TEMP TABLE sc_fac_lines AS SELECT * FROM fac_lines WHERE claim_key IN (SELECT claim_key FROM sc_fac)")
+    keys = {(r[0], r[1]) for r in con.execute(
+        "SELECT DISTINCT payer_id, coalesce(filing_indicator, '') FROM sc_fac WHERE payer_id IS NOT NULL").fetchall()}
+    tables = compile_facility([contract], keys, until=until)
+    register(con, tables)
+    try:
+        (allowed,) = _q(f"""SELECT coalesce(sum(p.expected_allowed), 0)
+                           FROM ({facility_sql('sc_fac', 'sc_fac_lines', Tolerance())}) p JOIN sc_fac f USING (claim_key)
+                           WHERE NOT f.denied""", con)
+    finally:
+        for name in tables:
+            con.unregister(name)
+    return Decimal(allowed)
 
 
 def value_scenarios(*, workspace: Workspace, proposals: list[Proposal], base_months: int = 12) -> list[Valuation]:
@@ -110,7 +154,7 @@ def value_scenarios(*, workspace: Workspace, proposals: list[Proposal], base_mon
             ids = [c.contract_id for c in scoped]
             period = _base_period(con, ids, base_months)
             _base_lines(con, ids, period)
-            out.append(value_proposal(con, base_rel=BASE_REL, contracts=scoped, proposal=p, ctx=ctx, base_period=period))
+            out.append(value_proposal(con, base_rel=PROF_REL, contracts=scoped, proposal=p, ctx=ctx, base_period=period))
     finally:
         con.close()
     return out
@@ -118,7 +162,8 @@ def value_scenarios(*, workspace: Workspace, proposals: list[Proposal], base_mon
 
 def reconcile(*, workspace: Workspace, payer: str, base_months: int = 12) -> dict[str, Any]:
     """"No change" check: the engine path of the scenarios, on the base period at its own dates and
-    under the contracts as they are, against the repriced dataset's expected allowed."""
+    under the contracts as they are, against the repriced dataset's expected allowed.  Professional lines
+    go through the repricing engine, facility claims through the facility engine (claim level)."""
     contracts = payer_contracts(workspace_contracts(workspace), payer)
     if not contracts:
         raise InputError(f"payer: no contract matches {payer!r}")
@@ -129,16 +174,21 @@ def reconcile(*, workspace: Workspace, payer: str, base_months: int = 12) -> dic
         ids = [c.contract_id for c in contracts]
         period = _base_period(con, ids, base_months)
         _base_lines(con, ids, period)
-        engine = Decimal(0)
+        professional = facility = Decimal(0)
         for c in contracts:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE sc_one AS SELECT * FROM {BASE_REL} WHERE contract_id = ?", [c.contract_id])
-            engine += price_lines(con, "sc_one", c, ctx, until=period[1])["allowed"]
+            con.execute(f"CREATE OR REPLACE TEMP TABLE sc_one AS SELECT * FROM {PROF_REL} WHERE contract_id = ?", [c.contract_id])
+            professional += price_lines(con, "sc_one", c, ctx, until=period[1])["allowed"]
+            facility += price_facility_claims(con, c, until=period[1])
         row = con.execute(f"SELECT coalesce(sum(expected_allowed), 0) FROM {BASE_REL} WHERE NOT denied").fetchall()[0]
+        fac_claims, fac_dataset = facility_base(con)
     finally:
         con.close()
     dataset = Decimal(row[0]) if row else Decimal(0)
+    engine = professional + facility
     return {"payer": payer, "base_period": [period[0].isoformat(), period[1].isoformat()],
-            "engine_total": str(engine), "repriced_dataset_total": str(dataset), "equal": engine == dataset}
+            "engine_total": str(engine), "repriced_dataset_total": str(dataset), "equal": engine == dataset,
+            "engine_professional": str(professional), "engine_facility": str(facility), "facility_claims": fac_claims,
+            "repriced_dataset_facility": str(fac_dataset)}
 
 
 def compare_rows(valuations: list[Valuation]) -> list[dict[str, Any]]:
@@ -194,11 +244,16 @@ def workspace_figures(con: duckdb.DuckDBPyConnection, ws: Workspace, scoped: lis
 
     cur, lines = _q(f"SELECT coalesce(sum(expected_allowed), 0), count(*) FROM {BASE_REL} WHERE NOT denied", con)
     put("current_revenue", Decimal(cur), f"expected allowed at current terms, non-denied lines {period[0]}..{period[1]}")
-    put("lines", lines, "non-denied service lines in the base period")
+    put("lines", lines, "non-denied service lines in the base period (a facility claim counts as one)")
+    fac_n, fac_allowed = facility_base(con)
+    put("facility_claims", fac_n, "facility (institutional) claims in the base period, priced per claim (DRG, per diem, "
+        "percent of charges)")
+    put("facility_revenue", fac_allowed, "expected allowed of the non-denied facility claims, included in current revenue; "
+        "not in the Medicare comparison nor in the proposals' valuation (professional lines only)")
     # percent of Medicare, on the lines Medicare prices
     con.execute("CREATE OR REPLACE TEMP TABLE sc_mcr (line_key VARCHAR, expected_allowed DECIMAL(14,2))")
     for c in scoped:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE sc_one AS SELECT * FROM {BASE_REL} WHERE contract_id = ?", [c.contract_id])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE sc_one AS SELECT * FROM {PROF_REL} WHERE contract_id = ?", [c.contract_id])
         price_table(con, "sc_one", _medicare_contract(c, all_contracts, ws), ctx, until=period[1], out="sc_m1")
         con.execute("INSERT INTO sc_mcr SELECT line_key, expected_allowed FROM sc_m1 WHERE NOT denied AND expected_allowed > 0")
     ours, mcr, n = _q(f"""SELECT coalesce(sum(b.expected_allowed), 0), coalesce(sum(m.expected_allowed), 0), count(*)
@@ -250,7 +305,7 @@ def _market_figures(con: duckdb.DuckDBPyConnection, scoped: list[Contract], peri
         from parley.engine.market import payer_distribution
 
         units = {r[0]: float(r[1]) for r in con.execute(
-            f"SELECT procedure_code, sum(units) FROM {BASE_REL} WHERE NOT denied GROUP BY 1").fetchall()}
+            f"SELECT procedure_code, sum(units) FROM {PROF_REL} WHERE NOT denied GROUP BY 1").fetchall()}
         dist = payer_distribution(con, payer=scoped[0].payer.name, codes=list(units), year=period[1].year)
         rows = dist.to_dicts()
     except Exception as exc:  # noqa: BLE001 - no market data is a normal state, reported as such
@@ -470,6 +525,10 @@ def strategy(*, workspace: Workspace, payer: str, inputs_path: Path | None = Non
     finally:
         con.close()
     assumptions: list[str] = []
+    if figs["facility_claims"]["value"]:
+        assumptions.append(f"{figs['facility_claims']['value']} facility claims (${figs['facility_revenue']['value']} expected "
+                           "allowed at current terms) are in current revenue, the walk-away and the exit figures, but proposals "
+                           "value the professional lines only: their facility dollars are unchanged by a proposal")
     _proposal_figures(figs, valuations)
     for k, v in spec.figures.items():
         figs[k] = {"value": v, "derivation": "user figure"}
