@@ -385,7 +385,7 @@ def _write_tic(out: Path, key: str, spec: DemoSpec, org: dict[str, dict[str, Dec
                      "provider_groups": [{"npi": [int(n) for n in p.all_npis],
                                           "tin": {"type": "ein", "value": _tin(p.tin), "business_name": p.name}}]})
     # Summit lists two groups twice (a second network name): the same rates again
-    twice = [i for i in in_net[:2]] if key == "SUM-PPO" else []
+    twice = list(in_net[:2]) if key == "SUM-PPO" else []
     for n, i in enumerate(twice):
         p = by_index[i]
         refs.append({"provider_group_id": 900 + n, "network_name": ["Summit Value Network"],
