@@ -33,6 +33,16 @@ def test_walk_away_zopa_opening_worked_example() -> None:
     assert r.opening_change_vs_current.value == D("68000.00")
 
 
+def test_above_market_opening_holds_current_terms() -> None:
+    """Walk-away 840k, payer max 920k: the formula gives 904k, below today's 1.0M: open at current terms."""
+    r = analyse(NegotiationInputs(current_revenue=D(1000000), cost_to_serve=D(800000), required_margin=D("0.05"),
+                                  payer_max_revenue=D(920000)))
+    assert r.zopa_exists
+    assert r.opening_offer.value == D(1000000)
+    assert r.opening_change_vs_current.value == D(0)
+    assert "904000.00" in r.opening_offer.derivation and "holds current terms" in r.opening_offer.derivation
+
+
 def test_batna_sets_walk_away_and_cost_per_rvu() -> None:
     # 20,000 RVUs x $40 = 800,000 x 1.0 = 800,000 < BATNA 850,000
     r = analyse(NegotiationInputs(current_revenue=D(900000), cost_per_rvu=D(40), total_rvus=D(20000),

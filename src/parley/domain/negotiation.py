@@ -16,7 +16,9 @@ market benchmarks (our volume priced at a percentile of what this payer pays
 comparable providers) or from the user.  ZOPA = [walk-away, payer maximum]
 when walk-away <= maximum, else empty (said so).  The opening offer sits high
 in the zone: walk-away + position x (maximum - walk-away), position 0.8 by
-default; a user's opening offer below the walk-away is refused.
+default, but never below current revenue (a provider whose rates are above the
+payer's likely maximum opens by holding current terms, not by offering a cut);
+a user's opening offer below the walk-away is refused.
 
 Payer exit (:func:`exit_impact`): per year and per case (low / base / high),
 current revenue from the payer is lost; patients retained at other coverage
@@ -180,8 +182,14 @@ def _opening(i: NegotiationInputs, wa: Decimal, mx: Decimal | None) -> Figure:
     if mx is None:
         return Figure(name="opening_offer", value=None, derivation="no opening offer: the ZOPA is empty or unknown")
     v = cents(wa + i.opening_position * (mx - wa))
-    return Figure(name="opening_offer", value=v,
-                  derivation=f"walk-away ${wa} + {i.opening_position} x (maximum ${mx} - walk-away ${wa}) = ${v}")
+    formula = f"walk-away ${wa} + {i.opening_position} x (maximum ${mx} - walk-away ${wa}) = ${v}"
+    if v < i.current_revenue:
+        # Above-market rates: never open by offering a cut; hold today's terms and defend them.
+        return Figure(name="opening_offer", value=i.current_revenue,
+                      derivation=f"{formula}, below current revenue ${i.current_revenue}: our rates sit above the payer's "
+                                 "likely maximum, so the opening offer holds current terms (expect the payer to seek a "
+                                 "reduction; lead with the value story)")
+    return Figure(name="opening_offer", value=v, derivation=formula)
 
 
 def _input_figures(i: NegotiationInputs) -> list[Figure]:
