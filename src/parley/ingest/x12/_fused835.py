@@ -27,7 +27,8 @@ import pyarrow as pa
 from parley.ingest.base import PatientHasher
 from parley.ingest.x12 import _frames as F
 from parley.ingest.x12 import _kernels as K
-from parley.ingest.x12._kernels import njit
+from parley.ingest.x12 import _scalars as S
+from parley.ingest.x12._scalars import njit
 from parley.ingest.x12.fields import _bitmap, date_series, decimal_series
 from parley.ingest.x12.tokenizer import Batch, C
 
@@ -72,79 +73,6 @@ FAIL = {
     8: "allowed amount",
     9: "non-ASCII claim id",
 }
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _int(data, s, e, scale):  # type: ignore[no-untyped-def]
-    """The rules of ``K.integers`` for one present span: (value, 1 ok | 2 bad)."""
-    n = e - s
-    if n > 20:
-        return np.int64(0), 2
-    v = np.int64(0)
-    decimals = 0
-    seen_dot = False
-    good = True
-    digits = 0
-    excess = False
-    for col in range(n):
-        ch = data[s + col]
-        if 48 <= ch <= 57:
-            if (not seen_dot) or decimals < scale:
-                v = v * 10 + (ch - 48)
-                if seen_dot:
-                    decimals += 1
-            elif ch != 48:
-                excess = True
-            digits += 1
-        elif ch == 46:
-            if seen_dot:
-                good = False
-            seen_dot = True
-        elif col == 0 and (ch == 45 or ch == 43):
-            pass
-        else:
-            good = False
-    if not (good and digits >= 1 and not excess and digits <= 18):
-        return np.int64(0), 2
-    sh = scale - decimals
-    if sh < 0:
-        sh = 0
-    v = v * np.int64(10) ** sh
-    if data[s] == 45:
-        v = -v
-    if abs(v) >= np.int64(10) ** (12 + scale):
-        return np.int64(0), 2
-    return v, 1
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _date(data, s, e):  # type: ignore[no-untyped-def]
-    """The rules of ``K.dates`` for one present span: (days, 1 ok | 2 bad)."""
-    if e - s != 8:
-        return np.int64(0), 2
-    for i in range(8):
-        ch = data[s + i]
-        if ch < 48 or ch > 57:
-            return np.int64(0), 2
-    y = np.int64(
-        (data[s] - 48) * 1000
-        + (data[s + 1] - 48) * 100
-        + (data[s + 2] - 48) * 10
-        + (data[s + 3] - 48)
-    )
-    mo = np.int64((data[s + 4] - 48) * 10 + (data[s + 5] - 48))
-    d = np.int64((data[s + 6] - 48) * 10 + (data[s + 7] - 48))
-    if not (1800 <= y <= 2200 and 1 <= mo <= 12 and 1 <= d <= 31):
-        return np.int64(0), 2
-    if mo == 2:
-        top = 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
-    elif mo == 4 or mo == 6 or mo == 9 or mo == 11:
-        top = 30
-    else:
-        top = 31
-    if d > top:
-        return np.int64(0), 2
-    return K._days_from_civil(y, mo, d), 1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -194,24 +122,48 @@ def _known_group(data, s, e):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _component(data, comp, s, e, k):  # type: ignore[no-untyped-def]
-    """The rules of ``K.component`` for one present span: (start, end, present)."""
-    seen = 0
-    cs = s
-    ce = e
-    found = k == 0
-    for i in range(s, e):
-        if data[i] == comp:
-            if seen == k:
-                ce = i
-                break
-            seen += 1
-            if seen == k:
-                cs = i + 1
-                found = True
-    if not found:
-        return s, s, False
-    return cs, ce, ce > cs
+def _num_table(rows, n, fill):  # type: ignore[no-untyped-def]
+    """(value, ok) arrays of ``rows`` x ``n`` numbers: zeroed, or left uninitialised."""
+    value = np.empty((rows, n), np.int64)
+    ok = np.empty((rows, n), np.bool_)
+    if fill:
+        value[:] = 0
+        ok[:] = False
+    return value, ok
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _span_table(rows, n, fill):  # type: ignore[no-untyped-def]
+    """(start, end, present) arrays of ``rows`` x ``n`` spans: zeroed, or left uninitialised."""
+    start = np.empty((rows, n), np.int64)
+    end = np.empty((rows, n), np.int64)
+    present = np.empty((rows, n), np.bool_)
+    if fill:
+        start[:] = 0
+        end[:] = 0
+        present[:] = False
+    return start, end, present
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _amounts(data, bs, be, n, pairs, num, ok, col):  # type: ignore[no-untyped-def]
+    """Money elements ``j`` -> ``num[slot, col]`` (cents) for each (j, slot); False: one is bad."""
+    for j, slot in pairs:
+        if j < n and be[j] > bs[j]:
+            v, st = S.parse_int(data, bs[j], be[j], 2)
+            if st == S.BAD:
+                return False
+            num[slot, col] = v
+            ok[slot, col] = True
+    return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _dtm_date(data, bs, be, n):  # type: ignore[no-untyped-def]
+    """DTM02 of a split segment: (days, 0 absent | S.OK | S.BAD)."""
+    if n > 2 and be[2] > bs[2]:
+        return S.parse_date(data, bs[2], be[2])
+    return np.int64(0), 0
 
 
 @njit(cache=True, nogil=True)
@@ -236,21 +188,15 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
     )
     nc, nl, nca, nlq, nrm = counts[0], counts[1], counts[2], counts[3], counts[4]
     c_row = np.empty(nc, np.int64)
-    c_num = np.zeros((9, nc), np.int64)
-    c_ok = np.zeros((9, nc), np.bool_)
-    c_s = np.zeros((8, nc), np.int64)
-    c_e = np.zeros((8, nc), np.int64)
-    c_p = np.zeros((8, nc), np.bool_)
+    c_num, c_ok = _num_table(9, nc, True)
+    c_s, c_e, c_p = _span_table(8, nc, True)
     c_rev = np.zeros(nc, np.bool_)
     nm1_seen = np.zeros(nc, np.bool_)
     l_row = np.empty(nl, np.int64)
     l_claim = np.empty(nl, np.int64)
     l_number = np.empty(nl, np.int32)
-    l_num = np.zeros((8, nl), np.int64)
-    l_ok = np.zeros((8, nl), np.bool_)
-    l_s = np.zeros((10, nl), np.int64)
-    l_e = np.zeros((10, nl), np.int64)
-    l_p = np.zeros((10, nl), np.bool_)
+    l_num, l_ok = _num_table(8, nl, True)
+    l_s, l_e, l_p = _span_table(10, nl, True)
     amt_seen = np.zeros(nl, np.bool_)
     ref_seen = np.zeros(nl, np.bool_)
     na = nca * 6
@@ -258,19 +204,14 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
     # nothing): every field of a row is set when the row is written
     a_row = np.empty(na, np.int64)
     a_line = np.empty(na, np.bool_)
-    a_num = np.empty((2, na), np.int64)
-    a_ok = np.empty((2, na), np.bool_)
-    a_s = np.empty((2, na), np.int64)
-    a_e = np.empty((2, na), np.int64)
-    a_p = np.empty((2, na), np.bool_)
+    a_num, a_ok = _num_table(2, na, False)
+    a_s, a_e, a_p = _span_table(2, na, False)
     q_key = np.empty(nlq, np.int64)
-    q_s = np.zeros(nlq, np.int64)
-    q_e = np.zeros(nlq, np.int64)
-    q_p = np.zeros(nlq, np.bool_)
+    q_table = _span_table(1, nlq, True)
+    q_s, q_e, q_p = q_table[0][0], q_table[1][0], q_table[2][0]
     r_key = np.empty(nrm * 5, np.int64)
-    r_s = np.zeros(nrm * 5, np.int64)
-    r_e = np.zeros(nrm * 5, np.int64)
-    r_p = np.zeros(nrm * 5, np.bool_)
+    r_table = _span_table(1, nrm * 5, True)
+    r_s, r_e, r_p = r_table[0][0], r_table[1][0], r_table[2][0]
     bs = np.zeros(MAXEL, np.int64)
     be = np.zeros(MAXEL, np.int64)
     ic = -1  # claims, lines, adjustments, LQ and remark spans filled so far
@@ -316,34 +257,20 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
                 fail = 3
                 break
             c_row[ic] = r
-            for j, slot in ((3, C_CHARGE), (4, C_PAID), (5, C_RESP)):
-                if j < n and be[j] > bs[j]:
-                    v, st = _int(data, bs[j], be[j], 2)
-                    if st == 2:
-                        fail = 1
-                        break
-                    c_num[slot, ic] = v
-                    c_ok[slot, ic] = True
-            if fail:
+            if not _amounts(
+                data, bs, be, n, ((3, C_CHARGE), (4, C_PAID), (5, C_RESP)), c_num, c_ok, ic
+            ):
+                fail = 1
                 break
             if not (n > 2 and be[2] > bs[2] and _known_status(data, bs[2], be[2])):
                 fail = 2
                 break
             c_rev[ic] = be[2] - bs[2] == 2 and data[bs[2]] == 50 and data[bs[2] + 1] == 50
             if n > 1 and be[1] > bs[1]:
-                s = bs[1]
-                e = be[1]
-                for i in range(s, e):
-                    if data[i] >= 128:
-                        fail = 9
-                if fail:
+                if S.has_non_ascii(data, bs[1], be[1]):
+                    fail = 9
                     break
-                while s < e and (data[s] == 32 or 9 <= data[s] <= 13):
-                    s += 1
-                while e > s and (data[e - 1] == 32 or 9 <= data[e - 1] <= 13):
-                    e -= 1
-                c_s[S_ID, ic] = s
-                c_e[S_ID, ic] = e
+                c_s[S_ID, ic], c_e[S_ID, ic] = S.strip(data, bs[1], be[1])
                 c_p[S_ID, ic] = True
             for j, slot in (
                 (2, S_STATUS),
@@ -375,30 +302,23 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
             l_claim[il] = claim_seq[r]
             l_number[il] = 1 if il == 0 or l_claim[il - 1] != claim_seq[r] else l_number[il - 1] + 1
             c_num[C_LINES, k] += 1
-            for j, slot in ((2, L_CHARGE), (3, L_PAID)):
-                if j < n and be[j] > bs[j]:
-                    v, st = _int(data, bs[j], be[j], 2)
-                    if st == 2:
-                        fail = 4
-                        break
-                    l_num[slot, il] = v
-                    l_ok[slot, il] = True
-            if fail:
+            if not _amounts(data, bs, be, n, ((2, L_CHARGE), (3, L_PAID)), l_num, l_ok, il):
+                fail = 4
                 break
             l_num[L_UNITS, il] = 1000
             l_ok[L_UNITS, il] = True
             if n > 5 and be[5] > bs[5]:
-                v, st = _int(data, bs[5], be[5], 3)
-                if st == 1:
+                v, st = S.parse_int(data, bs[5], be[5], 3)
+                if st == S.OK:
                     l_num[L_UNITS, il] = v
             if n > 7 and be[7] > bs[7]:
-                v, st = _int(data, bs[7], be[7], 3)
-                if st == 1:
+                v, st = S.parse_int(data, bs[7], be[7], 3)
+                if st == S.OK:
                     l_num[L_SUB_UNITS, il] = v
                     l_ok[L_SUB_UNITS, il] = True
             if n > 1 and be[1] > bs[1]:
                 for c in range(6):
-                    cs, ce, cp = _component(data, comp, bs[1], be[1], c)
+                    cs, ce, cp = S.component_span(data, comp, bs[1], be[1], c)
                     l_s[T_QUAL + c, il] = cs
                     l_e[T_QUAL + c, il] = ce
                     l_p[T_QUAL + c, il] = cp
@@ -407,11 +327,11 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
                 l_e[T_REV, il] = be[4]
                 l_p[T_REV, il] = True
             if n > 6 and be[6] > bs[6]:
-                cs, ce, cp = _component(data, comp, bs[6], be[6], 1)
+                cs, ce, cp = S.component_span(data, comp, bs[6], be[6], 1)
                 l_s[T_SUB_CODE, il] = cs
                 l_e[T_SUB_CODE, il] = ce
                 l_p[T_SUB_CODE, il] = cp
-                cs, ce, cp = _component(data, comp, bs[6], be[6], 2)
+                cs, ce, cp = S.component_span(data, comp, bs[6], be[6], 2)
                 l_s[T_SUB_MODS, il] = cs
                 l_e[T_SUB_MODS, il] = be[6]
                 l_p[T_SUB_MODS, il] = cp
@@ -437,8 +357,8 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
                 if not ap:
                     fail = 5
                     break
-                v, st = _int(data, bs[j + 1], be[j + 1], 2)
-                if st == 2:
+                v, st = S.parse_int(data, bs[j + 1], be[j + 1], 2)
+                if st == S.BAD:
                     fail = 5
                     break
                 a_row[ia] = r
@@ -454,8 +374,8 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
                 a_num[1, ia] = 0
                 a_ok[1, ia] = False
                 if j + 2 < n and be[j + 2] > bs[j + 2]:
-                    q, st = _int(data, bs[j + 2], be[j + 2], 3)
-                    if st == 1:
+                    q, st = S.parse_int(data, bs[j + 2], be[j + 2], 3)
+                    if st == S.OK:
                         a_num[1, ia] = q
                         a_ok[1, ia] = True
                 if is_line:
@@ -468,32 +388,33 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
                 break
             r += 1
             continue
+        # DTM02, in either context (a date that does not parse: give up)
+        days, st = _dtm_date(data, bs, be, n) if x == dtm else (np.int64(0), 0)
+        if st == S.BAD:
+            fail = 7
+            break
+        dated = st == S.OK
         if cx == LINE:
             li = line_seq[r] - base_l
             if il < 0 or li < 0 or li > il:
                 fail = 3
                 break
             if x == dtm:
-                if n > 2 and be[2] > bs[2]:
-                    days, st = _date(data, bs[2], be[2])
-                    if st == 2:
-                        fail = 7
-                        break
-                    if n > 1:
-                        q1 = _is(data, bs[1], be[1], 52, 55, 50)  # 472
-                        if (q1 or _is(data, bs[1], be[1], 49, 53, 48)) and not l_ok[L_FROM, li]:
-                            l_num[L_FROM, li] = days
-                            l_ok[L_FROM, li] = True
-                        if (q1 or _is(data, bs[1], be[1], 49, 53, 49)) and not l_ok[L_TO, li]:
-                            l_num[L_TO, li] = days
-                            l_ok[L_TO, li] = True
+                if dated:
+                    q1 = _is(data, bs[1], be[1], 52, 55, 50)  # 472
+                    if (q1 or _is(data, bs[1], be[1], 49, 53, 48)) and not l_ok[L_FROM, li]:
+                        l_num[L_FROM, li] = days
+                        l_ok[L_FROM, li] = True
+                    if (q1 or _is(data, bs[1], be[1], 49, 53, 49)) and not l_ok[L_TO, li]:
+                        l_num[L_TO, li] = days
+                        l_ok[L_TO, li] = True
             elif x == amt:
                 if n > 1 and _is(data, bs[1], be[1], 66, 54, 0):  # B6
                     ok = False
                     v = np.int64(0)
                     if n > 2 and be[2] > bs[2]:
-                        v, st = _int(data, bs[2], be[2], 2)
-                        if st == 2:
+                        v, st = S.parse_int(data, bs[2], be[2], 2)
+                        if st == S.BAD:
                             fail = 8
                             break
                         ok = True
@@ -519,22 +440,17 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
             continue
         # claim context: DTM, NM1, MOA, MIA
         if x == dtm:
-            if n > 2 and be[2] > bs[2]:
-                days, st = _date(data, bs[2], be[2])
-                if st == 2:
-                    fail = 7
-                    break
-                if n > 1:
-                    slot = -1
-                    if _is(data, bs[1], be[1], 50, 51, 50):  # 232
-                        slot = C_FROM
-                    elif _is(data, bs[1], be[1], 50, 51, 51):  # 233
-                        slot = C_TO
-                    elif _is(data, bs[1], be[1], 48, 53, 48):  # 050
-                        slot = C_RECV
-                    if slot >= 0 and not c_ok[slot, k]:
-                        c_num[slot, k] = days
-                        c_ok[slot, k] = True
+            if dated:
+                slot = -1
+                if _is(data, bs[1], be[1], 50, 51, 50):  # 232
+                    slot = C_FROM
+                elif _is(data, bs[1], be[1], 50, 51, 51):  # 233
+                    slot = C_TO
+                elif _is(data, bs[1], be[1], 48, 53, 48):  # 050
+                    slot = C_RECV
+                if slot >= 0 and not c_ok[slot, k]:
+                    c_num[slot, k] = days
+                    c_ok[slot, k] = True
         elif x == nm1:
             if n > 1 and _is(data, bs[1], be[1], 81, 67, 0) and not nm1_seen[k]:  # QC
                 nm1_seen[k] = True
@@ -597,59 +513,6 @@ def line_range(c_num, c_ok, l_claim, l_num, l_ok, base_c):  # type: ignore[no-un
 
 
 @njit(cache=True, nogil=True)
-def views_of(data, start, end, present, old, new):  # type: ignore[no-untyped-def]
-    """Arrow string views of spans of ``data`` (buffer 0, no copy for long values).
-
-    A view is 16 bytes: the length, then the bytes inline when at most
-    12, else a 4-byte prefix, buffer index 0 and the offset.  ``old`` ->
-    ``new`` replaces one byte (0: none); then long values are copied to
-    their own buffer, returned second (empty when nothing was copied).
-    """
-    m = start.shape[0]
-    out = np.zeros(m * 16, np.uint8)
-    copy = old != 0
-    total = 0
-    if copy:
-        for r in range(m):
-            if present[r] and end[r] - start[r] > 12:
-                total += end[r] - start[r]
-    chars = np.empty(total, np.uint8)
-    p = 0
-    for r in range(m):
-        if not present[r]:
-            continue
-        s = start[r]
-        n = end[r] - s
-        o = r * 16
-        out[o] = n & 255
-        out[o + 1] = (n >> 8) & 255
-        out[o + 2] = (n >> 16) & 255
-        out[o + 3] = (n >> 24) & 255
-        if n <= 12:
-            for i in range(n):
-                ch = data[s + i]
-                out[o + 4 + i] = new if (copy and ch == old) else ch
-            continue
-        at = s
-        if copy:
-            for i in range(n):
-                ch = data[s + i]
-                chars[p + i] = new if ch == old else ch
-            at = p
-            p += n
-            for i in range(4):
-                out[o + 4 + i] = chars[at + i]
-        else:
-            for i in range(4):
-                out[o + 4 + i] = data[s + i]
-        out[o + 12] = at & 255
-        out[o + 13] = (at >> 8) & 255
-        out[o + 14] = (at >> 16) & 255
-        out[o + 15] = (at >> 24) & 255
-    return out, chars
-
-
-@njit(cache=True, nogil=True)
 def upper_ids(data, start, end, present):  # type: ignore[no-untyped-def]
     """Identifiers stripped of blanks and upper-cased, packed for ``K.hmac_hex32``.
 
@@ -667,13 +530,9 @@ def upper_ids(data, start, end, present):  # type: ignore[no-untyped-def]
             continue
         s = start[r]
         e = end[r]
-        for i in range(s, e):
-            if data[i] >= 128:
-                return np.zeros(0, np.uint8), np.zeros(1, np.int64), valid, False
-        while s < e and (data[s] == 32 or 9 <= data[s] <= 13):
-            s += 1
-        while e > s and (data[e - 1] == 32 or 9 <= data[e - 1] <= 13):
-            e -= 1
+        if S.has_non_ascii(data, s, e):
+            return np.zeros(0, np.uint8), np.zeros(1, np.int64), valid, False
+        s, e = S.strip(data, s, e)
         if e > s:
             valid[r] = True
             lo[r] = s
@@ -728,13 +587,14 @@ def strings(
 ) -> pl.Series:
     """A Polars string column of byte spans, as Arrow string views into the batch's bytes."""
     present = np.ascontiguousarray(present, np.bool_)
-    views, chars = views_of(
+    views, chars = K.string_views(
         data,
         np.ascontiguousarray(start, np.int64),
         np.ascontiguousarray(end, np.int64),
         present,
         replace[0],
         replace[1],
+        replace[0] != 0,
     )
     buffer = data_buf if replace[0] == 0 else pa.py_buffer(chars)
     m = len(present)

@@ -12,24 +12,20 @@ Set ``PARLEY_X12_NUMBA=0`` to force the numpy path.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-try:  # numba is optional: without it the numpy path is used
-    if os.environ.get("PARLEY_X12_NUMBA", "1") == "0":
-        raise ImportError("disabled")
-    from numba import njit
+from parley.ingest.x12._scalars import (
+    BAD,
+    ENABLED,
+    component_span,
+    has_non_ascii,
+    njit,
+    parse_date,
+    parse_int,
+    strip,
+)
 
-    ENABLED = True
-except ImportError:  # pragma: no cover - exercised when numba is absent
-    ENABLED = False
-
-    def njit(*args, **kwargs):  # type: ignore[no-untyped-def,no-redef]
-        def wrap(fn):  # type: ignore[no-untyped-def]
-            return fn
-
-        return wrap
+__all__ = ["ENABLED", "njit"]
 
 
 @njit(cache=True, nogil=True)
@@ -102,26 +98,7 @@ def component(data, comp, start, end, present, k):  # type: ignore[no-untyped-de
             out_s[r] = s
             out_e[r] = s
             continue
-        seen = 0
-        cs = s
-        ce = e
-        found = k == 0
-        for i in range(s, e):
-            if data[i] == comp:
-                if seen == k:  # the end of component k
-                    ce = i
-                    break
-                seen += 1
-                if seen == k:
-                    cs = i + 1
-                    found = True
-        if not found:
-            out_s[r] = s
-            out_e[r] = s
-            continue
-        out_s[r] = cs
-        out_e[r] = ce
-        out_p[r] = ce > cs
+        out_s[r], out_e[r], out_p[r] = component_span(data, comp, s, e, k)
     return out_s, out_e, out_p
 
 
@@ -150,65 +127,16 @@ def integers(data, start, end, present, scale):  # type: ignore[no-untyped-def]
     value = np.zeros(m, np.int64)
     ok = np.zeros(m, np.bool_)
     bad = np.zeros(m, np.bool_)
-    limit = np.int64(10) ** (12 + scale)
     for r in range(m):
         if not present[r]:
             continue
-        s = start[r]
-        n = end[r] - s
-        if n > 20:
+        v, st = parse_int(data, start[r], end[r], scale)
+        if st == BAD:
             bad[r] = True
-            continue
-        v = np.int64(0)
-        decimals = 0
-        seen_dot = False
-        good = True
-        digits = 0
-        excess = False
-        for col in range(n):
-            ch = data[s + col]
-            is_digit = 48 <= ch <= 57
-            if is_digit:
-                if (not seen_dot) or decimals < scale:
-                    v = v * 10 + (ch - 48)
-                    if seen_dot:
-                        decimals += 1
-                elif ch != 48:
-                    excess = True
-                digits += 1
-            elif ch == 46:
-                if seen_dot:
-                    good = False
-                seen_dot = True
-            elif col == 0 and (ch == 45 or ch == 43):
-                pass
-            else:
-                good = False
-        good = good and digits >= 1 and not excess and digits <= 18
-        if good:
-            sh = scale - decimals
-            if sh < 0:
-                sh = 0
-            v = v * np.int64(10) ** sh
-            if data[s] == 45:
-                v = -v
-            if abs(v) < limit:
-                value[r] = v
-                ok[r] = True
-                continue
-        bad[r] = True
+        else:
+            value[r] = v
+            ok[r] = True
     return value, ok, bad
-
-
-@njit(cache=True, nogil=True)
-def _days_from_civil(y, m, d):  # type: ignore[no-untyped-def]
-    y -= m <= 2
-    era = (y if y >= 0 else y - 399) // 400
-    yoe = y - era * 400
-    mp = (m + 9) % 12
-    doy = (153 * mp + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
 
 
 @njit(cache=True, nogil=True)
@@ -218,41 +146,15 @@ def dates(data, start, end, present):  # type: ignore[no-untyped-def]
     value = np.zeros(m, np.int64)
     ok = np.zeros(m, np.bool_)
     bad = np.zeros(m, np.bool_)
-    mdays = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
     for r in range(m):
         if not present[r]:
             continue
-        s = start[r]
-        good = end[r] - s == 8
-        if good:
-            for i in range(8):
-                ch = data[s + i]
-                if ch < 48 or ch > 57:
-                    good = False
-                    break
-        if good:
-            y = (
-                (data[s] - 48) * 1000
-                + (data[s + 1] - 48) * 100
-                + (data[s + 2] - 48) * 10
-                + (data[s + 3] - 48)
-            )
-            mo = (data[s + 4] - 48) * 10 + (data[s + 5] - 48)
-            d = (data[s + 6] - 48) * 10 + (data[s + 7] - 48)
-            y = np.int64(y)
-            mo = np.int64(mo)
-            d = np.int64(d)
-            good = 1800 <= y <= 2200 and 1 <= mo <= 12 and 1 <= d <= 31
-            if good:
-                top = mdays[mo - 1]
-                if mo == 2 and (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
-                    top = 29
-                good = d <= top
-            if good:
-                value[r] = _days_from_civil(y, mo, d)
-                ok[r] = True
-                continue
-        bad[r] = True
+        days, st = parse_date(data, start[r], end[r])
+        if st == BAD:
+            bad[r] = True
+        else:
+            value[r] = days
+            ok[r] = True
     return value, ok, bad
 
 
@@ -491,21 +393,23 @@ K256 = _K256
 
 
 @njit(cache=True, nogil=True)
-def views(data, start, end, present):  # type: ignore[no-untyped-def]
-    """Arrow string-view buffers of the spans (absent -> empty view, the caller masks it).
+def string_views(data, start, end, present, old, new, copy):  # type: ignore[no-untyped-def]
+    """Arrow string-view buffers of spans of ``data`` (absent -> empty view, the caller masks it).
 
     A view is 16 bytes: the length (int32 LE), then the bytes inline when at
-    most 12, else a 4-byte prefix, buffer 0 and the offset in ``chars``
-    (long values are copied there).  Polars takes these without a copy.
+    most 12, else a 4-byte prefix, buffer index 0 and the offset.  ``old`` ->
+    ``new`` replaces one byte (``old`` 0: none).  With ``copy`` long values
+    are copied to their own buffer (returned second, the views' buffer 0);
+    without it (and without a replacement) the views point into ``data``.
     """
     m = start.shape[0]
     out = np.zeros(m * 16, np.uint8)
+    swap = old != 0
     total = 0
-    for r in range(m):
-        if present[r]:
-            n = end[r] - start[r]
-            if n > 12:
-                total += n
+    if copy:
+        for r in range(m):
+            if present[r] and end[r] - start[r] > 12:
+                total += end[r] - start[r]
     chars = np.empty(total, np.uint8)
     p = 0
     for r in range(m):
@@ -520,19 +424,32 @@ def views(data, start, end, present):  # type: ignore[no-untyped-def]
         out[o + 3] = (n >> 24) & 255
         if n <= 12:
             for i in range(n):
-                out[o + 4 + i] = data[s + i]
+                ch = data[s + i]
+                out[o + 4 + i] = new if (swap and ch == old) else ch
+            continue
+        at = s
+        if copy:
+            for i in range(n):
+                ch = data[s + i]
+                chars[p + i] = new if (swap and ch == old) else ch
+            at = p
+            p += n
+            for i in range(4):
+                out[o + 4 + i] = chars[at + i]
         else:
             for i in range(4):
                 out[o + 4 + i] = data[s + i]
-            # buffer index 0 (already zero), then the offset
-            out[o + 12] = p & 255
-            out[o + 13] = (p >> 8) & 255
-            out[o + 14] = (p >> 16) & 255
-            out[o + 15] = (p >> 24) & 255
-            for i in range(n):
-                chars[p + i] = data[s + i]
-            p += n
+        out[o + 12] = at & 255
+        out[o + 13] = (at >> 8) & 255
+        out[o + 14] = (at >> 16) & 255
+        out[o + 15] = (at >> 24) & 255
     return out, chars
+
+
+@njit(cache=True, nogil=True)
+def views(data, start, end, present):  # type: ignore[no-untyped-def]
+    """String views with every long value copied to ``chars`` (see :func:`string_views`)."""
+    return string_views(data, start, end, present, 0, 0, True)
 
 
 @njit(cache=True, nogil=True)
@@ -572,11 +489,6 @@ def hierarchy(code, st, clp, svc, marker_codes, marker_values, n_st, n_clp, n_sv
 
 
 @njit(cache=True, nogil=True)
-def _blank(ch):  # type: ignore[no-untyped-def]
-    return ch == 32 or (9 <= ch <= 13)
-
-
-@njit(cache=True, nogil=True)
 def join_by_key(data, start, end, present, keys, targets, sep):  # type: ignore[no-untyped-def]
     """Per target key, the stripped non-empty values of its rows joined by ``sep`` (none -> null).
 
@@ -596,15 +508,9 @@ def join_by_key(data, start, end, present, keys, targets, sep):  # type: ignore[
             lo[r] = 0
             hi[r] = 0
             continue
-        for i in range(s, e):
-            if data[i] >= 128:
-                return np.zeros(0, np.uint8), np.zeros(0, np.uint8), np.zeros(0, np.bool_), False
-        while s < e and _blank(data[s]):
-            s += 1
-        while e > s and _blank(data[e - 1]):
-            e -= 1
-        lo[r] = s
-        hi[r] = e
+        if has_non_ascii(data, s, e):
+            return np.zeros(0, np.uint8), np.zeros(0, np.uint8), np.zeros(0, np.bool_), False
+        lo[r], hi[r] = strip(data, s, e)
     # pass 1: lengths
     lens = np.zeros(m, np.int64)
     valid = np.zeros(m, np.bool_)

@@ -1,0 +1,172 @@
+"""Scalar element parsers shared by the compiled X12 kernels.
+
+One definition per rule: the column kernels of ``_kernels`` (one row at a
+time over a batch) and the fused 835 kernel of ``_fused835`` (one segment at
+a time) both call these, so the two compiled paths cannot drift apart.  The
+numpy code of ``fields`` implements the same rules for the fallback path (the
+tests compare them).  All take the batch bytes ``data`` and a present span
+``s``..``e``; results come back as small tuples (inlined by numba).
+
+Note for edits: numba's on-disk cache (``cache=True``) of a kernel that
+inlines these functions is keyed on the kernel's own file; after changing a
+rule here, clear the ``__pycache__`` ``*.nbi`` / ``*.nbc`` files.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:  # numba is optional: without it the numpy path of ``fields`` is used
+    if os.environ.get("PARLEY_X12_NUMBA", "1") == "0":
+        raise ImportError("disabled")
+    from numba import njit
+
+    ENABLED = True
+except ImportError:  # pragma: no cover - exercised when numba is absent
+    ENABLED = False
+
+    def njit(*args, **kwargs):  # type: ignore[no-untyped-def,no-redef]
+        def wrap(fn):  # type: ignore[no-untyped-def]
+            return fn
+
+        return wrap
+
+
+OK, BAD = 1, 2
+
+
+@njit(cache=True, nogil=True, inline="always")
+def days_from_civil(y, m, d):  # type: ignore[no-untyped-def]
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    y -= m <= 2
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    mp = (m + 9) % 12
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@njit(cache=True, nogil=True, inline="always")
+def parse_int(data, s, e, scale):  # type: ignore[no-untyped-def]
+    """Decimal text -> (value * 10**scale, OK | BAD), the rules of ``FieldIndex.integers``.
+
+    At most 20 bytes, an optional leading sign, one dot, 1-18 digits, no
+    non-zero digit past ``scale`` decimals, |value| < 10**12.
+    """
+    n = e - s
+    if n > 20:
+        return np.int64(0), BAD
+    v = np.int64(0)
+    decimals = 0
+    seen_dot = False
+    good = True
+    digits = 0
+    excess = False
+    for col in range(n):
+        ch = data[s + col]
+        if 48 <= ch <= 57:
+            if (not seen_dot) or decimals < scale:
+                v = v * 10 + (ch - 48)
+                if seen_dot:
+                    decimals += 1
+            elif ch != 48:
+                excess = True
+            digits += 1
+        elif ch == 46:
+            if seen_dot:
+                good = False
+            seen_dot = True
+        elif col == 0 and (ch == 45 or ch == 43):
+            pass
+        else:
+            good = False
+    if not (good and digits >= 1 and not excess and digits <= 18):
+        return np.int64(0), BAD
+    sh = scale - decimals
+    if sh < 0:
+        sh = 0
+    v = v * np.int64(10) ** sh
+    if data[s] == 45:
+        v = -v
+    if abs(v) >= np.int64(10) ** (12 + scale):
+        return np.int64(0), BAD
+    return v, OK
+
+
+@njit(cache=True, nogil=True, inline="always")
+def parse_date(data, s, e):  # type: ignore[no-untyped-def]
+    """CCYYMMDD -> (days since 1970-01-01, OK | BAD); years 1800-2200, real calendar days."""
+    if e - s != 8:
+        return np.int64(0), BAD
+    for i in range(8):
+        ch = data[s + i]
+        if ch < 48 or ch > 57:
+            return np.int64(0), BAD
+    y = np.int64(
+        (data[s] - 48) * 1000
+        + (data[s + 1] - 48) * 100
+        + (data[s + 2] - 48) * 10
+        + (data[s + 3] - 48)
+    )
+    mo = np.int64((data[s + 4] - 48) * 10 + (data[s + 5] - 48))
+    d = np.int64((data[s + 6] - 48) * 10 + (data[s + 7] - 48))
+    if not (1800 <= y <= 2200 and 1 <= mo <= 12 and 1 <= d <= 31):
+        return np.int64(0), BAD
+    if mo == 2:
+        top = 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
+    elif mo == 4 or mo == 6 or mo == 9 or mo == 11:
+        top = 30
+    else:
+        top = 31
+    if d > top:
+        return np.int64(0), BAD
+    return days_from_civil(y, mo, d), OK
+
+
+@njit(cache=True, nogil=True, inline="always")
+def component_span(data, comp, s, e, k):  # type: ignore[no-untyped-def]
+    """Component ``k`` (0-based) of a present element span: (start, end, present)."""
+    seen = 0
+    cs = s
+    ce = e
+    found = k == 0
+    for i in range(s, e):
+        if data[i] == comp:
+            if seen == k:  # the end of component k
+                ce = i
+                break
+            seen += 1
+            if seen == k:
+                cs = i + 1
+                found = True
+    if not found:
+        return s, s, False
+    return cs, ce, ce > cs
+
+
+@njit(cache=True, nogil=True, inline="always")
+def is_blank(ch):  # type: ignore[no-untyped-def]
+    """ASCII whitespace (space, tab, LF, VT, FF, CR): what ``str.strip`` removes of ASCII."""
+    return ch == 32 or (9 <= ch <= 13)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def has_non_ascii(data, s, e):  # type: ignore[no-untyped-def]
+    """A byte >= 128 in the span (plain loop: numba compiles no generators here)."""
+    for i in range(s, e):  # noqa: SIM110
+        if data[i] >= 128:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def strip(data, s, e):  # type: ignore[no-untyped-def]
+    """The span without its leading and trailing ASCII blanks."""
+    while s < e and is_blank(data[s]):
+        s += 1
+    while e > s and is_blank(data[e - 1]):
+        e -= 1
+    return s, e
