@@ -49,3 +49,12 @@ def test_longest_prefix_wins() -> None:
     )
     assert family_of("2084P0800X") == "psychiatry" and family_of("2084N0400X") == "neurology"
     assert code_range("99213").code_family == "evaluation_management"
+
+
+def test_venipuncture_is_open_to_labs_and_primary_care() -> None:
+    """36415 sits inside the cardiovascular surgery section but nearly every clinician and lab bills it."""
+    from parley.refdata.taxonomy import bills
+
+    assert bills("36415", "291U00000X")  # clinical medical laboratory
+    assert bills("36415", "207Q00000X")  # family medicine
+    assert not bills("36556", "225100000X")  # a central line by a physical therapist stays flagged

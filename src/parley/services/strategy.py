@@ -263,7 +263,7 @@ def workspace_figures(con: duckdb.DuckDBPyConnection, ws: Workspace, scoped: lis
     pom = (Decimal(ours) / Decimal(mcr) * 100).quantize(Decimal("0.1")) if mcr else None
     put("percent_of_medicare", pom, f"current ${ours} / Medicare ${mcr} x 100 on the {n} PFS-priced lines")
     _kpi_figures(con, scoped, period, put)
-    _market_figures(con, scoped, period, figs, put)
+    _market_figures(con, ws, scoped, period, figs, put)
     return figs
 
 
@@ -298,15 +298,21 @@ def _kpi_figures(con: duckdb.DuckDBPyConnection, scoped: list[Contract], period:
     put("prior_auth_lines", pa_lines, f"lines whose code needs prior authorisation under {', '.join(ids)}")
 
 
-def _market_figures(con: duckdb.DuckDBPyConnection, scoped: list[Contract], period: tuple[dt.date, dt.date],
+def _market_figures(con: duckdb.DuckDBPyConnection, ws: Workspace, scoped: list[Contract], period: tuple[dt.date, dt.date],
                     figs: dict[str, dict[str, Any]], put: Any) -> None:
-    """Volume-weighted market median and p75 for the payer (None without market_rates)."""
+    """Volume-weighted market median and p75 for the payer (None without market_rates).
+
+    Payer names resolve with the workspace's payer-alias table and percent of Medicare uses the
+    practice's ZIP, exactly as ``parley benchmark`` does.
+    """
     try:
         from parley.engine.market import payer_distribution
+        from parley.refdata.payer_aliases import load_payer_aliases
 
         units = {r[0]: float(r[1]) for r in con.execute(
             f"SELECT procedure_code, sum(units) FROM {PROF_REL} WHERE NOT denied GROUP BY 1").fetchall()}
-        dist = payer_distribution(con, payer=scoped[0].payer.name, codes=list(units), year=period[1].year)
+        dist = payer_distribution(con, payer=scoped[0].payer.name, codes=list(units), year=period[1].year,
+                                  practice_zip=ws.settings.practice_zip, aliases=load_payer_aliases(ws.refdata_dir))
         rows = dist.to_dicts()
     except Exception as exc:  # noqa: BLE001 - no market data is a normal state, reported as such
         put("market_p50_revenue", None, f"no market benchmarks ({type(exc).__name__})")
