@@ -69,7 +69,7 @@ def parse_int(data, s, e, scale):  # type: ignore[no-untyped-def]
         ch = data[s + col]
         if 48 <= ch <= 57:
             if (not seen_dot) or decimals < scale:
-                v = v * 10 + (ch - 48)
+                v = v * 10 + (np.int64(ch) - 48)
                 if seen_dot:
                     decimals += 1
             elif ch != 48:
@@ -105,14 +105,11 @@ def parse_date(data, s, e):  # type: ignore[no-untyped-def]
         ch = data[s + i]
         if ch < 48 or ch > 57:
             return np.int64(0), BAD
-    y = np.int64(
-        (data[s] - 48) * 1000
-        + (data[s + 1] - 48) * 100
-        + (data[s + 2] - 48) * 10
-        + (data[s + 3] - 48)
-    )
-    mo = np.int64((data[s + 4] - 48) * 10 + (data[s + 5] - 48))
-    d = np.int64((data[s + 6] - 48) * 10 + (data[s + 7] - 48))
+    y = np.int64(0)
+    for i in range(4):
+        y = y * 10 + (np.int64(data[s + i]) - 48)
+    mo = (np.int64(data[s + 4]) - 48) * 10 + (np.int64(data[s + 5]) - 48)
+    d = (np.int64(data[s + 6]) - 48) * 10 + (np.int64(data[s + 7]) - 48)
     if not (1800 <= y <= 2200 and 1 <= mo <= 12 and 1 <= d <= 31):
         return np.int64(0), BAD
     if mo == 2:
