@@ -68,6 +68,12 @@ def _mppr_cum(x_milli: str) -> str:
             f"+ {frac} * mppr_schedule[least({whole} + 1, {n})])")
 
 
+def _share_sql() -> str:
+    """A line's MPPR share (sum of the schedule over its units' ranks, x1000), computed once per
+    MPPR line in the ranks pre-pass so the streaming pass only multiplies."""
+    return f"({_mppr_cum('rk_before + units_m')} - {_mppr_cum('rk_before')})"
+
+
 def _pmod() -> str:
     parts = " ".join(f"WHEN modifier_{i} IN ('26','TC') THEN modifier_{i}" for i in range(1, 5))
     return f"CASE {parts} ELSE '' END"
@@ -122,11 +128,12 @@ j AS (
 def mppr_ranks_sql(input_rel: str, rates_rel: str) -> str:
     """Pre-pass over the multiple-procedure lines only: their rank within the claim."""
     return _base_ctes(input_rel, rates_rel, mppr_only=True) + """
-SELECT line_key AS rk_key,
+SELECT rk_key, rk_rank, """ + _share_sql() + """ AS rk_share FROM (
+SELECT line_key AS rk_key, units_m, mppr_schedule,
     row_number() OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key) AS rk_rank,
     CAST(coalesce(sum(units_m) OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT) AS rk_before
-FROM j
+FROM j)
 """
 
 
@@ -152,7 +159,7 @@ def reprice_sql(input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_rel: st
     are computed inline (simpler, but the joined lines are materialised once).
     """
     # each step is round(amount x factor), factor 100000 (= 100%) when the step does not apply
-    share = f"({_mppr_cum('pbefore + units_m')} - {_mppr_cum('pbefore')})"
+    share = "pshare"
     a_mppr = f"CASE WHEN mppr THEN {_rhu(f'CAST(unit_cents AS HUGEINT) * {share}', 100_000_000)} ELSE amt0 END"
     f_bil = f"CASE WHEN reductions AND bilateral_milli IS NOT NULL AND {_has(('50',))} THEN bilateral_milli ELSE 100000 END"
     f_ast = f"CASE WHEN reductions AND assistant_milli IS NOT NULL AND {_has(('80', '81', '82', 'AS'))} THEN assistant_milli ELSE 100000 END"
@@ -166,17 +173,18 @@ def reprice_sql(input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_rel: st
     if ranks_rel is None:
         ranks = """,
 rk AS (
-    SELECT line_key AS rk_key,
+    SELECT rk_key, rk_rank, """ + _share_sql() + """ AS rk_share FROM (
+    SELECT line_key AS rk_key, units_m, mppr_schedule,
         row_number() OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key) AS rk_rank,
     CAST(coalesce(sum(units_m) OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT) AS rk_before
-    FROM j WHERE mppr
+    FROM j WHERE mppr)
 )"""
         ranks_rel = "rk"
     else:
         ranks = ""
     return _base_ctes(input_rel, rates_rel) + ranks + f""",
-ranked AS (SELECT j.*, coalesce(rk.rk_rank, 1) AS prank, coalesce(rk.rk_before, 0) AS pbefore
+ranked AS (SELECT j.*, coalesce(rk.rk_rank, 1) AS prank, coalesce(rk.rk_share, 0) AS pshare
            FROM j LEFT JOIN {ranks_rel} rk ON rk.rk_key = j.line_key),
 p1 AS (SELECT *, {a_mppr} AS a1 FROM ranked),
 p2 AS (SELECT *, {a_bil} AS a2 FROM p1),
