@@ -16,42 +16,17 @@ from parley.domain.pricing import resolve_rate
 pytestmark = pytest.mark.slow
 
 
-def _zip_shim(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The demo prices with medicare_fee(zip=...); packaged refdata has ZIP tables for 2025 only.
-
-    ZIP 10001 is carrier 13202 locality 01 in every year, so price by locality instead when the
-    2024 ZIP table is missing (the amounts are the same)."""
-    from parley import refdata
-    from parley.demo import medicare as dm
-    from parley.errors import ParleyError
-
-    try:
-        refdata.locality_for_zip("10001", 2024)
-        return
-    except ParleyError:
-        pass
-
-    def by_locality(code: str, modifier: str, year: int, facility: bool) -> Decimal:
-        fee = refdata.medicare_fee(code, year=year, modifier=modifier or None, locality="13202-01", facility=facility)
-        return Decimal(fee.amount).quantize(Decimal("0.01"))
-
-    monkeypatch.setattr(dm, "medicare_amount", by_locality)
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):
     from parley.demo import DemoSpec, generate_demo
     from parley.services.ingest import ingest_paths
     from parley.store.workspace import init_workspace
 
-    mp = pytest.MonkeyPatch()
-    _zip_shim(mp)
     root = tmp_path_factory.mktemp("demo")
     ws = init_workspace(root / "ws", organization="Demo")
     inputs = root / "inputs"
     generate_demo(inputs, DemoSpec(seed=11, lines=12_000, months=24))
     ingest_paths(workspace=ws, paths=[str(inputs / "835"), str(inputs / "837")], workers=1)
-    mp.undo()
     return ws, inputs
 
 
