@@ -20,14 +20,22 @@ How the index is built, per block (``structure``):
 The root object is depth 1, a top-level array depth 2 and its items open at
 depth 3.  State (quote parity, depth, a pending backslash) carries across
 blocks, so a stream of any size is indexed with one block in memory.
+
+The same index is computed in one compiled pass by :mod:`parley.ingest.tic._index`
+(numba, used whenever it is importable; ``PARLEY_TIC_NUMBA=0`` forces the
+numpy passes below, which stay as the reference the tests compare it with).
+Both can also report the positions of the keys ``"billing_code"`` at a shallow
+depth (``key_limit``), which the reader's code basket is checked on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+
+from parley.ingest.tic import _index
 
 _OPEN = np.uint8(0x7B)  # '{' and '[' after | 0x20
 _CLOSE = np.uint8(0x7D)  # '}' and ']' after | 0x20
@@ -46,14 +54,29 @@ class ScanState:
     escape: bool = False  # the previous block ended with an odd run of backslashes
 
 
+def _no_int64() -> IntArray:
+    return np.empty(0, np.int64)
+
+
+def _no_int32() -> npt.NDArray[np.int32]:
+    return np.empty(0, np.int32)
+
+
 @dataclass(slots=True)
 class Events:
-    """Brackets outside strings in one block: offset, +1 open / -1 close, depth after."""
+    """Brackets outside strings in one block: offset, +1 open / -1 close, depth after.
+
+    ``keys`` / ``key_depth``: the opening quotes of ``"billing_code"`` keys (outside
+    strings) and the depth they sit at, when asked for (``key_limit``).  A key cut by
+    the end of the bytes is included when its start matches (the caller decides).
+    """
 
     pos: IntArray
     delta: npt.NDArray[np.int8]
     depth: npt.NDArray[np.int32]
     is_array: npt.NDArray[np.bool_]
+    keys: IntArray = field(default_factory=_no_int64)
+    key_depth: npt.NDArray[np.int32] = field(default_factory=_no_int32)
 
 
 def _escaped_quotes(
@@ -89,8 +112,17 @@ def _trailing_escape(a: npt.NDArray[np.uint8], escape: bool) -> bool:
     return run % 2 == 1
 
 
-def _structure(block: bytes | bytearray | memoryview, state: ScanState) -> tuple[Events, ScanState]:
-    """The bracket events of one (small) block, and the state at its end."""
+def _structure(
+    block: bytes | bytearray | memoryview,
+    state: ScanState,
+    key_limit: int | None = None,
+    after: bytes | bytearray | memoryview = b"",
+) -> tuple[Events, ScanState]:
+    """The bracket events of one (small) block, and the state at its end (numpy passes).
+
+    With ``key_limit``, also the ``"billing_code"`` keys at depth <= key_limit
+    (``after``: the bytes that follow the block, to read a key cut by its end).
+    """
     a = np.frombuffer(block, dtype=np.uint8)
     b = a | _BIT
     mask = b == _OPEN
@@ -123,14 +155,48 @@ def _structure(block: bytes | bytearray | memoryview, state: ScanState) -> tuple
         depth=int(depth[-1]) if len(depth) else state.depth,
         escape=_trailing_escape(a, state.escape) if has_backslash or state.escape else False,
     )
-    return Events(bpos.astype(np.int64, copy=False), delta, depth, (raw | _BIT) != raw), new
+    events = Events(bpos.astype(np.int64, copy=False), delta, depth, (raw | _BIT) != raw)
+    if key_limit is not None:
+        # an opening quote: an unescaped quote after which the parity is odd
+        starts = pos[isq & ((par & 1) == 1)]
+        nxt = np.minimum(starts + 1, max(len(a) - 1, 0))
+        starts = starts[(starts + 1 >= len(a)) | (a[nxt] == 0x62)] if len(a) else starts
+        found = []
+        for p in starts.tolist():
+            ext = bytes(block[p + 1 : p + len(_KEY)])
+            if len(ext) < len(_KEY) - 1:
+                ext += bytes(after[: len(_KEY) - 1 - len(ext)])
+            if _KEY[1:].startswith(ext):
+                found.append(p)
+        keys = np.asarray(found, np.int64)
+        at = np.searchsorted(bpos, keys, side="right") - 1
+        kdepth = np.where(at >= 0, depth[np.maximum(at, 0)] if len(depth) else 0, state.depth)
+        kdepth = kdepth.astype(np.int32)
+        ok = kdepth <= key_limit
+        events.keys, events.key_depth = keys[ok], kdepth[ok]
+    return events, new
 
 
-def shallow(events: Events, limit: int) -> Events:
-    """Only the events whose depth before or after is at most ``limit``."""
+_KEY = b'"billing_code"'
+
+
+def shallow(events: Events, limit: int, key_limit: int | None = None) -> Events:
+    """Only the events whose depth before or after is at most ``limit`` (and keys at most
+    ``key_limit`` deep, when given)."""
     before = events.depth - events.delta
     keep = (events.depth <= limit) | (before <= limit)
-    return Events(events.pos[keep], events.delta[keep], events.depth[keep], events.is_array[keep])
+    keys, key_depth = events.keys, events.key_depth
+    if key_limit is not None and len(keys):
+        ok = key_depth <= key_limit
+        keys, key_depth = keys[ok], key_depth[ok]
+    return Events(
+        events.pos[keep],
+        events.delta[keep],
+        events.depth[keep],
+        events.is_array[keep],
+        keys,
+        key_depth,
+    )
 
 
 SUB_BLOCK = 1 << 20
@@ -142,20 +208,87 @@ def structure(
     *,
     limit: int | None = None,
     relative: bool = False,
+    key_limit: int | None = None,
+    end: int | None = None,
+    compiled: bool | None = None,
 ) -> tuple[Events, ScanState]:
-    """The bracket events of a block (scanned in 1 MB pieces: cache-friendly, little memory).
+    """The bracket events of ``block[:end]`` and the state at ``end``.
 
     ``limit`` keeps only events at depth <= limit (``shallow``); with ``relative``
     the limit counts from the lowest depth reached in the block (phase A of the
-    parallel index, where the absolute depth is not known yet).
+    parallel index, where the absolute depth is not known yet).  ``key_limit``
+    (counted the same way) asks for the ``"billing_code"`` keys at most that deep;
+    the bytes past ``end`` are only read to complete a key cut by ``end``.
+    ``compiled`` chooses the numba pass (default: when available) or numpy.
     """
+    n = len(block) if end is None else min(end, len(block))
+    if compiled is None:
+        compiled = _index.ENABLED
+    if compiled:
+        return _structure_compiled(block, n, state, limit, relative, key_limit)
+    return _structure_numpy(block, n, state, limit, relative, key_limit)
+
+
+def _has_backslash(block: bytes | bytearray | memoryview, n: int) -> bool:
+    if isinstance(block, bytes | bytearray):
+        return block.find(b"\\", 0, n) >= 0
+    return bool(np.count_nonzero(np.frombuffer(block, np.uint8, count=n) == 0x5C))
+
+
+def _structure_compiled(
+    block: bytes | bytearray | memoryview,
+    n: int,
+    state: ScanState,
+    limit: int | None,
+    relative: bool,
+    key_limit: int | None,
+) -> tuple[Events, ScanState]:
+    a = np.frombuffer(block, np.uint8)
+    words = np.frombuffer(block, np.uint64, count=n // 8)
+    backslashes = state.escape or _has_backslash(block, n)
+    pos, delta, depth, is_array, keys, key_depth, parity, end_depth, floor = _index.index_block(
+        a,
+        words,
+        n,
+        state.parity,
+        state.depth,
+        state.escape,
+        -1 if limit is None else limit,
+        relative,
+        -1 if key_limit is None else key_limit,
+        backslashes,
+    )
+    events = Events(pos, delta, depth, is_array, keys, key_depth)
+    if relative and limit is not None:
+        events = shallow(
+            events, int(floor) + limit, None if key_limit is None else int(floor) + key_limit
+        )
+    escape = _trailing_escape(a[:n], state.escape) if backslashes and n else state.escape and not n
+    return events, ScanState(int(parity), int(end_depth), bool(escape))
+
+
+def _structure_numpy(
+    block: bytes | bytearray | memoryview,
+    n: int,
+    state: ScanState,
+    limit: int | None,
+    relative: bool,
+    key_limit: int | None,
+) -> tuple[Events, ScanState]:
+    """The numpy passes over 1 MB pieces (cache-friendly, little memory)."""
     view = memoryview(block)
     parts: list[Events] = []
     floor = state.depth
-    for i in range(0, len(view), SUB_BLOCK):
-        events, state = _structure(view[i : i + SUB_BLOCK], state)
+    for i in range(0, n, SUB_BLOCK):
+        j = min(n, i + SUB_BLOCK)
+        klim = None  # relative: the floor so far gives a superset, filtered at the end
+        if key_limit is not None:
+            klim = key_limit + floor if relative else key_limit
+        events, state = _structure(view[i:j], state, klim, view[j : j + 64])
         if len(events.pos):
             events.pos += i
+        if len(events.keys):
+            events.keys += i
         if limit is not None:
             if relative and len(events.depth):
                 floor = min(floor, int(events.depth.min()))
@@ -171,7 +304,9 @@ def structure(
         np.concatenate([e.delta for e in parts]),
         np.concatenate([e.depth for e in parts]),
         np.concatenate([e.is_array for e in parts]),
+        np.concatenate([e.keys for e in parts]),
+        np.concatenate([e.key_depth for e in parts]),
     )
     if limit is not None and relative:
-        merged = shallow(merged, floor + limit)
+        merged = shallow(merged, floor + limit, None if key_limit is None else floor + key_limit)
     return merged, state

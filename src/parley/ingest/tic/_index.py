@@ -1,0 +1,282 @@
+"""The structural index of :mod:`parley.ingest.tic.scan` as one compiled pass (numba).
+
+Same result as the numpy passes of ``scan._structure`` (the tests compare
+them on random JSON), about 5x faster, in one pass over the bytes and with no
+temporary arrays.  The bytes are taken 64 at a time, the way simdjson's first
+stage does it, with word-wide arithmetic instead of SIMD instructions:
+
+1. eight 8-byte words give four 64-bit masks: quotes, backslashes, opening
+   and closing brackets (``byte | 0x20`` folds ``[``/``]`` onto ``{``/``}``),
+   each byte compared with a borrow-free zero-byte test;
+2. a quote after an odd run of backslashes is dropped (a short scalar loop,
+   only in the rare blocks holding a backslash or starting escaped);
+3. the prefix XOR of the quote mask is the "inside a string" mask (carried
+   from block to block); brackets inside strings are dropped;
+4. the depth moves by popcount(open) - popcount(close).  Only a block that
+   can reach the depth limit (``depth - closes <= limit``) is walked bracket
+   by bracket to record events: the deep insides of the items, most of a TiC
+   file, cost a few instructions per 64 bytes.
+
+While walking a shallow block it also records, when asked, the opening quote
+of every key ``"billing_code"`` at a shallow depth: the reader's code basket
+is then checked on those few positions instead of a regex over every byte.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:  # numba is a dependency; without it (or PARLEY_TIC_NUMBA=0) scan uses numpy
+    if os.environ.get("PARLEY_TIC_NUMBA", "1") == "0":
+        raise ImportError("disabled")
+    from llvmlite import ir
+    from numba import njit, types
+    from numba.extending import intrinsic
+
+    ENABLED = True
+except ImportError:  # pragma: no cover - exercised when numba is absent
+    ENABLED = False
+
+    def njit(*args, **kwargs):  # type: ignore[no-untyped-def,no-redef]
+        def wrap(fn):  # type: ignore[no-untyped-def]
+            return fn
+
+        return wrap
+
+
+#: the bytes after the opening quote of the key the reader's prefilter looks for
+KEY_TAIL = np.frombuffer(b'billing_code"', dtype=np.uint8).copy()
+
+_U = np.uint64
+_LOW7 = _U(0x7F7F7F7F7F7F7F7F)
+_QUOTE8 = _U(0x2222222222222222)
+_BACKSLASH8 = _U(0x5C5C5C5C5C5C5C5C)
+_OPEN8 = _U(0x7B7B7B7B7B7B7B7B)
+_CLOSE8 = _U(0x7D7D7D7D7D7D7D7D)
+_FOLD8 = _U(0x2020202020202020)
+_GATHER = _U(0x0102040810204080)
+_ONE = _U(1)
+_ZERO = _U(0)
+_ALL = _U(0xFFFFFFFFFFFFFFFF)
+_S7 = _U(7)
+_S56 = _U(56)
+_S63 = _U(63)
+_BYTE = _U(0xFF)
+
+
+if ENABLED:
+
+    @intrinsic
+    def _popcount(typingctx, x):  # type: ignore[no-untyped-def]
+        sig = types.uint64(types.uint64)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            return builder.ctpop(args[0])
+
+        return sig, codegen
+
+    @intrinsic
+    def _ctz(typingctx, x):  # type: ignore[no-untyped-def]
+        sig = types.uint64(types.uint64)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+
+        return sig, codegen
+
+else:  # pragma: no cover
+
+    def _popcount(x):  # type: ignore[no-untyped-def]
+        return bin(int(x)).count("1")
+
+    def _ctz(x):  # type: ignore[no-untyped-def]
+        x = int(x)
+        return (x & -x).bit_length() - 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _eq8(w, pattern):  # type: ignore[no-untyped-def]
+    """Bit k (k < 8) set when byte k of ``w`` equals the byte repeated in ``pattern``."""
+    t = w ^ pattern
+    y = ~(((t & _LOW7) + _LOW7) | t | _LOW7)  # 0x80 in each zero byte, exactly
+    return ((y >> _S7) * _GATHER) >> _S56
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word(a, start, n):  # type: ignore[no-untyped-def]
+    """Little-endian word of the bytes ``a[start:start+8]``, zero past ``n``."""
+    w = _ZERO
+    for k in range(8):
+        if start + k < n:
+            w |= _U(a[start + k]) << _U(8 * k)
+    return w
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _prefix_xor(x):  # type: ignore[no-untyped-def]
+    x ^= x << _U(1)
+    x ^= x << _U(2)
+    x ^= x << _U(4)
+    x ^= x << _U(8)
+    x ^= x << _U(16)
+    x ^= x << _U(32)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _grow(arr, size):  # type: ignore[no-untyped-def]
+    out = np.empty(max(size, 2 * len(arr)), arr.dtype)
+    out[: len(arr)] = arr
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _is_key(a, p):  # type: ignore[no-untyped-def]
+    """Whether the string opening at ``p`` is ``"billing_code"`` (or may be: the bytes run out)."""
+    m = len(KEY_TAIL)
+    for k in range(m):
+        if p + 1 + k >= len(a):
+            return True  # cut short: the caller decides on the bytes it has
+        if a[p + 1 + k] != KEY_TAIL[k]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def index_block(  # type: ignore[no-untyped-def]
+    a, words, n, parity, depth, escape, limit, relative, key_limit, backslashes
+):
+    """Shallow bracket events and key positions of ``a[:n]`` (``a`` may run on: lookahead).
+
+    ``words`` is ``a`` seen as little-endian uint64 (at least ``n // 8`` of them).
+    ``backslashes`` False says ``a[:n]`` holds none (the masks skip them).
+    ``limit`` < 0 keeps every event; with ``relative`` the limits count from the
+    lowest depth reached so far (a superset: the caller filters on the final
+    floor).  ``key_limit`` < 0 records no keys.  Returns the event arrays
+    (position, +1/-1, depth after, is ``[``/``]``), the key arrays (position of
+    the opening quote, depth), the quote parity and depth at ``n``, and the floor.
+    """
+    cap = 1024
+    ev_pos = np.empty(cap, np.int64)
+    ev_delta = np.empty(cap, np.int8)
+    ev_depth = np.empty(cap, np.int32)
+    ev_arr = np.empty(cap, np.bool_)
+    k_pos = np.empty(64, np.int64)
+    k_depth = np.empty(64, np.int32)
+    ne = 0
+    nk = 0
+    floor = depth
+    keep_all = limit < 0
+    want_keys = key_limit >= 0
+    lim = floor + limit if relative else limit
+    klim = floor + key_limit if relative else key_limit
+    instr = _ALL if parity else _ZERO
+    carry = escape
+    n_full = n // 8
+    blocks = (n + 63) // 64
+    for blk in range(blocks):
+        base = blk * 64
+        quote = _ZERO
+        backslash = _ZERO
+        opens = _ZERO
+        closes = _ZERO
+        for j in range(8):
+            wi = blk * 8 + j
+            w = words[wi] if wi < n_full else _word(a, wi * 8, n)
+            folded = w | _FOLD8
+            shift = _U(8 * j)
+            quote |= _eq8(w, _QUOTE8) << shift
+            if backslashes:
+                backslash |= _eq8(w, _BACKSLASH8) << shift
+            opens |= _eq8(folded, _OPEN8) << shift
+            closes |= _eq8(folded, _CLOSE8) << shift
+        if backslash != _ZERO or carry:
+            escaped = _ZERO
+            for k in range(64):
+                bit = _ONE << _U(k)
+                if carry:
+                    escaped |= bit
+                    carry = False
+                elif backslash & bit:
+                    carry = True
+            quote &= ~escaped
+        inside = _prefix_xor(quote) ^ instr
+        instr = _ZERO - (inside >> _S63)
+        opens &= ~inside
+        closes &= ~inside
+        top = lim
+        if want_keys and klim > top:
+            top = klim
+        if not keep_all:
+            n_close = np.int64(_popcount(closes))
+            if depth - n_close > top:
+                depth += np.int64(_popcount(opens)) - n_close
+                continue
+        starts = quote & inside  # opening quotes
+        for g in range(8):  # 8 bytes at a time: most groups of a shallow block are deep
+            shift = _U(8 * g)
+            o = (opens >> shift) & _BYTE
+            c = (closes >> shift) & _BYTE
+            n_close = np.int64(_popcount(c))
+            if not keep_all and depth - n_close > top:
+                depth += np.int64(_popcount(o)) - n_close
+                continue
+            marks = o | c
+            if want_keys and depth - n_close <= klim:
+                marks |= (starts >> shift) & _BYTE
+            while marks != _ZERO:
+                k = _ctz(marks)
+                bit = _ONE << k
+                marks ^= bit
+                p = base + 8 * g + np.int64(k)
+                if o & bit:
+                    if keep_all or depth <= lim:
+                        if ne == len(ev_pos):
+                            ev_pos = _grow(ev_pos, ne + 1)
+                            ev_delta = _grow(ev_delta, ne + 1)
+                            ev_depth = _grow(ev_depth, ne + 1)
+                            ev_arr = _grow(ev_arr, ne + 1)
+                        ev_pos[ne] = p
+                        ev_delta[ne] = 1
+                        ev_depth[ne] = depth + 1
+                        ev_arr[ne] = (a[p] & 0x20) == 0
+                        ne += 1
+                    depth += 1
+                elif c & bit:
+                    depth -= 1
+                    if relative and depth < floor:
+                        floor = depth
+                        lim = floor + limit
+                        klim = floor + key_limit
+                        top = lim if lim > klim or not want_keys else klim
+                    if keep_all or depth <= lim:
+                        if ne == len(ev_pos):
+                            ev_pos = _grow(ev_pos, ne + 1)
+                            ev_delta = _grow(ev_delta, ne + 1)
+                            ev_depth = _grow(ev_depth, ne + 1)
+                            ev_arr = _grow(ev_arr, ne + 1)
+                        ev_pos[ne] = p
+                        ev_delta[ne] = -1
+                        ev_depth[ne] = depth
+                        ev_arr[ne] = (a[p] & 0x20) == 0
+                        ne += 1
+                elif depth <= klim and _is_key(a, p):
+                    if nk == len(k_pos):
+                        k_pos = _grow(k_pos, nk + 1)
+                        k_depth = _grow(k_depth, nk + 1)
+                    k_pos[nk] = p
+                    k_depth[nk] = depth
+                    nk += 1
+    return (
+        ev_pos[:ne],
+        ev_delta[:ne],
+        ev_depth[:ne],
+        ev_arr[:ne],
+        k_pos[:nk],
+        k_depth[:nk],
+        np.int64(instr & _ONE),
+        depth,
+        floor,
+    )
