@@ -24,7 +24,9 @@ def _json_values() -> st.SearchStrategy[object]:
         _SCALAR,
         lambda inner: st.one_of(
             st.lists(inner, max_size=5),
-            st.dictionaries(st.sampled_from(["billing_code", "a", "b{", 'q"]', "x\\"]), inner, max_size=4),
+            st.dictionaries(
+                st.sampled_from(["billing_code", "a", "b{", 'q"]', "x\\"]), inner, max_size=4
+            ),
         ),
         max_leaves=40,
     )
@@ -113,7 +115,9 @@ def test_keys_are_real_keys_only() -> None:
 
 
 def test_escapes_across_block_ends() -> None:
-    data = json.dumps({"a": ['x\\"]{', "\\\\", '\\"'], "in_network": [{"billing_code": "1"}]}).encode()
+    data = json.dumps(
+        {"a": ['x\\"]{', "\\\\", '\\"'], "in_network": [{"billing_code": "1"}]}
+    ).encode()
     for cut in range(1, 12):
         c, sc = _in_parts(data, cut, True, limit=2, key_limit=3)
         n, sn = _in_parts(data, cut, False, limit=2, key_limit=3)
