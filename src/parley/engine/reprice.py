@@ -16,6 +16,12 @@ and thousandths of a percent, rounding half up at the same steps:
 * lesser of billed charge
 * expected paid = max(allowed - patient responsibility, 0)
 
+Integer widths: every step runs in BIGINT (64-bit) when its operands are small enough to
+be exact there (line amounts under $90M, factors under 1000%), else in HUGEINT (128-bit,
+~40x slower per division): the same integers either way, so the result is exact and no
+input overflows.  The MPPR amount (a HUGEINT product) is computed in the ranks pre-pass,
+on the multiple-procedure lines only.
+
 Status: ``denied`` (the payer denied the line), ``not_priceable`` (reason),
 ``underpaid`` / ``overpaid`` when actual allowed differs from expected by
 more than BOTH the dollar and the percent tolerance, else ``paid_correctly``.
@@ -56,6 +62,25 @@ def _rhu(x: str, d: int) -> str:
     return f"((({x}) + {d // 2}) // {d})"
 
 
+# BIGINT is exact for a product a x f when a <= _A_MAX and f <= _F_MAX; else HUGEINT.
+_A_MAX = 9_000_000_000  # cents ($90M): three steps of at most x10 stay under 9e11
+_F_MAX = 1_000_000  # thousandths of a percent (1000%)
+
+
+def _chain(a: str, typ: str) -> str:
+    """The bilateral, assistant and NPP steps (factors fb, fa, fn) in one integer type; ``a``
+    appears once, so the expression stays linear in size."""
+    for f in ("fb", "fa", "fn"):
+        a = _rhu(f"CAST({a} AS {typ}) * {f}", 100000)
+    return a
+
+
+def _step_safe(a: str, f: str) -> str:
+    """round(a x f / 100000) half up, exact for any size (BIGINT for small operands)."""
+    return (f"CASE WHEN {a} <= {_A_MAX} AND {f} <= {_F_MAX} THEN {_rhu(f'{a} * {f}', 100000)} "
+            f"ELSE CAST({_rhu(f'CAST({a} AS HUGEINT) * {f}', 100000)} AS BIGINT) END")
+
+
 def _mppr_cum(x_milli: str) -> str:
     """Sum of the MPPR schedule (thousandths of a percent) over the first x procedure units, x in
     thousandths of a unit, scaled by 1000 (the last percentage repeats; a fraction earns its share
@@ -69,9 +94,29 @@ def _mppr_cum(x_milli: str) -> str:
 
 
 def _share_sql() -> str:
-    """A line's MPPR share (sum of the schedule over its units' ranks, x1000), computed once per
-    MPPR line in the ranks pre-pass so the streaming pass only multiplies."""
+    """A line's MPPR share (sum of the schedule over its units' ranks, x1000)."""
     return f"({_mppr_cum('rk_before + units_m')} - {_mppr_cum('rk_before')})"
+
+
+def _mppr_amount_sql() -> str:
+    """A line's MPPR amount in cents: round(unit rate x share), computed once per MPPR line in the
+    ranks pre-pass (HUGEINT product, BIGINT result) so the streaming pass does no wide arithmetic."""
+    return f"CAST({_rhu(f'CAST(unit_cents AS HUGEINT) * {_share_sql()}', 100_000_000)} AS BIGINT)"
+
+
+_RANKS_SELECT = """
+SELECT rk_key, rk_rank, """ + _mppr_amount_sql() + """ AS rk_amount FROM (
+SELECT line_key AS rk_key, units_m, unit_cents, mppr_schedule,
+    row_number() OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key) AS rk_rank,
+    CAST(coalesce(sum(units_m) OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT) AS rk_before
+FROM j {where})
+"""
+
+
+def _money(cents: str) -> str:
+    """Integer cents -> DECIMAL(14, 2) through 64-bit decimals (BIGINT x DECIMAL(3, 2) is 128-bit)."""
+    return f"CAST(CAST({cents} AS DECIMAL(16, 0)) * CAST(0.01 AS DECIMAL(2, 2)) AS DECIMAL(14, 2))"
 
 
 def _pmod() -> str:
@@ -85,18 +130,29 @@ def _has(mods: tuple[str, ...]) -> str:
 
 
 def classify_sql(expected: str, actual: str, tol: Tolerance) -> str:
+    """underpaid / overpaid / paid_correctly in integers (BIGINT when exact there, else HUGEINT)."""
     diff = f"({expected} - {actual})"
+    small = f"abs({diff}) < 90000000000000 AND abs({expected}) < 90000000000000"
+    if tol.pct_milli > 100000:
+        small = "false"
+
+    def over(d: str) -> str:
+        return (f"(CASE WHEN {small} THEN {d} * 100000 > {tol.pct_milli} * {expected} "
+                f"ELSE CAST({d} AS HUGEINT) * 100000 > CAST({tol.pct_milli} AS HUGEINT) * {expected} END)")
+
     return (
-        f"CASE WHEN {diff} > {tol.cents} AND {diff} * 100000 > {tol.pct_milli} * {expected} THEN 'underpaid' "
-        f"WHEN -{diff} > {tol.cents} AND -{diff} * 100000 > {tol.pct_milli} * {expected} THEN 'overpaid' "
+        f"CASE WHEN {diff} > {tol.cents} AND {over(diff)} THEN 'underpaid' "
+        f"WHEN -{diff} > {tol.cents} AND {over('-' + diff)} THEN 'overpaid' "
         "ELSE 'paid_correctly' END"
     )
 
 
 def _base_ctes(input_rel: str, rates_rel: str, *, mppr_only: bool = False) -> str:
     amt0 = (
-        f"CASE WHEN r.kind = 'charges' THEN {_rhu('l.charge_c * r.pct_milli', 100000)} "
-        f"WHEN r.kind = 'unit' THEN {_rhu('r.unit_cents * l.units_m', 1000)} END"
+        f"CASE WHEN r.kind = 'charges' THEN {_step_safe('l.charge_c', 'r.pct_milli')} "
+        f"WHEN r.kind = 'unit' AND r.unit_cents <= {_A_MAX} AND l.units_m <= 900000000 "
+        f"THEN {_rhu('r.unit_cents * l.units_m', 1000)} "
+        f"WHEN r.kind = 'unit' THEN CAST({_rhu('CAST(r.unit_cents AS HUGEINT) * l.units_m', 1000)} AS BIGINT) END"
     )
     join = "JOIN" if mppr_only else "LEFT JOIN"
     guard = "AND l.charge_c >= 0 AND l.units_m >= 0"
@@ -127,14 +183,7 @@ j AS (
 
 def mppr_ranks_sql(input_rel: str, rates_rel: str) -> str:
     """Pre-pass over the multiple-procedure lines only: their rank within the claim."""
-    return _base_ctes(input_rel, rates_rel, mppr_only=True) + """
-SELECT rk_key, rk_rank, """ + _share_sql() + """ AS rk_share FROM (
-SELECT line_key AS rk_key, units_m, mppr_schedule,
-    row_number() OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key) AS rk_rank,
-    CAST(coalesce(sum(units_m) OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key
-                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT) AS rk_before
-FROM j)
-"""
+    return _base_ctes(input_rel, rates_rel, mppr_only=True) + _RANKS_SELECT.format(where="")
 
 
 def prepare(con: object, input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_table: str = "mppr_ranks",
@@ -158,42 +207,36 @@ def reprice_sql(input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_rel: st
     With ``ranks_rel`` (see :func:`prepare`) the query streams; without, the MPPR ranks
     are computed inline (simpler, but the joined lines are materialised once).
     """
-    # each step is round(amount x factor), factor 100000 (= 100%) when the step does not apply
-    share = "pshare"
-    a_mppr = f"CASE WHEN mppr THEN {_rhu(f'CAST(unit_cents AS HUGEINT) * {share}', 100_000_000)} ELSE amt0 END"
+    # each step is round(amount x factor); a factor is 100000 (= 100%) when its step does not apply,
+    # and a line with no step to apply (most) skips the chain
     f_bil = f"CASE WHEN reductions AND bilateral_milli IS NOT NULL AND {_has(('50',))} THEN bilateral_milli ELSE 100000 END"
     f_ast = f"CASE WHEN reductions AND assistant_milli IS NOT NULL AND {_has(('80', '81', '82', 'AS'))} THEN assistant_milli ELSE 100000 END"
     f_npp = ("CASE WHEN reductions AND npp_milli IS NOT NULL AND rendering_npi IS NOT NULL "
              "AND list_contains(npp_npis, rendering_npi) THEN npp_milli ELSE 100000 END")
-    a_bil = _rhu(f"a1 * ({f_bil})", 100000)
-    a_ast = _rhu(f"a2 * ({f_ast})", 100000)
-    a_npp = _rhu(f"a3 * ({f_npp})", 100000)
-    a_les = "least(a4, CASE WHEN lesser_of AND kind = 'unit' THEN charge_c END)"
+    a4 = (f"CASE WHEN fb = 100000 AND fa = 100000 AND fn = 100000 THEN a1 "
+          f"WHEN a1 <= {_A_MAX} AND greatest(fb, fa, fn) <= {_F_MAX} THEN {_chain('a1', 'BIGINT')} "
+          f"ELSE CAST({_chain('a1', 'HUGEINT')} AS BIGINT) END")
+    a_les = f"least({a4}, CASE WHEN lesser_of AND kind = 'unit' THEN charge_c END)"
     status = classify_sql("exp_c", "act_c", tol)
     if ranks_rel is None:
-        ranks = """,
-rk AS (
-    SELECT rk_key, rk_rank, """ + _share_sql() + """ AS rk_share FROM (
-    SELECT line_key AS rk_key, units_m, mppr_schedule,
-        row_number() OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key) AS rk_rank,
-    CAST(coalesce(sum(units_m) OVER (PARTITION BY claim_key ORDER BY unit_cents DESC, line_number, line_key
-                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT) AS rk_before
-    FROM j WHERE mppr)
-)"""
+        ranks = ",\nrk AS (" + _RANKS_SELECT.format(where="WHERE mppr") + ")"
         ranks_rel = "rk"
     else:
         ranks = ""
+    # The joins are also barriers to DuckDB's inlining of one step's expression into the next:
+    # factors below the ranks join, the amount between it and a one-row join (the tolerance),
+    # the classification above, so every expression stays small (its common-subexpression
+    # pass is superlinear in expression size).
     return _base_ctes(input_rel, rates_rel) + ranks + f""",
-ranked AS (SELECT j.*, coalesce(rk.rk_rank, 1) AS prank, coalesce(rk.rk_share, 0) AS pshare
-           FROM j LEFT JOIN {ranks_rel} rk ON rk.rk_key = j.line_key),
-p1 AS (SELECT *, {a_mppr} AS a1 FROM ranked),
-p2 AS (SELECT *, {a_bil} AS a2 FROM p1),
-p3 AS (SELECT *, {a_ast} AS a3 FROM p2),
-p4 AS (SELECT *, {a_npp} AS a4 FROM p3),
-priced AS (SELECT *, {a_les} AS exp_c FROM p4)
+fac AS (SELECT *, {f_bil} AS fb, {f_ast} AS fa, {f_npp} AS fn FROM j),
+ranked AS (SELECT fac.*, coalesce(rk.rk_rank, 1) AS prank,
+                  CASE WHEN mppr THEN coalesce(rk.rk_amount, 0) ELSE amt0 END AS a1
+           FROM fac LEFT JOIN {ranks_rel} rk ON rk.rk_key = fac.line_key),
+amounts AS (SELECT *, {a_les} AS exp_c FROM ranked),
+priced AS (SELECT amounts.* FROM amounts CROSS JOIN (SELECT {tol.cents} AS tol_cents) tol)
 SELECT {', '.join((*INPUT_COLUMNS, *carry))}, contract_id, product_line, segment, term, method, kind,
-    CAST(exp_c * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(14, 2)) AS expected_allowed,
-    CAST(CASE WHEN exp_c IS NOT NULL THEN greatest(exp_c - pr_c, 0) END * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(14, 2)) AS expected_paid,
+    {_money("exp_c")} AS expected_allowed,
+    {_money("CASE WHEN exp_c IS NOT NULL THEN greatest(exp_c - pr_c, 0) END")} AS expected_paid,
     CASE WHEN denied THEN 'denied'
          WHEN kind IS NULL OR exp_c IS NULL THEN 'not_priceable'
          ELSE {status} END AS status,
@@ -203,7 +246,7 @@ SELECT {', '.join((*INPUT_COLUMNS, *carry))}, contract_id, product_line, segment
               || coalesce(filing_indicator, '?') || ' on ' || coalesce(CAST(service_date AS VARCHAR), 'an unknown date')
          WHEN kind = 'anesthesia' THEN 'anesthesia: priced by the scalar path'
          ELSE rate_reason END AS reason,
-    CAST((exp_c - act_c) * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(14, 2)) AS difference,
+    {_money("exp_c - act_c")} AS difference,
     prank AS procedure_rank
 FROM priced
 """
