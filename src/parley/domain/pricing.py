@@ -37,6 +37,7 @@ How a line is priced (each step rounded to cents, half up)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, Protocol
@@ -173,6 +174,14 @@ def _seg_label(s: Segment) -> str:
 # --------------------------------------------------------------------------- escalation
 
 
+@functools.lru_cache(maxsize=4096)
+def _escalation_step(effective: dt.date, on: dt.date, anniversary: str) -> int:
+    """Anniversaries (MM-DD) after ``effective`` up to ``on``: :meth:`Contract.escalation_step`,
+    counted once per (effective, date, anniversary) (the compile step asks per code)."""
+    m, d = (int(x) for x in anniversary.split("-"))
+    return sum(1 for y in range(effective.year, on.year + 1) if effective < dt.date(y, m, d) <= on)
+
+
 def _escalated_percent(pct: Decimal, esc: Escalator | None, step: int) -> Decimal:
     if esc is None or step == 0:
         return pct
@@ -222,7 +231,7 @@ def _price_method(
     """A rate from one method, or None when the method does not cover the code."""
     terms = seg.terms
     esc = terms.escalator if escalate else None
-    step = seg.contract.escalation_step(seg.start, esc)
+    step = _escalation_step(seg.contract.effective, seg.start, esc.anniversary) if esc else 0
     step_note = (f"escalation step {step} ({esc.amount}{'%' if esc.unit == 'percent' else ' points'} a year)",) if esc and step else ()
     if isinstance(method, NotCovered):
         return Rate("unit", term, "not_covered", unit_amount=ZERO, steps=("not covered by the contract: $0.00",))
@@ -332,11 +341,11 @@ def resolve_rate(
         if rate.kind == "none":
             missing = missing or rate
             continue
+        mppr = rate.mppr
         if rate.kind == "unit" and rate.reductions and prof.adjustments.multiple_procedure is not None:
             ind = ctx.mppr_indicator(code, _mppr_year(prof, seg, ctx))
-            if ind is not None and ind in prof.adjustments.multiple_procedure.indicators:
-                rate = replace(rate, mppr=True)
-        return replace(rate, steps=(f"term: {term} ({rate.method}) of {_seg_label(seg)}", *rate.steps))
+            mppr = mppr or (ind is not None and ind in prof.adjustments.multiple_procedure.indicators)
+        return replace(rate, mppr=mppr, steps=(f"term: {term} ({rate.method}) of {_seg_label(seg)}", *rate.steps))
     if missing is not None:
         return missing
     mod = f"-{modifier}" if modifier else ""

@@ -77,48 +77,69 @@ def candidates(contracts: list[Contract], payer_id: str, filing: str) -> list[Co
     return out
 
 
-def _row(key: Key, seg: Segment, rate: Rate) -> dict[str, object]:
+_SEG_FIELDS = ("seg_start", "seg_end", "contract_id", "product_line", "segment", "mppr_schedule",
+               "bilateral_milli", "assistant_milli", "npp_milli", "npp_npis", "lesser_of")
+_RATE_FIELDS = ("kind", "term", "method", "unit_cents", "pct_milli", "reductions", "mppr", "reason")
+_KEY_FIELDS = ("payer_id", "filing_indicator", "code", "pmod", "pos")
+
+
+def _seg_values(seg: Segment) -> tuple[object, ...]:
+    """The rate-table columns a segment fixes (the same for every key), in _SEG_FIELDS order."""
     prof = seg.terms.professional
     adj = prof.adjustments if prof else None
     mp = adj.multiple_procedure if adj else None
-    payer_id, filing, code, pmod, pos = key
-    return {
-        "payer_id": payer_id, "filing_indicator": filing, "code": code, "pmod": pmod, "pos": pos,
-        "seg_start": seg.start, "seg_end": seg.end, "contract_id": seg.contract.contract_id,
-        "product_line": ", ".join(seg.contract.product_lines),
-        "segment": f"{seg.contract.contract_id}#{seg.index} {seg.start}..{seg.end}",
-        "kind": rate.kind, "term": rate.term, "method": rate.method,
-        "unit_cents": to_cents(rate.unit_amount), "pct_milli": to_milli(rate.percent),
-        "reductions": rate.reductions, "mppr": rate.mppr and rate.reductions and rate.kind == "unit",
-        "mppr_schedule": [to_milli(x) for x in mp.schedule] if mp else None,
-        "bilateral_milli": to_milli(adj.bilateral_percent) if adj else None,
-        "assistant_milli": to_milli(adj.assistant_at_surgery_percent) if adj else None,
-        "npp_milli": to_milli(adj.npp_percent) if adj else None,
-        "npp_npis": list(adj.npp_npis) if adj else [],
-        "lesser_of": bool(prof and prof.lesser_of_billed),
-        "reason": rate.reason,
-    }
+    return (
+        seg.start, seg.end, seg.contract.contract_id, ", ".join(seg.contract.product_lines),
+        f"{seg.contract.contract_id}#{seg.index} {seg.start}..{seg.end}",
+        [to_milli(x) for x in mp.schedule] if mp else None,
+        to_milli(adj.bilateral_percent) if adj else None,
+        to_milli(adj.assistant_at_surgery_percent) if adj else None,
+        to_milli(adj.npp_percent) if adj else None,
+        list(adj.npp_npis) if adj else [],
+        bool(prof and prof.lesser_of_billed),
+    )
+
+
+def _rate_values(rate: Rate) -> tuple[object, ...]:
+    """The rate-table columns a resolved rate gives, in _RATE_FIELDS order."""
+    return (rate.kind, rate.term, rate.method, to_cents(rate.unit_amount), to_milli(rate.percent), rate.reductions,
+            rate.mppr and rate.reductions and rate.kind == "unit", rate.reason)
 
 
 def compile_rates(
     contracts: list[Contract], keys: Iterable[Key], ctx: ReferenceContext, *, until: dt.date
 ) -> pa.Table:
-    """The rate table for the keys present in the data, for every period up to ``until``."""
+    """The rate table for the keys present in the data, for every period up to ``until``.
+
+    One :func:`resolve_rate` per (contract segment, code, pricing modifier, place of service);
+    the columns are gathered per segment and per rate once, then assembled column-wise.
+    """
     by_payer: dict[tuple[str, str], list[Key]] = defaultdict(list)
     for k in keys:
         by_payer[(k[0], k[1])].append(k)
-    seg_cache: dict[str, list[Segment]] = {}
-    rate_cache: dict[tuple[str, int, str, str, str], Rate] = {}
-    rows: list[dict[str, object]] = []
+    seg_cache: dict[str, list[tuple[Segment, tuple[object, ...]]]] = {}
+    rate_cache: dict[tuple[str, int, str, str, str], tuple[object, ...]] = {}
+    key_rows: list[Key] = []
+    seg_rows: list[tuple[object, ...]] = []
+    rate_rows: list[tuple[object, ...]] = []
     for (payer_id, filing), ks in by_payer.items():
         for c in candidates(contracts, payer_id, filing):
-            segs = seg_cache.setdefault(c.contract_id, c.segments(max(until, c.effective)))
-            for seg in segs:
+            segs = seg_cache.get(c.contract_id)
+            if segs is None:
+                segs = seg_cache[c.contract_id] = [(seg, _seg_values(seg)) for seg in c.segments(max(until, c.effective))]
+            for seg, sv in segs:
                 for k in ks:
                     ck = (c.contract_id, seg.index, k[2].strip().upper(), k[3], k[4])
-                    rate = rate_cache.get(ck)
-                    if rate is None:
-                        rate = resolve_rate(seg, code=k[2], modifier=k[3], pos=k[4] or None, ctx=ctx)
-                        rate_cache[ck] = rate
-                    rows.append(_row(k, seg, rate))
-    return pa.Table.from_pylist(rows, schema=RATE_SCHEMA) if rows else RATE_SCHEMA.empty_table()
+                    rv = rate_cache.get(ck)
+                    if rv is None:
+                        rv = rate_cache[ck] = _rate_values(resolve_rate(seg, code=k[2], modifier=k[3], pos=k[4] or None, ctx=ctx))
+                    key_rows.append(k)
+                    seg_rows.append(sv)
+                    rate_rows.append(rv)
+    if not key_rows:
+        return RATE_SCHEMA.empty_table()
+    cols: dict[str, list[object]] = {}
+    for fields, rows in ((_KEY_FIELDS, key_rows), (_SEG_FIELDS, seg_rows), (_RATE_FIELDS, rate_rows)):
+        for name, col in zip(fields, zip(*rows, strict=True), strict=True):
+            cols[name] = list(col)
+    return pa.table([pa.array(cols[f.name], f.type) for f in RATE_SCHEMA], schema=RATE_SCHEMA)

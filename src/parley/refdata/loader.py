@@ -33,8 +33,9 @@ from parley.errors import InputError, ReferenceDataError
 PFS_TABLES = ("rvu", "gpci", "localities", "anesthesia", "oppscap", "zip5")
 
 
+@functools.lru_cache(maxsize=1)
 def packaged_dir() -> Path:
-    """Folder of the data packaged with Parley."""
+    """Folder of the data packaged with Parley (resolved once: it is asked per PFS look-up)."""
     return Path(str(resources.files("parley.refdata") / "data"))
 
 
