@@ -29,9 +29,9 @@ WITH bc AS (
     FROM claims {claim_filter}
     QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY submission_date DESC, file_id DESC, claim_seq DESC) = 1
 ),
-rl AS (
-    SELECT file_id, claim_seq, bool_or(revenue_code IS NOT NULL OR procedure_qualifier = 'NU') AS has_rev
-    FROM remit_lines GROUP BY ALL
+rl AS (  -- remitted claims with a revenue-code line (filtered first: a scan, not a group of every line)
+    SELECT DISTINCT file_id, claim_seq, true AS has_rev
+    FROM remit_lines WHERE revenue_code IS NOT NULL OR procedure_qualifier = 'NU'
 )
 SELECT rc.file_id || ':' || rc.claim_seq AS claim_key, rc.file_id, rc.claim_seq, rc.claim_id,
     coalesce(bc.b_payer_id, rc.payer_id) AS payer_id, rc.payer_name, coalesce(bc.b_filing, rc.filing_indicator) AS filing_indicator,
