@@ -126,13 +126,6 @@ def _prefix_xor(x):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _grow(arr, size):  # type: ignore[no-untyped-def]
-    out = np.empty(max(size, 2 * len(arr)), arr.dtype)
-    out[: len(arr)] = arr
-    return out
-
-
-@njit(cache=True, nogil=True)
 def _is_key(a, p):  # type: ignore[no-untyped-def]
     """Whether the string opening at ``p`` is ``"billing_code"`` (or may be: the bytes run out)."""
     m = len(KEY_TAIL)
@@ -146,28 +139,42 @@ def _is_key(a, p):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, nogil=True)
 def index_block(  # type: ignore[no-untyped-def]
-    a, words, n, parity, depth, escape, limit, relative, key_limit, backslashes
+    a,
+    words,
+    n,
+    block,
+    parity,
+    depth,
+    escape,
+    floor,
+    limit,
+    relative,
+    key_limit,
+    backslashes,
+    ev_pos,
+    ev_delta,
+    ev_depth,
+    ev_arr,
+    k_pos,
+    k_depth,
 ):
     """Shallow bracket events and key positions of ``a[:n]`` (``a`` may run on: lookahead).
 
     ``words`` is ``a`` seen as little-endian uint64 (at least ``n // 8`` of them).
+    Starts at the 64-byte block ``block`` in the given state (quote parity,
+    depth, pending escape, floor) and fills the output arrays (events:
+    position, +1/-1, depth after, is ``[``/``]``; keys: position of the opening
+    quote, depth); stops early, at a block boundary, when they could overflow.
     ``backslashes`` False says ``a[:n]`` holds none (the masks skip them).
     ``limit`` < 0 keeps every event; with ``relative`` the limits count from the
     lowest depth reached so far (a superset: the caller filters on the final
-    floor).  ``key_limit`` < 0 records no keys.  Returns the event arrays
-    (position, +1/-1, depth after, is ``[``/``]``), the key arrays (position of
-    the opening quote, depth), the quote parity and depth at ``n``, and the floor.
+    floor).  ``key_limit`` < 0 records no keys.  Returns (events, keys, next
+    block, parity, depth, escape, floor); next block == ceil(n / 64) when done.
     """
-    cap = 1024
-    ev_pos = np.empty(cap, np.int64)
-    ev_delta = np.empty(cap, np.int8)
-    ev_depth = np.empty(cap, np.int32)
-    ev_arr = np.empty(cap, np.bool_)
-    k_pos = np.empty(64, np.int64)
-    k_depth = np.empty(64, np.int32)
+    cap = len(ev_pos)
+    kcap = len(k_pos)
     ne = 0
     nk = 0
-    floor = depth
     keep_all = limit < 0
     want_keys = key_limit >= 0
     lim = floor + limit if relative else limit
@@ -176,7 +183,10 @@ def index_block(  # type: ignore[no-untyped-def]
     carry = escape
     n_full = n // 8
     blocks = (n + 63) // 64
-    for blk in range(blocks):
+    blk = block
+    while blk < blocks:
+        if ne + 64 > cap or nk + 64 > kcap:
+            break
         base = blk * 64
         quote = _ZERO
         backslash = _ZERO
@@ -192,6 +202,7 @@ def index_block(  # type: ignore[no-untyped-def]
                 backslash |= _eq8(w, _BACKSLASH8) << shift
             opens |= _eq8(folded, _OPEN8) << shift
             closes |= _eq8(folded, _CLOSE8) << shift
+        blk += 1
         if backslash != _ZERO or carry:
             escaped = _ZERO
             for k in range(64):
@@ -233,11 +244,6 @@ def index_block(  # type: ignore[no-untyped-def]
                 p = base + 8 * g + np.int64(k)
                 if o & bit:
                     if keep_all or depth <= lim:
-                        if ne == len(ev_pos):
-                            ev_pos = _grow(ev_pos, ne + 1)
-                            ev_delta = _grow(ev_delta, ne + 1)
-                            ev_depth = _grow(ev_depth, ne + 1)
-                            ev_arr = _grow(ev_arr, ne + 1)
                         ev_pos[ne] = p
                         ev_delta[ne] = 1
                         ev_depth[ne] = depth + 1
@@ -252,31 +258,13 @@ def index_block(  # type: ignore[no-untyped-def]
                         klim = floor + key_limit
                         top = lim if lim > klim or not want_keys else klim
                     if keep_all or depth <= lim:
-                        if ne == len(ev_pos):
-                            ev_pos = _grow(ev_pos, ne + 1)
-                            ev_delta = _grow(ev_delta, ne + 1)
-                            ev_depth = _grow(ev_depth, ne + 1)
-                            ev_arr = _grow(ev_arr, ne + 1)
                         ev_pos[ne] = p
                         ev_delta[ne] = -1
                         ev_depth[ne] = depth
                         ev_arr[ne] = (a[p] & 0x20) == 0
                         ne += 1
                 elif depth <= klim and _is_key(a, p):
-                    if nk == len(k_pos):
-                        k_pos = _grow(k_pos, nk + 1)
-                        k_depth = _grow(k_depth, nk + 1)
                     k_pos[nk] = p
                     k_depth[nk] = depth
                     nk += 1
-    return (
-        ev_pos[:ne],
-        ev_delta[:ne],
-        ev_depth[:ne],
-        ev_arr[:ne],
-        k_pos[:nk],
-        k_depth[:nk],
-        np.int64(instr & _ONE),
-        depth,
-        floor,
-    )
+    return ne, nk, blk, np.int64(instr & _ONE), depth, carry, floor

@@ -1,9 +1,11 @@
 """Batches of TiC items (byte spans) -> flat Arrow rows, with the C++ JSON reader.
 
-A batch is a run of items of one top-level array.  It is cut out of its block,
-pre-filtered on the code basket by a byte search for ``"billing_code":"X"``
-(an item is kept when any code in it is in the basket; the exact filter on
-the item's own code follows the parse), newline-joined and parsed by
+A batch is a run of items of one top-level array.  The items were chosen on
+the code basket already (:func:`key_verdicts`: the index reports where the
+items' ``"billing_code"`` keys are, and an item is kept when its own code is
+in the basket or cannot be read without parsing; the exact filter on the
+parsed code follows); a batch not chosen that way is pre-filtered by a byte
+search for ``"billing_code":"X"`` (:func:`prefilter`).  It is newline-joined and parsed by
 ``pyarrow.json`` with an explicit schema; Polars then explodes rates, prices
 and providers.  A batch the fast reader refuses (a number where a string is
 expected, NPIs as strings...) is parsed item by item with the standard
@@ -118,6 +120,36 @@ class BatchResult:
     bytes: int = 0
 
 
+_KEY_VALUE = re.compile(rb'"billing_code"\s*:\s*"([^"\\]*)"')
+_KEY_NOT = re.compile(rb'"billing_code"\s*[,}\]]')
+
+
+def key_verdicts(
+    data: bytes | bytearray | memoryview, keys: np.ndarray, codes: frozenset[str]
+) -> np.ndarray:
+    """For each ``"billing_code"`` string at ``keys`` (offsets in ``data``): 1 = its value is
+    in the basket or unreadable here (a number, an escape, cut by the end: the parse decides),
+    0 = not in the basket, -1 = not a key (a string value that happens to read so)."""
+    out = np.ones(len(keys), np.int8)
+    for i, p in enumerate(keys.tolist()):
+        m = _KEY_VALUE.match(data, p)
+        if m is not None:
+            out[i] = 1 if m.group(1).decode("latin-1") in codes else 0
+        elif _KEY_NOT.match(data, p) is not None:
+            out[i] = -1
+    return out
+
+
+def keep_items(spans: np.ndarray, key_pos: np.ndarray, key_keep: np.ndarray) -> np.ndarray:
+    """The item spans holding at least one key to keep (positions in the same coordinates)."""
+    if not len(spans) or not len(key_pos):
+        return spans[:0]
+    idx = np.searchsorted(spans[:, 0], key_pos, side="right") - 1
+    inside = (idx >= 0) & (key_pos < spans[np.maximum(idx, 0), 1]) & key_keep
+    kept: np.ndarray = spans[np.unique(idx[inside])]
+    return kept
+
+
 def prefilter(data: bytes, spans: np.ndarray, codes: frozenset[str] | None) -> np.ndarray:
     """Spans of the items that may hold a basket code (all spans without a basket)."""
     if codes is None or not len(spans):
@@ -142,9 +174,13 @@ def ndjson(data: bytes, spans: np.ndarray) -> bytes:
 
 
 def parse(
-    data: bytes, spans: np.ndarray, kind: str, base: int
+    data: bytes, spans: np.ndarray, kind: str, base: int | np.ndarray
 ) -> tuple[pa.Table, list[dict[str, Any]]]:
-    """Parse item spans with the fast reader; fall back to item-by-item on refusal."""
+    """Parse item spans with the fast reader; fall back to item-by-item on refusal.
+
+    ``base``: the file offset of ``data`` (problems name ``base + start``), or the
+    file offset of each span when ``data`` was gathered from several places.
+    """
     schema = SCHEMAS[kind]
     if not len(spans):
         return schema.empty_table(), []
@@ -163,16 +199,17 @@ def _read_options(size: int) -> pj.ReadOptions:
 
 
 def _parse_slowly(
-    data: bytes, spans: np.ndarray, schema: pa.Schema, base: int
+    data: bytes, spans: np.ndarray, schema: pa.Schema, base: int | np.ndarray
 ) -> tuple[pa.Table, list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
-    for s, e in spans.tolist():
+    where = base.tolist() if isinstance(base, np.ndarray) else (spans[:, 0] + base).tolist()
+    for (s, e), at in zip(spans.tolist(), where, strict=True):
         try:
             rows.append(_coerce(json.loads(data[s:e]), schema))
         except (ValueError, TypeError) as exc:
             problems.append(
-                item_problem("tic.bad_item", f"an item is not valid TiC JSON ({exc})", base + s)
+                item_problem("tic.bad_item", f"an item is not valid TiC JSON ({exc})", int(at))
             )
     return pa.Table.from_pylist(rows, schema=schema), problems
 

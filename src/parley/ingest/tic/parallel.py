@@ -271,11 +271,12 @@ def _warm(pool: ProcessPoolExecutor, n: int, warm: threading.Event) -> None:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """forkserver (no fork of a threaded process) with the readers preloaded: workers start in ms."""
+    """forkserver (no fork of a threaded process) with the readers preloaded and the compiled
+    index loaded (:mod:`parley.ingest.tic._warm`): workers start in ms, ready to scan."""
     if os.name == "nt":
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["parley.ingest.tic.reader"])
+    ctx.set_forkserver_preload(["parley.ingest.tic._warm"])
     return ctx
 
 

@@ -2,13 +2,17 @@
 
 Two paths share the batch code (:func:`run_batch`):
 
-* a plain local file is indexed in parallel: phase A scans fixed byte chunks
-  (each worker assumes its chunk starts outside a string at depth 0 and
-  returns its shallow bracket events); the main process chains the chunks'
-  states, rescans the rare chunk whose assumption was wrong, and builds the
-  layout.  Phase B runs the batches, provider references first, so
-  ``provider_references`` placed after ``in_network`` costs nothing extra.
-  Workers read their bytes by offset: nothing large crosses a process boundary.
+* a plain local file is indexed in parallel: phase A scans byte chunks of at
+  most 16 MB (each worker assumes its chunk starts outside a string, between
+  two items of a top-level array, and returns the bracket events at that
+  level and the ``"billing_code"`` keys one level down, with the verdict of
+  the code basket on each); the main process chains the chunks' states,
+  rescans the few chunks whose assumption was wrong (the file's last chunk,
+  one where an array ends or a string was cut) and builds the layout.  Only
+  the items whose code is in the basket are read again: phase B runs them in
+  batches, provider references first, so ``provider_references`` placed after
+  ``in_network`` costs nothing extra.  Workers read their bytes by offset:
+  nothing large crosses a process boundary.
 * a stream (gzip, zip member, URL) is indexed block by block in the main
   process and batches travel as bytes.  Rows whose providers are not known
   yet (``provider_references`` after ``in_network``) and the rest are spooled
@@ -23,6 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +65,18 @@ class TicError(ValueError):
         self.offset = offset
 
 
+#: phase A chunks: at most this many bytes (a reused buffer per process; larger
+#: reads into fresh memory cost more in page faults than they save in calls)
+SCAN_CHUNK = 16 << 20
+#: bytes read past a chunk's end, to read a ``"billing_code"`` key cut by it
+LOOKAHEAD = 512
+#: kept items closer than this are read in one piece (gap included)
+READ_GAP = 64 << 10
+#: depth of an item's members (root 1, top-level array 2, item 3)
+ITEM_DEPTH = 3
+CODED = ("in_network", "out_of_network")
+
+
 @dataclass
 class Batch:
     kind: str
@@ -68,6 +85,12 @@ class Batch:
     data: bytes | None = None
     path: str | None = None
     length: int = 0
+    #: [start, end) file ranges whose bytes, concatenated, are the data (else offset/length)
+    reads: np.ndarray | None = None
+    #: the file offset of each span (the data was gathered from several places)
+    origins: np.ndarray | None = None
+    #: the spans were already chosen on the code basket
+    filtered: bool = False
 
 
 @dataclass
@@ -86,8 +109,14 @@ def _batch_bytes(batch: Batch) -> bytes:
         return batch.data
     assert batch.path is not None
     with open(batch.path, "rb", buffering=0) as handle:
-        handle.seek(batch.offset)
-        return handle.read(batch.length)
+        if batch.reads is None:
+            handle.seek(batch.offset)
+            return handle.read(batch.length)
+        parts = []
+        for start, end in batch.reads.tolist():
+            handle.seek(start)
+            parts.append(handle.read(end - start))
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def run_batch(
@@ -109,11 +138,12 @@ def run_batch(
     result = it.BatchResult(items=len(batch.spans), bytes=len(data))
     spans = (
         it.prefilter(data, batch.spans, codes)
-        if batch.kind in ("in_network", "out_of_network")
+        if batch.kind in CODED and not batch.filtered
         else batch.spans
     )
     result.kept_items = len(spans)
-    table, problems = it.parse(data, spans, batch.kind, batch.offset)
+    base = batch.origins if batch.origins is not None and batch.filtered else batch.offset
+    table, problems = it.parse(data, spans, batch.kind, base)
     result.problems = problems
     if batch.kind == "provider_references":
         result.providers = it.providers_of(table, market)
@@ -156,15 +186,62 @@ def _concat(tables: list[pa.Table | None]) -> pa.Table | None:
     return pa.concat_tables(present, promote_options="permissive")
 
 
-def scan_chunk(path: str, start: int, end: int) -> tuple[Events, ScanState, bool]:
-    """Phase A: bracket events of one chunk, assuming it starts outside a string at depth 0."""
+_LOCAL = threading.local()
+
+
+def _read_into(path: str, start: int, length: int) -> tuple[bytearray, int]:
+    """Read ``length`` bytes at ``start`` into this thread's reused buffer: (buffer, bytes read)."""
+    buf: bytearray | None = getattr(_LOCAL, "buf", None)
+    if buf is None or len(buf) < length:
+        buf = _LOCAL.buf = bytearray(length)
+    view = memoryview(buf)
+    got = 0
     with open(path, "rb", buffering=0) as handle:
         handle.seek(start)
-        data = handle.read(end - start)
-    events, state = structure(data, ScanState(), limit=2, relative=True)
+        while got < length:
+            n = handle.readinto(view[got:length])
+            if not n:
+                break
+            got += n
+    return buf, got
+
+
+def scan_chunk(
+    path: str, start: int, end: int, codes: frozenset[str] | None = None
+) -> tuple[Events, ScanState, bool, np.ndarray]:
+    """Phase A: bracket events and keys of one chunk, with the basket's verdict on each key.
+
+    The file's first chunk is scanned from its known state.  Any other chunk is
+    assumed to start outside a string between two items of a top-level array:
+    it keeps the events at its lowest depth (the items' boundaries, if the
+    assumption holds) and the keys one level down (the items' own codes); the
+    main process checks the assumption (the state's ``floor``) and rescans when
+    it fails.
+    """
+    buf, got = _read_into(path, start, end - start + LOOKAHEAD)
+    n = min(end - start, got)
+    key_limit = None if codes is None else ITEM_DEPTH
+    if start == 0:
+        events, state = structure(buf, ScanState(), limit=2, key_limit=key_limit, end=n, size=got)
+    else:
+        events, state = structure(
+            buf,
+            ScanState(),
+            limit=0,
+            relative=True,
+            key_limit=None if key_limit is None else 1,
+            end=n,
+            size=got,
+        )
+    verdicts = (
+        it.key_verdicts(memoryview(buf)[:got], events.keys, codes)
+        if codes is not None
+        else np.empty(0, np.int8)
+    )
     events.pos += start
-    starts_clean = data[:1] != b"\\"
-    return events, state, starts_clean
+    events.keys += start
+    starts_clean = buf[:1] != b"\\"
+    return events, state, starts_clean, verdicts
 
 
 # --- main side -------------------------------------------------------------------------------
@@ -181,42 +258,117 @@ def _batches(kind: str, spans: np.ndarray, size: int) -> Iterator[tuple[int, int
         yield offset, int(part[-1, 1]) - offset, part - offset
 
 
+def _file_batches(
+    kind: str, spans: np.ndarray, size: int, path: str, *, filtered: bool
+) -> Iterator[Batch]:
+    """Batches of about ``size`` bytes of items, read from the file by offset.
+
+    Items closer than ``READ_GAP`` are read in one piece; the batch's data is
+    the concatenation of its pieces (so a sparse selection reads only its items).
+    """
+    if not len(spans):
+        return
+    lengths = spans[:, 1] - spans[:, 0]
+    group = (np.cumsum(lengths) - lengths) // max(1, size)
+    cuts = np.flatnonzero(np.diff(group)) + 1
+    for part in np.split(spans, cuts):
+        gaps = part[1:, 0] - part[:-1, 1]
+        breaks = np.flatnonzero(gaps > READ_GAP) + 1
+        first = np.concatenate([[0], breaks])
+        last = np.concatenate([breaks - 1, [len(part) - 1]])
+        reads = np.stack([part[first, 0], part[last, 1]], axis=1)
+        sizes = reads[:, 1] - reads[:, 0]
+        at = np.cumsum(sizes) - sizes  # where each piece starts in the data
+        piece = np.searchsorted(reads[:, 0], part[:, 0], side="right") - 1
+        rel = part - (reads[piece, 0] - at[piece])[:, None]
+        yield Batch(
+            kind,
+            int(part[0, 0]),
+            rel,
+            path=path,
+            length=int(sizes.sum()),
+            reads=reads,
+            origins=part[:, 0].copy(),
+            filtered=filtered,
+        )
+
+
+@dataclass
+class Keys:
+    """The items' own ``"billing_code"`` keys (file offsets) and whether each is kept."""
+
+    pos: np.ndarray
+    keep: np.ndarray
+
+    def select(self, spans: np.ndarray) -> np.ndarray:
+        return it.keep_items(spans, self.pos, self.keep)
+
+
 def index_plain(
     path: Path, size: int, options: MarketOptions, runner: Runner
-) -> tuple[Layout, dict[str, np.ndarray]]:
-    """Phase A over a plain file: its layout and every item span by array key."""
+) -> tuple[Layout, dict[str, np.ndarray], Keys | None]:
+    """Phase A over a plain file: its layout, every item span by array key and, with a
+    code basket, the items' code keys."""
+    codes = options.codes
     bounds = _chunk_bounds(path, size, scan_bytes(size, options.block_bytes, runner.workers))
-    results = ordered(runner, ((scan_chunk, (str(path), s, e)) for s, e in bounds))
+    results = ordered(runner, ((scan_chunk, (str(path), s, e, codes)) for s, e in bounds))
     layout = Layout()
     state = ScanState()
     spans: dict[str, list[np.ndarray]] = {}
+    key_pos: list[np.ndarray] = []
+    key_keep: list[np.ndarray] = []
     with open(path, "rb", buffering=0) as handle:
 
         def fetch(a: int, b: int) -> bytes:
             handle.seek(a)
             return handle.read(max(0, b - a))
 
-        for (start, end), (events, local, clean) in zip(bounds, results, strict=True):
-            if state.parity or state.escape or not clean:
-                events, local = structure(fetch(start, end), state, limit=2)
+        for (start, end), (events, local, clean, verdicts) in zip(bounds, results, strict=True):
+            if start == 0:
+                state = local
+            elif (
+                state.parity
+                or state.escape
+                or not clean
+                or local.floor is None
+                or local.floor + state.depth < 2
+            ):
+                data = fetch(start, end + LOOKAHEAD)
+                events, local = structure(
+                    data,
+                    state,
+                    limit=2,
+                    key_limit=None if codes is None else ITEM_DEPTH,
+                    end=end - start,
+                )
+                if codes is not None:
+                    verdicts = it.key_verdicts(data, events.keys, codes)
                 events.pos += start
+                events.keys += start
                 state = local
             else:
                 events.depth += state.depth
+                events.key_depth += state.depth
                 events = shallow(events, 2)
                 state = ScanState(local.parity, local.depth + state.depth, local.escape)
             _check_depth(events, start)
+            if codes is not None:
+                mine = (events.key_depth == ITEM_DEPTH) & (verdicts >= 0)
+                key_pos.append(events.keys[mine])
+                key_keep.append(verdicts[mine] == 1)
             for key, found in layout.feed(events, fetch).items():
                 spans.setdefault(key, []).extend(found)
             layout.end_block(end, fetch)
     _check_complete(layout, state, size)
-    return layout, {k: np.concatenate(v) for k, v in spans.items()}
+    keys = Keys(np.concatenate(key_pos), np.concatenate(key_keep)) if codes is not None else None
+    return layout, {k: np.concatenate(v) for k, v in spans.items()}, keys
 
 
 def scan_bytes(size: int, block: int, workers: int) -> int:
-    """Phase A chunk size: at most ``block``, and at least 8 chunks per process when the
-    file allows (an uneven last round costs at most one small chunk), never under 4 MB."""
-    return int(min(block, max(4 << 20, size // max(1, 8 * workers))))
+    """Phase A chunk size: at most ``block`` and ``SCAN_CHUNK``, and at least 8 chunks per
+    process when the file allows (an uneven last round costs at most one small chunk),
+    never under 4 MB."""
+    return int(min(block, SCAN_CHUNK, max(4 << 20, size // max(1, 8 * workers))))
 
 
 def _chunk_bounds(path: Path, size: int, chunk: int) -> list[tuple[int, int]]:
@@ -259,40 +411,32 @@ def read_plain(
     path: Path, size: int, options: MarketOptions, runner: Runner, output: FileOutput
 ) -> Iterator[pa.Table]:
     """Read a plain local file; yields tables of rows (providers already resolved)."""
-    layout, spans = index_plain(path, size, options, runner)
+    layout, spans, keys = index_plain(path, size, options, runner)
     output.header = layout.header()
     check_header(output.header)
     providers = _providers(path, spans, options, runner, output)
     group_ids = _group_ids(providers, options)
     handle = runner.share(providers) if providers is not None and providers.num_rows else None
-    tasks = (
-        (
-            run_batch,
-            (
-                Batch(kind, offset, rel, path=str(path), length=length),
-                options.codes,
-                options.market,
-                group_ids,
-                handle,
-            ),
-        )
-        for kind in ("in_network", "out_of_network")
-        for offset, length, rel in _batches(
-            kind,
-            spans.get(kind, np.empty((0, 2), np.int64)),
-            batch_bytes(spans.get(kind), options.batch_bytes, runner.workers),
-        )
-    )
-    for res in ordered(runner, tasks):
+
+    def tasks() -> Iterator[tuple[Callable[..., Any], tuple[Any, ...]]]:
+        for kind in CODED:
+            found = spans.get(kind, np.empty((0, 2), np.int64))
+            if keys is not None:
+                found = keys.select(found)
+            size_ = batch_bytes(found, options.batch_bytes, runner.workers)
+            for batch in _file_batches(kind, found, size_, str(path), filtered=True):
+                yield run_batch, (batch, options.codes, options.market, group_ids, handle)
+
+    for res in ordered(runner, tasks()):
         yield from _take(res, output, providers)
 
 
 def batch_bytes(spans: np.ndarray | None, size: int, workers: int) -> int:
     """Phase B batch size: at most ``size``, and at least 8 batches per process when the
-    array allows (balance at the end of the file), never under 2 MB."""
+    items allow (balance at the end of the file), never under 2 MB."""
     if spans is None or not len(spans):
         return size
-    total = int(spans[-1, 1] - spans[0, 0])
+    total = int((spans[:, 1] - spans[:, 0]).sum())
     return int(min(size, max(2 << 20, total // max(1, 8 * workers))))
 
 
@@ -325,10 +469,14 @@ def _providers(
     if not kinds:
         return None
     tasks = (
-        (run_batch, (Batch(kind, o, r, path=str(path), length=n), None, options.market, None))
+        (run_batch, (batch, None, options.market, None))
         for kind in kinds
-        for o, n, r in _batches(
-            kind, spans[kind], batch_bytes(spans[kind], options.batch_bytes, runner.workers)
+        for batch in _file_batches(
+            kind,
+            spans[kind],
+            batch_bytes(spans[kind], options.batch_bytes, runner.workers),
+            str(path),
+            filtered=True,
         )
     )
     results = list(ordered(runner, tasks, local_first=True))
@@ -416,12 +564,18 @@ def _spool_stream(
 def _stream_tasks(
     stream: IO[bytes], options: MarketOptions, output: FileOutput
 ) -> Iterator[tuple[Callable[..., Any], tuple[Any, ...]]]:
-    """Read, index and cut a stream into batch tasks (the header is set at the end)."""
+    """Read, index and cut a stream into batch tasks (the header is set at the end).
+
+    With a code basket only the items whose code may be in it travel (a key's
+    item may close blocks later: keys wait in ``pending`` until then).
+    """
+    codes = options.codes
     layout = Layout()
     state = ScanState()
     carry = b""
     base = 0
     offset = 0
+    pending = Keys(np.empty(0, np.int64), np.empty(0, bool))
     while True:
         try:
             block = stream.read(min(options.block_bytes, STREAM_BLOCK))
@@ -432,7 +586,17 @@ def _stream_tasks(
         if not block:
             break
         data = carry + block
-        events, state = structure(block, state, limit=2)
+        events, state = structure(
+            block, state, limit=2, key_limit=None if codes is None else ITEM_DEPTH
+        )
+        if codes is not None:
+            mine = events.key_depth == ITEM_DEPTH
+            verdicts = it.key_verdicts(block, events.keys[mine], codes)
+            real = verdicts >= 0
+            pending = Keys(
+                np.concatenate([pending.pos, events.keys[mine][real] + offset]),
+                np.concatenate([pending.keep, verdicts[real] == 1]),
+            )
         events.pos += offset
         _check_depth(events, offset)
 
@@ -442,15 +606,21 @@ def _stream_tasks(
         found = layout.feed(events, fetch)
         offset += len(block)
         layout.end_block(offset, fetch)
+        closed = 0
         for kind, parts in found.items():
+            spans = np.concatenate(parts)
+            closed = max(closed, int(spans[-1, 1]))
             if kind not in STREAMED or kind == "reporting_structure":
                 continue
-            for s0, n, rel in _batches(
-                kind, np.concatenate(parts), min(options.batch_bytes, STREAM_BATCH)
-            ):
-                piece = data[s0 - base : s0 - base + n]
-                codes = options.codes if kind in ("in_network", "out_of_network") else None
-                yield run_batch, (Batch(kind, s0, rel, data=piece), codes, options.market, None)
+            coded = codes is not None and kind in CODED
+            if coded:
+                spans = pending.select(spans)
+            size = min(options.batch_bytes, STREAM_BATCH)
+            for batch in _memory_batches(kind, spans, size, data, base):
+                yield run_batch, (batch, codes if coded else None, options.market, None)
+        if codes is not None and closed:
+            later = pending.pos >= closed
+            pending = Keys(pending.pos[later], pending.keep[later])
         cut = (
             offset - 4096
             if layout.pending_start is None
@@ -461,6 +631,29 @@ def _stream_tasks(
         base = cut
     output.header = layout.header()
     _check_complete(layout, state, offset)
+
+
+def _memory_batches(
+    kind: str, spans: np.ndarray, size: int, data: bytes, base: int
+) -> Iterator[Batch]:
+    """Batches of about ``size`` bytes of items cut from ``data`` (file offset ``base``):
+    a contiguous run travels as one slice, a sparse selection as its items only."""
+    if not len(spans):
+        return
+    lengths = spans[:, 1] - spans[:, 0]
+    group = (np.cumsum(lengths) - lengths) // max(1, size)
+    cuts = np.flatnonzero(np.diff(group)) + 1
+    for part in np.split(spans, cuts):
+        total = int((part[:, 1] - part[:, 0]).sum())
+        s0, e0 = int(part[0, 0]), int(part[-1, 1])
+        if e0 - s0 <= total + READ_GAP:
+            yield Batch(kind, s0, part - s0, data=data[s0 - base : e0 - base], filtered=True)
+            continue
+        pieces = [data[s - base : e - base] for s, e in part.tolist()]
+        sizes = part[:, 1] - part[:, 0]
+        at = np.cumsum(sizes) - sizes
+        rel = np.stack([at, at + sizes], axis=1)
+        yield Batch(kind, s0, rel, data=b"".join(pieces), origins=part[:, 0].copy(), filtered=True)
 
 
 def _write(table: pa.Table, parts: list[Path], spool: Path) -> None:

@@ -52,6 +52,8 @@ class ScanState:
     parity: int = 0  # 1 when the boundary is inside a string
     depth: int = 0  # nesting depth at the boundary
     escape: bool = False  # the previous block ended with an odd run of backslashes
+    #: with ``relative``: the lowest depth reached in the block (its start included)
+    floor: int | None = field(default=None, compare=False)
 
 
 def _no_int64() -> IntArray:
@@ -200,6 +202,8 @@ def shallow(events: Events, limit: int, key_limit: int | None = None) -> Events:
 
 
 SUB_BLOCK = 1 << 20
+#: first capacity of the compiled pass's output arrays (it stops and resumes when full)
+_EVENTS = 1 << 14
 
 
 def structure(
@@ -210,6 +214,7 @@ def structure(
     relative: bool = False,
     key_limit: int | None = None,
     end: int | None = None,
+    size: int | None = None,
     compiled: bool | None = None,
 ) -> tuple[Events, ScanState]:
     """The bracket events of ``block[:end]`` and the state at ``end``.
@@ -219,19 +224,27 @@ def structure(
     parallel index, where the absolute depth is not known yet).  ``key_limit``
     (counted the same way) asks for the ``"billing_code"`` keys at most that deep;
     the bytes past ``end`` are only read to complete a key cut by ``end``.
+    ``size`` (default: all) is how many bytes of ``block`` hold data (a reused buffer).
     ``compiled`` chooses the numba pass (default: when available) or numpy.
+    With ``relative``, the returned state's ``floor`` is the lowest depth reached.
     """
-    n = len(block) if end is None else min(end, len(block))
+    size = len(block) if size is None else min(size, len(block))
+    n = size if end is None else min(end, size)
     if compiled is None:
         compiled = _index.ENABLED
     if compiled:
-        return _structure_compiled(block, n, state, limit, relative, key_limit)
+        backslashes = state.escape or _has_backslash(block, n)
+        if size < len(block):
+            block = memoryview(block)[:size]
+        return _structure_compiled(block, n, state, limit, relative, key_limit, backslashes)
+    if size < len(block):
+        block = memoryview(block)[:size]
     return _structure_numpy(block, n, state, limit, relative, key_limit)
 
 
 def _has_backslash(block: bytes | bytearray | memoryview, n: int) -> bool:
     if isinstance(block, bytes | bytearray):
-        return block.find(b"\\", 0, n) >= 0
+        return block.find(b"\\", 0, n) >= 0  # memchr
     return bool(np.count_nonzero(np.frombuffer(block, np.uint8, count=n) == 0x5C))
 
 
@@ -242,29 +255,61 @@ def _structure_compiled(
     limit: int | None,
     relative: bool,
     key_limit: int | None,
+    backslashes: bool,
 ) -> tuple[Events, ScanState]:
     a = np.frombuffer(block, np.uint8)
     words = np.frombuffer(block, np.uint64, count=n // 8)
-    backslashes = state.escape or _has_backslash(block, n)
-    pos, delta, depth, is_array, keys, key_depth, parity, end_depth, floor = _index.index_block(
-        a,
-        words,
-        n,
-        state.parity,
-        state.depth,
-        state.escape,
-        -1 if limit is None else limit,
-        relative,
-        -1 if key_limit is None else key_limit,
-        backslashes,
-    )
-    events = Events(pos, delta, depth, is_array, keys, key_depth)
+    # read-only whatever the buffer: one compiled signature for bytes and bytearray
+    a.flags.writeable = False
+    words.flags.writeable = False
+    parts: list[tuple[np.ndarray, ...]] = []
+    resume, parity, depth, escape, floor = 0, state.parity, state.depth, state.escape, state.depth
+    cap = _EVENTS
+    blocks = (n + 63) // 64
+    while True:
+        out = (
+            np.empty(cap, np.int64),
+            np.empty(cap, np.int8),
+            np.empty(cap, np.int32),
+            np.empty(cap, np.bool_),
+            np.empty(cap, np.int64),
+            np.empty(cap, np.int32),
+        )
+        ne, nk, resume, parity, depth, escape, floor = _index.index_block(
+            a,
+            words,
+            n,
+            resume,
+            parity,
+            depth,
+            escape,
+            floor,
+            -1 if limit is None else limit,
+            relative,
+            -1 if key_limit is None else key_limit,
+            backslashes,
+            *out,
+        )
+        parts.append(tuple(x[:ne] for x in out[:4]) + tuple(x[:nk] for x in out[4:]))
+        if resume >= blocks:
+            break
+        cap *= 4  # stopped early: many events (no limit, or a flat file)
+    if len(parts) == 1:
+        pos, delta, depth_, is_array, keys, key_depth = parts[0]
+    else:
+        pos, delta, depth_, is_array, keys, key_depth = (
+            np.concatenate([p[i] for p in parts]) for i in range(6)
+        )
+    end_depth = depth
+    events = Events(pos, delta, depth_, is_array, keys, key_depth)
     if relative and limit is not None:
         events = shallow(
             events, int(floor) + limit, None if key_limit is None else int(floor) + key_limit
         )
     escape = _trailing_escape(a[:n], state.escape) if backslashes and n else state.escape and not n
-    return events, ScanState(int(parity), int(end_depth), bool(escape))
+    return events, ScanState(
+        int(parity), int(end_depth), bool(escape), int(floor) if relative else None
+    )
 
 
 def _structure_numpy(
@@ -296,6 +341,8 @@ def _structure_numpy(
         parts.append(events)
     if not parts:
         empty = np.empty(0, np.int64)
+        if relative:
+            state = ScanState(state.parity, state.depth, state.escape, state.depth)
         return Events(
             empty, empty.astype(np.int8), empty.astype(np.int32), empty.astype(bool)
         ), state
@@ -307,6 +354,10 @@ def _structure_numpy(
         np.concatenate([e.keys for e in parts]),
         np.concatenate([e.key_depth for e in parts]),
     )
-    if limit is not None and relative:
-        merged = shallow(merged, floor + limit, None if key_limit is None else floor + key_limit)
+    if relative:
+        if limit is not None:
+            merged = shallow(
+                merged, floor + limit, None if key_limit is None else floor + key_limit
+            )
+        state = ScanState(state.parity, state.depth, state.escape, floor)
     return merged, state

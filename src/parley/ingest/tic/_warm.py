@@ -1,0 +1,16 @@
+"""Preloaded by the pool's forkserver: the readers imported and the compiled index loaded.
+
+Loading a numba kernel from its cache costs about a second per process; done
+once here, every worker forked from the server inherits it ready to run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from parley.ingest.tic import reader  # noqa: F401 - the import is the point
+from parley.ingest.tic.scan import ScanState, structure
+
+with contextlib.suppress(Exception):  # a failure here only costs the worker the load later
+    structure(b'{"in_network":[{"billing_code":"1"}]}', ScanState(), limit=2, key_limit=3)
+    structure(b'{"in_network":[]}', ScanState(), limit=0, relative=True, key_limit=1)
