@@ -85,15 +85,32 @@ def test_compiled_index_equals_numpy(data: bytes, cut: int, limit: int | None) -
 
 
 @settings(max_examples=100, deadline=None)
-@given(data=_doc(), start=st.integers(0, 400), length=st.integers(1, 400))
-def test_relative_chunk_equals_numpy(data: bytes, start: int, length: int) -> None:
+@given(
+    data=_doc(),
+    start=st.integers(0, 400),
+    length=st.integers(1, 400),
+    limits=st.sampled_from([(2, 3), (0, 1), (0, None)]),
+)
+def test_relative_chunk_equals_numpy(
+    data: bytes, start: int, length: int, limits: tuple[int, int | None]
+) -> None:
     """Phase A: a chunk scanned from an assumed clean state, limits relative to its floor."""
     chunk = data[start : start + length]
-    kw = {"limit": 2, "relative": True, "key_limit": 3}
+    kw = {"limit": limits[0], "relative": True, "key_limit": limits[1]}
     c, sc = structure(chunk, ScanState(), compiled=True, **kw)  # type: ignore[arg-type]
     n, sn = structure(chunk, ScanState(), compiled=False, **kw)  # type: ignore[arg-type]
     _same(c, n)
-    assert sc == sn
+    assert sc == sn and sc.floor == sn.floor
+
+
+def test_output_arrays_fill_and_resume() -> None:
+    """Every bracket kept: the compiled pass stops when its arrays are full and resumes."""
+    data = b'{"a":[' + b",".join([b'[{"b":[1,"]"]}]'] * 20000) + b"]}"
+    c, sc = structure(data, ScanState(), compiled=True)
+    n, sn = structure(data, ScanState(), compiled=False)
+    _same(c, n)
+    assert sc == sn == ScanState(0, 0, False)
+    assert len(c.pos) == 4 + 20000 * 6
 
 
 def test_keys_are_real_keys_only() -> None:
