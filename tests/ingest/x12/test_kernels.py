@@ -80,6 +80,9 @@ def test_numbers_and_dates_edge_cases() -> None:
         "999999999999.99", "1000000000000", "12345678901234567890", "0000000000000000001",
         "99999999999999999", "1e5", " 1", "1 ", "20240229", "20230229", "20240431", "18000101",
         "22001231", "17991231", "2024013", "202401011", "20241301", "20240100", "abcdefgh",
+        # 18 digits: scaling them by 10**scale would overflow int64; too large either way
+        "999999999999999999", "-999999999999999999", "99999999999999999.9", "999999999999.999",
+        "000000000000000001.5", "0.00000000000000001", "+", ".", "1..", "-0", "0.10", "9" * 21,
     ]  # fmt: skip
     text = ("X*" + "*".join(values) + "*").encode()
     data = np.frombuffer(text + b"\0" * 32, dtype=np.uint8).copy()
@@ -104,6 +107,16 @@ def test_numbers_and_dates_edge_cases() -> None:
             assert (fo == so).all() and (fb == sb).all(), values[j - 1]
             fv, sv = fv.astype(np.int64), sv.astype(np.int64)
             assert (np.where(fo, fv, 0) == np.where(so, sv, 0)).all(), values[j - 1]
+    # the rule itself, on the compiled path: |value| < 10**12, at most 18 digits
+    for text_value, scale, expected in [
+        ("999999999999.99", 2, 99999999999999), ("-999999999999999999", 2, None),
+        ("1000000000000", 2, None), ("000000000000000001.5", 2, None), ("0.10", 2, 10),
+        ("1.005", 2, None), ("1.000", 3, 1000), ("-.5", 2, -50), ("+", 2, None),
+    ]:  # fmt: skip
+        one = np.frombuffer(f"X*{text_value}*".encode() + b"\0" * 32, dtype=np.uint8).copy()
+        fx = FieldIndex(one, starts, starts, ord("*"), ord(":"))
+        value, ok, _ = fx.integers(fx.element(rows, 1), scale)
+        assert (int(value[0]) if ok[0] else None) == expected, text_value
 
 
 def test_string_views_roundtrip() -> None:

@@ -123,9 +123,13 @@ def _known_group(data, s, e):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, nogil=True, inline="always")
 def _num_table(rows, n, fill):  # type: ignore[no-untyped-def]
-    """(value, ok) arrays of ``rows`` x ``n`` numbers: zeroed, or left uninitialised."""
-    value = np.empty((rows, n), np.int64)
-    ok = np.empty((rows, n), np.bool_)
+    """(value, ok) arrays of ``rows`` x ``n`` numbers: zeroed, or left uninitialised.
+
+    Column-major (Fortran order): the fields of one record are adjacent, so a
+    segment's writes land in one or two cache lines, not in ``rows`` streams.
+    """
+    value = np.empty((n, rows), np.int64).T
+    ok = np.empty((n, rows), np.bool_).T
     if fill:
         value[:] = 0
         ok[:] = False
@@ -135,9 +139,9 @@ def _num_table(rows, n, fill):  # type: ignore[no-untyped-def]
 @njit(cache=True, nogil=True, inline="always")
 def _span_table(rows, n, fill):  # type: ignore[no-untyped-def]
     """(start, end, present) arrays of ``rows`` x ``n`` spans: zeroed, or left uninitialised."""
-    start = np.empty((rows, n), np.int64)
-    end = np.empty((rows, n), np.int64)
-    present = np.empty((rows, n), np.bool_)
+    start = np.empty((n, rows), np.int64).T  # column-major, as in _num_table
+    end = np.empty((n, rows), np.int64).T
+    present = np.empty((n, rows), np.bool_).T
     if fill:
         start[:] = 0
         end[:] = 0
@@ -214,6 +218,8 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
     r_s, r_e, r_p = r_table[0][0], r_table[1][0], r_table[2][0]
     bs = np.zeros(MAXEL, np.int64)
     be = np.zeros(MAXEL, np.int64)
+    ks = np.zeros(6, np.int64)  # components of SVC01 / SVC06
+    ke = np.zeros(6, np.int64)
     ic = -1  # claims, lines, adjustments, LQ and remark spans filled so far
     il = -1
     ia = 0
@@ -317,24 +323,33 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
                     l_num[L_SUB_UNITS, il] = v
                     l_ok[L_SUB_UNITS, il] = True
             if n > 1 and be[1] > bs[1]:
-                for c in range(6):
-                    cs, ce, cp = S.component_span(data, comp, bs[1], be[1], c)
-                    l_s[T_QUAL + c, il] = cs
-                    l_e[T_QUAL + c, il] = ce
-                    l_p[T_QUAL + c, il] = cp
+                nk = S.components(data, comp, bs[1], be[1], ks, ke)
+                for c in range(nk):
+                    l_s[T_QUAL + c, il] = ks[c]
+                    l_e[T_QUAL + c, il] = ke[c]
+                    l_p[T_QUAL + c, il] = ke[c] > ks[c]
+                for c in range(nk, 6):
+                    l_s[T_QUAL + c, il] = bs[1]
+                    l_e[T_QUAL + c, il] = bs[1]
             if n > 4 and be[4] > bs[4]:
                 l_s[T_REV, il] = bs[4]
                 l_e[T_REV, il] = be[4]
                 l_p[T_REV, il] = True
             if n > 6 and be[6] > bs[6]:
-                cs, ce, cp = S.component_span(data, comp, bs[6], be[6], 1)
-                l_s[T_SUB_CODE, il] = cs
-                l_e[T_SUB_CODE, il] = ce
-                l_p[T_SUB_CODE, il] = cp
-                cs, ce, cp = S.component_span(data, comp, bs[6], be[6], 2)
-                l_s[T_SUB_MODS, il] = cs
+                nk = S.components(data, comp, bs[6], be[6], ks, ke)
+                if nk > 1:
+                    l_s[T_SUB_CODE, il] = ks[1]
+                    l_e[T_SUB_CODE, il] = ke[1]
+                    l_p[T_SUB_CODE, il] = ke[1] > ks[1]
+                else:
+                    l_s[T_SUB_CODE, il] = bs[6]
+                    l_e[T_SUB_CODE, il] = bs[6]
+                if nk > 2:
+                    l_s[T_SUB_MODS, il] = ks[2]
+                    l_p[T_SUB_MODS, il] = ke[2] > ks[2]
+                else:
+                    l_s[T_SUB_MODS, il] = bs[6]
                 l_e[T_SUB_MODS, il] = be[6]
-                l_p[T_SUB_MODS, il] = cp
             r += 1
             continue
         if x == cas:

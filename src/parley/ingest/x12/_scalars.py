@@ -49,51 +49,54 @@ def days_from_civil(y, m, d):  # type: ignore[no-untyped-def]
     return era * 146097 + doe - 719468
 
 
+#: powers of ten (a global array: numba freezes it into the compiled code)
+POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def parse_int(data, s, e, scale):  # type: ignore[no-untyped-def]
     """Decimal text -> (value * 10**scale, OK | BAD), the rules of ``FieldIndex.integers``.
 
     At most 20 bytes, an optional leading sign, one dot, 1-18 digits, no
-    non-zero digit past ``scale`` decimals, |value| < 10**12.
+    non-zero digit past ``scale`` decimals, |value| < 10**12.  Written as two
+    straight digit loops (integer part, then decimals): this is the innermost
+    function of the 835 kernel, called for every amount.
     """
-    n = e - s
-    if n > 20:
+    if e - s > 20 or e <= s:
         return np.int64(0), BAD
+    i = s
+    neg = data[i] == 45
+    if neg or data[i] == 43:
+        i += 1
     v = np.int64(0)
-    decimals = 0
-    seen_dot = False
-    good = True
     digits = 0
-    excess = False
-    for col in range(n):
-        ch = data[s + col]
-        if 48 <= ch <= 57:
-            if (not seen_dot) or decimals < scale:
-                v = v * 10 + (np.int64(ch) - 48)
-                if seen_dot:
-                    decimals += 1
-            elif ch != 48:
-                excess = True
+    while i < e:
+        d = np.int64(data[i]) - 48
+        if d < 0 or d > 9:
+            break
+        v = v * 10 + d
+        digits += 1
+        i += 1
+    decimals = 0
+    if i < e:
+        if data[i] != 46:
+            return np.int64(0), BAD
+        i += 1
+        while i < e:
+            d = np.int64(data[i]) - 48
+            if d < 0 or d > 9:
+                return np.int64(0), BAD
+            if decimals < scale:
+                v = v * 10 + d
+                decimals += 1
+            elif d != 0:
+                return np.int64(0), BAD
             digits += 1
-        elif ch == 46:
-            if seen_dot:
-                good = False
-            seen_dot = True
-        elif col == 0 and (ch == 45 or ch == 43):
-            pass
-        else:
-            good = False
-    if not (good and digits >= 1 and not excess and digits <= 18):
+            i += 1
+    if digits < 1 or digits > 18 or v >= POW10[12 + decimals]:
         return np.int64(0), BAD
-    sh = scale - decimals
-    if sh < 0:
-        sh = 0
-    v = v * np.int64(10) ** sh
-    if data[s] == 45:
-        v = -v
-    if abs(v) >= np.int64(10) ** (12 + scale):
-        return np.int64(0), BAD
-    return v, OK
+    v = v * POW10[scale - decimals]
+    return (-v if neg else v), OK
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -142,6 +145,30 @@ def component_span(data, comp, s, e, k):  # type: ignore[no-untyped-def]
     if not found:
         return s, s, False
     return cs, ce, ce > cs
+
+
+@njit(cache=True, nogil=True, inline="always")
+def components(data, comp, s, e, cs, ce):  # type: ignore[no-untyped-def]
+    """Split a present element span on ``comp`` in one pass: the first ``len(cs)``
+    components' spans go to ``cs`` / ``ce``; returns how many components there are
+    (capped at ``len(cs)``).  Component ``k`` is ``component_span(.., k)`` when
+    k < the count (present when non-empty), else absent.
+    """
+    cap = cs.shape[0]
+    n = 0
+    prev = s
+    for i in range(s, e):
+        if data[i] == comp:
+            if n < cap:
+                cs[n] = prev
+                ce[n] = i
+            n += 1
+            prev = i + 1
+    if n < cap:
+        cs[n] = prev
+        ce[n] = e
+    n += 1
+    return n if n < cap else cap
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -208,7 +208,10 @@ class FieldIndex:
             digits += digit
             seen_dot |= dot
         ok &= (digits >= 1) & ~excess & (digits <= 18)
-        value = value * _POW10[np.clip(scale - decimals, 0, 18)]
+        # too large, tested before scaling (18 digits x 10**scale would overflow int64)
+        big = value >= _POW10[np.clip(12 + decimals, 0, 18)]
+        ok &= ~big
+        value = np.where(big, 0, value) * _POW10[np.clip(scale - decimals, 0, 18)]
         value = np.where(window[:, 0] == 45, -value, value) if width else value
         ok &= np.abs(value) < 10 ** (12 + scale)
         value = np.where(ok, value, 0)
