@@ -29,7 +29,9 @@ Every measurement runs in a fresh subprocess (peak RSS = its ru_maxrss):
 
 Compile time (contracts -> rate table) is reported separately; it depends on
 the number of distinct (payer, code, modifier, POS) keys, not on lines.
-Reported: median seconds, lines per second, peak RSS in MB, input size in MB.
+Reported per size: median seconds and CPU seconds, lines per second, peak RSS in MB (the
+largest of the runs), the input's size on disk (Parquet) and in memory (Arrow), the e2e
+per-stage medians, and the ratios against the same-run baselines.
 """
 
 from __future__ import annotations
@@ -243,6 +245,22 @@ def child_e2e(mode: str, folder: str, threads: int) -> dict[str, float]:
     return {"seconds": secs, "cpu_seconds": cpu, "peak_rss_mb": cpu1.ru_maxrss / 1024, "rows": 0, **extra}  # type: ignore[dict-item]
 
 
+def child_sizes(target: str) -> dict[str, float]:
+    """Size of the input in memory (Arrow, as decoded from the Parquet): the engine's lines file, or
+    the workspace's canonical tables that ``parley reprice`` reads.  Run in a subprocess so the
+    measuring process does not hold the data."""
+    import pyarrow.parquet as pq
+
+    path = Path(target)
+    if path.is_file():
+        return {"input_memory_mb": round(pq.read_table(path).nbytes / 1e6, 1)}
+    total = 0
+    for table in ("remit_claims", "remit_lines", "adjustments", "claims", "claim_lines"):
+        for f in sorted((path / "datasets" / table).glob("*/part-*.parquet")):
+            total += pq.read_table(f).nbytes
+    return {"input_memory_mb": round(total / 1e6, 1)}
+
+
 def child(mode: str, path: str, threads: int, rates_path: str) -> dict[str, float]:
     import duckdb
 
@@ -294,6 +312,12 @@ def compile_rates_file(path: Path, rates_path: Path) -> dict[str, float]:
             "rate_rows": rates.num_rows}
 
 
+def _sizes(target: Path) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, __file__, "--child", "sizes", str(target), "0", "-"],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def run(args: argparse.Namespace) -> dict[str, object]:
     sizes = list(SIZES) if args.size == "both" else [args.size]
     folder = Path(args.dir)
@@ -308,6 +332,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             make_input(path, n)
         rates_path = folder / f"rates-{size}.parquet"
         entry: dict[str, object] = {"lines": n, "input_mb": round(path.stat().st_size / 1e6, 1)}
+        entry["input_memory_mb"] = _sizes(path)["input_memory_mb"]
         modes = args.modes.split(",")
         if {"baseline", "reprice", "reprice_write"} & set(modes):
             entry["compile"] = compile_rates_file(path, rates_path)
@@ -317,6 +342,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             make_workspace(ws_dir, n)
             entry["workspace_mb"] = round(sum(f.stat().st_size for f in (ws_dir / "datasets").rglob("*.parquet")
                                               if "derived" not in f.parts) / 1e6, 1)
+            entry["workspace_memory_mb"] = _sizes(ws_dir)["input_memory_mb"]
         for mode in modes:
             runs = []
             for _ in range(args.repeat):
@@ -335,11 +361,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 "lines_per_second": round(n / med),
                 "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
                 "runs": [round(r["seconds"], 3) for r in runs],
-                **({"timings_last_run": runs[-1]["timings"]} if "timings" in runs[-1] else {}),
+                **({"stage_median_seconds": {k: round(statistics.median(r["timings"][k] for r in runs), 3)
+                                             for k in runs[-1]["timings"]}} if "timings" in runs[-1] else {}),
             }
             print(f"{size} {mode}: {med:.2f}s, {n / med / 1e6:.2f}M lines/s, peak {entry[mode]['peak_rss_mb']} MB",
                   file=sys.stderr, flush=True)
-        for mode, base in (("reprice_write", "baseline"), ("e2e", "e2e_baseline")):
+        for mode, base in (("reprice", "baseline"), ("reprice_write", "baseline"), ("e2e", "e2e_baseline")):
             if mode in entry and base in entry:
                 m, b = entry[mode], entry[base]
                 entry[f"{mode}_vs_{base}"] = {  # same-run ratios: robust to a loaded machine
@@ -347,12 +374,15 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                     "cpu_seconds_ratio": round(m["median_cpu_seconds"] / b["median_cpu_seconds"], 2),  # type: ignore[index]
                 }
         results[size] = entry
+    results["load_average_at_end"] = os.getloadavg()[0]
     return results
 
 
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "--child":
-        if argv[1].startswith("e2e"):
+        if argv[1] == "sizes":
+            print(json.dumps(child_sizes(argv[2])))
+        elif argv[1].startswith("e2e"):
             print(json.dumps(child_e2e(argv[1], argv[2], int(argv[3]))))
         else:
             print(json.dumps(child(argv[1], argv[2], int(argv[3]), argv[4])))

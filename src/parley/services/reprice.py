@@ -43,54 +43,56 @@ from parley.store.workspace import Workspace
 DERIVED = "derived"
 REPRICED = "repriced_lines"
 
-_INPUT_SQL = """
-CREATE OR REPLACE TEMP TABLE reprice_input AS
+# The remitted claims to price, one row each, with their 837 claim (the latest submission of the
+# claim id): claim-level work done once per claim, so the line-level join below is a single
+# hash join on (837 file, claim) keys.
+_CLAIMS_SQL = """
+CREATE OR REPLACE TEMP TABLE reprice_claims AS
 WITH last_pay AS (SELECT claim_id, max(payment_date) AS last_payment_date FROM remit_claims GROUP BY 1),
 rev_day AS (SELECT DISTINCT claim_id, payment_date FROM remit_claims WHERE is_reversal),
-rc AS (
-    SELECT r.file_id, r.claim_seq, r.claim_id, r.status_code, r.is_reversal, r.payer_id, r.payer_name,
-           r.filing_indicator, r.payment_date, r.service_date_from,
-           -- the claim's last word: no later remit, and no reversal on the same payment date
-           coalesce(NOT (lp.last_payment_date > r.payment_date OR rv.claim_id IS NOT NULL), true) AS is_final
-    FROM remit_claims r
-    LEFT JOIN last_pay lp ON lp.claim_id = r.claim_id
-    LEFT JOIN rev_day rv ON rv.claim_id = r.claim_id AND rv.payment_date = r.payment_date
-),
-pr AS (
+bc AS (
+    SELECT file_id AS b_file_id, claim_seq AS b_claim_seq, claim_id, place_of_service AS claim_pos,
+           payer_id AS b_payer_id, filing_indicator AS b_filing FROM claims
+    QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY submission_date DESC, file_id DESC, claim_seq DESC) = 1
+)
+SELECT r.file_id, r.claim_seq, r.claim_id, r.status_code, coalesce(bc.b_payer_id, r.payer_id) AS payer_id, r.payer_name,
+       coalesce(bc.b_filing, r.filing_indicator) AS filing_indicator, r.payment_date,
+       r.service_date_from AS claim_service_date,
+       -- the claim's last word: no later remit, and no reversal on the same payment date
+       coalesce(NOT (lp.last_payment_date > r.payment_date OR rv.claim_id IS NOT NULL), true) AS is_final,
+       bc.b_file_id, bc.b_claim_seq, bc.claim_pos
+FROM remit_claims r
+LEFT JOIN last_pay lp ON lp.claim_id = r.claim_id
+LEFT JOIN rev_day rv ON rv.claim_id = r.claim_id AND rv.payment_date = r.payment_date
+LEFT JOIN bc ON bc.claim_id = r.claim_id
+LEFT JOIN fac_remit fx ON fx.file_id = r.file_id AND fx.claim_seq = r.claim_seq
+WHERE NOT coalesce(r.is_reversal, false) AND fx.claim_key IS NULL
+"""
+
+# One row per remitted line to price; its 837 line is matched within the claim's 837 claim on
+# the line control number (REF*6R) when the remit gives one, else on the line number.
+_INPUT_SQL = """
+CREATE OR REPLACE TEMP TABLE reprice_input AS
+WITH pr AS (
     SELECT file_id, line_seq, sum(amount) AS pr FROM adjustments
     WHERE level = 'line' AND group_code = 'PR' GROUP BY ALL
 ),
-bc AS (
-    SELECT file_id, claim_seq, claim_id, place_of_service AS claim_pos, payer_id AS b_payer_id,
-           filing_indicator AS b_filing FROM claims
-    QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY submission_date DESC, file_id DESC, claim_seq DESC) = 1
-),
-bl AS (
-    SELECT bc.claim_id, bc.claim_pos, cl.line_control_number, cl.line_number, cl.procedure_code, cl.modifier_1,
-           cl.modifier_2, cl.modifier_3, cl.modifier_4, cl.units, cl.charge_amount, cl.place_of_service,
-           cl.rendering_npi, cl.service_date_from
-    FROM claim_lines cl JOIN bc USING (file_id, claim_seq)
-),
 j AS (
-    SELECT rl.*, rc.claim_id, rc.status_code, rc.is_final, coalesce(bcl.b_payer_id, rc.payer_id) AS payer_id, rc.payer_name,
-           coalesce(bcl.b_filing, rc.filing_indicator) AS filing_indicator, rc.payment_date,
-           rc.service_date_from AS claim_service_date, coalesce(pr.pr, 0) AS pr_amount,
-           coalesce(b1.procedure_code, b2.procedure_code) AS b_code,
-           coalesce(b1.modifier_1, b2.modifier_1) AS b_m1, coalesce(b1.modifier_2, b2.modifier_2) AS b_m2,
-           coalesce(b1.modifier_3, b2.modifier_3) AS b_m3, coalesce(b1.modifier_4, b2.modifier_4) AS b_m4,
-           coalesce(b1.units, b2.units) AS b_units, coalesce(b1.charge_amount, b2.charge_amount) AS b_charge,
-           coalesce(b1.place_of_service, b2.place_of_service, b1.claim_pos, b2.claim_pos) AS b_pos,
-           coalesce(b1.rendering_npi, b2.rendering_npi) AS b_npi,
-           coalesce(b1.service_date_from, b2.service_date_from) AS b_date,
-           (b1.procedure_code IS NOT NULL OR b2.procedure_code IS NOT NULL) AS has_837
-    FROM remit_lines rl
-    JOIN rc USING (file_id, claim_seq)
-    LEFT JOIN bc bcl ON bcl.claim_id = rc.claim_id
-    LEFT JOIN bl b1 ON b1.claim_id = rc.claim_id AND b1.line_control_number = rl.line_control_number
-    LEFT JOIN bl b2 ON b2.claim_id = rc.claim_id AND rl.line_control_number IS NULL AND b2.line_number = rl.line_number
+    SELECT rl.*, rc.claim_id, rc.status_code, rc.is_final, rc.payer_id, rc.payer_name, rc.filing_indicator,
+           rc.payment_date, rc.claim_service_date, coalesce(pr.pr, 0) AS pr_amount,
+           b.procedure_code AS b_code, b.modifier_1 AS b_m1, b.modifier_2 AS b_m2, b.modifier_3 AS b_m3,
+           b.modifier_4 AS b_m4, b.units AS b_units, b.charge_amount AS b_charge,
+           coalesce(b.place_of_service, CASE WHEN b.file_id IS NOT NULL THEN rc.claim_pos END) AS b_pos,
+           b.rendering_npi AS b_npi, b.service_date_from AS b_date,
+           b.procedure_code IS NOT NULL AS has_837
+    FROM (SELECT file_id, claim_seq, line_seq, line_number, line_control_number, procedure_code, modifier_1, modifier_2,
+                 modifier_3, modifier_4, submitted_procedure_code, units, submitted_units, charge_amount, allowed_amount,
+                 paid_amount, service_date_from FROM remit_lines) rl
+    JOIN reprice_claims rc USING (file_id, claim_seq)
+    LEFT JOIN claim_lines b ON b.file_id = rc.b_file_id AND b.claim_seq = rc.b_claim_seq
+         AND (b.line_control_number = rl.line_control_number
+              OR (rl.line_control_number IS NULL AND b.line_number = rl.line_number))
     LEFT JOIN pr ON pr.file_id = rl.file_id AND pr.line_seq = rl.line_seq
-    LEFT JOIN fac_remit fx ON fx.file_id = rl.file_id AND fx.claim_seq = rl.claim_seq
-    WHERE NOT coalesce(rc.is_reversal, false) AND fx.claim_key IS NULL
 )
 SELECT
     file_id || ':' || line_seq AS line_key,
@@ -159,6 +161,7 @@ def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = N
         # joins as written (the small side builds): DuckDB's estimates over the Parquet views are
         # off by orders of magnitude and it would hash the million-row side
         con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        con.execute(_CLAIMS_SQL)
         con.execute(_INPUT_SQL)
         con.execute("RESET disabled_optimizers")
         con.execute(_RECODED_VIEW)
