@@ -23,6 +23,18 @@ summary gives medians per mode, the ratio to the same run's ijson baseline
 (``x_ijson``, wall and per CPU-second), the N-process speed-up (ratio of median
 walls, and the median of per-round paired ratios) and the CPU ratio to 1 process.
 
+``phases`` (1 process, inline, in one child) times each step of the reader on
+its own, CPU and wall: imports, the structural index (phase A, with the code
+basket's verdicts), provider references, then per kept batch: read, parse,
+flatten, provider join; and ``finish`` (file-level columns).
+
+Bytecode: this sandbox's venv has no ``.pyc`` files and PYTHONDONTWRITEBYTECODE
+is set, so every process would compile numba, Polars and pyarrow from source
+(~2 s per process, of which ~1 s in numba's first call).  An installed package
+has its bytecode (pip compiles it), so children run with PYTHONPYCACHEPREFIX
+set to ``--bytecode-cache`` (default: a folder in the temp dir, filled by a
+warm-up child before the rounds); ``--bytecode-cache none`` measures as-is.
+
 Baselines, measured in the same run over the same file:
 * ``read``: reading the file (page cache) - the floor;
 * ``gunzip-isal`` / ``gunzip-zlib``: decompressing the .gz;
@@ -137,6 +149,75 @@ def child_ingest(path: str, workers: int, codes: frozenset[str] | None) -> dict[
     return {"bytes": _uncompressed_size(path), "rows": rows, "ok": report.ok}
 
 
+def child_phases(path: str, codes: frozenset[str] | None, t_start: float) -> dict[str, Any]:
+    """Each step of the reader timed on its own (1 process, inline): CPU and wall seconds."""
+    import pyarrow as pa
+
+    from parley.ingest.tic import MarketOptions, finish
+    from parley.ingest.tic import items as it
+    from parley.ingest.tic import reader as rd
+    from parley.ingest.tic.parallel import InlineRunner
+
+    phases: dict[str, list[float]] = {}
+
+    class Step:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __enter__(self) -> None:
+            self.w, self.c = time.perf_counter(), time.process_time()
+
+        def __exit__(self, *exc: Any) -> None:
+            acc = phases.setdefault(self.name, [0.0, 0.0])
+            acc[0] += time.process_time() - self.c
+            acc[1] += time.perf_counter() - self.w
+
+    phases["import"] = [time.process_time(), time.perf_counter() - t_start]
+    size = os.path.getsize(path)
+    opts = MarketOptions(codes=codes, workers=1)
+    run = InlineRunner()
+    with Step("index"):
+        layout, spans, keys = rd.index_plain(Path(path), size, opts, run)
+    with Step("providers"):
+        providers = rd._providers(Path(path), spans, opts, run, rd.FileOutput())
+    rows = 0
+    header = layout.header()
+    for kind in ("in_network", "out_of_network"):
+        found = spans.get(kind)
+        if found is None:
+            continue
+        if keys is not None:
+            found = keys.select(found)
+        size_ = rd.batch_bytes(found, opts.batch_bytes, 1)
+        for batch in rd._file_batches(kind, found, size_, path, filtered=True):
+            with Step("read"):
+                data = rd._batch_bytes(batch)
+            with Step("parse"):
+                table, _ = it.parse(data, batch.spans, kind, batch.origins)
+            with Step("flatten"):
+                if kind == "in_network":
+                    by_ref, inline = it.flatten_in_network(table, codes, opts.market)
+                else:
+                    by_ref, inline = None, it.flatten_allowed(table, codes, opts.market)
+            with Step("join"):
+                out = [inline]
+                if by_ref is not None and providers is not None:
+                    out.append(it.resolve(by_ref, providers))
+                merged = (
+                    pa.concat_tables([t for t in out if t.num_rows], promote_options="permissive")
+                    if any(t.num_rows for t in out)
+                    else None
+                )
+            if merged is not None:
+                with Step("finish"):
+                    rows += finish(merged, header, "tic-in-network", rows).height
+    return {
+        "bytes": size,
+        "rows": rows,
+        "phases": {k: {"cpu": round(v[0], 3), "wall": round(v[1], 3)} for k, v in phases.items()},
+    }
+
+
 def _uncompressed_size(path: str) -> int:
     if path.endswith(".gz"):
         plain = path[:-3]
@@ -155,8 +236,29 @@ def _codes(name: str) -> frozenset[str] | None:
 
 
 def child_main(args: argparse.Namespace) -> None:
-    codes = _codes(args.basket)
     start = time.perf_counter()
+    if args.child == "warm":  # fills the bytecode cache; not measured
+        import importlib
+
+        import ijson  # noqa: F401
+
+        import parley.services.market  # noqa: F401
+
+        for name in ("parley.ingest.tic._warm", "parley.ingest.tic.reader"):
+            try:  # the compiled index, loaded once (older versions: the reader)
+                importlib.import_module(name)
+                break
+            except ImportError:
+                continue
+
+        print(json.dumps({"bytes": 0, "wall": time.perf_counter() - start}))
+        return
+    if args.child == "phases":
+        out = child_phases(args.file, _codes(args.basket), start)
+        out["wall"] = time.perf_counter() - start
+        print(json.dumps(out))
+        return
+    codes = _codes(args.basket)
     if args.child == "read":
         out = child_read(args.file)
     elif args.child.startswith("gunzip-"):
@@ -211,7 +313,13 @@ def _sample_tree(pid: int, stop: threading.Event, out: dict[str, Any]) -> None:
 
 
 def measure(
-    mode: str, file: str, *, workers: int = 1, basket: str = "shoppable", budget: float = 20.0
+    mode: str,
+    file: str,
+    *,
+    workers: int = 1,
+    basket: str = "shoppable",
+    budget: float = 20.0,
+    bytecode: str | None = None,
 ) -> dict[str, Any]:
     cmd = [
         sys.executable,
@@ -235,6 +343,9 @@ def measure(
         "OMP_NUM_THREADS": "1",  # Arrow's CPU pool (pyarrow reads it at start-up)
         "NUMBA_NUM_THREADS": "1",
     }
+    if bytecode:  # like an installed package: bytecode compiled once, then read
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = bytecode
     load_start = os.getloadavg()[0]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     stats: dict[str, Any] = {}
@@ -281,7 +392,14 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=15.0, help="seconds for the ijson baseline")
     ap.add_argument("--repeat", type=int, default=3, help="rounds (medians are reported)")
     ap.add_argument(
-        "--skip", default="", help="comma-separated modes to skip (read,gunzip,ijson,ingest,gz)"
+        "--skip",
+        default="",
+        help="comma-separated modes to skip (read,gunzip,ijson,phases,ingest,gz)",
+    )
+    ap.add_argument(
+        "--bytecode-cache",
+        default=os.path.join(tempfile.gettempdir(), "parley-bench-pycache"),
+        help="PYTHONPYCACHEPREFIX for the children ('none': as the environment says)",
     )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -298,10 +416,15 @@ def main() -> None:
     gz = args.gz or (args.file + ".gz" if os.path.exists(args.file + ".gz") else None)
     workers = [int(x) for x in args.workers.split(",")]
     plan = _plan(args.file, gz, workers, skip)
+    bytecode = None if args.bytecode_cache == "none" else args.bytecode_cache
+    if bytecode:
+        measure("warm", args.file, basket=args.basket, bytecode=bytecode)
     results = []
     for round_ in range(args.repeat):  # interleaved: load drift hits every mode alike
         for mode, file, w in plan:
-            r = measure(mode, file, workers=w, basket=args.basket, budget=args.budget)
+            r = measure(
+                mode, file, workers=w, basket=args.basket, budget=args.budget, bytecode=bytecode
+            )
             r["round"] = round_
             results.append(r)
             if not args.json:
@@ -315,6 +438,7 @@ def main() -> None:
                     "results": results,
                     "cpu_count": os.cpu_count(),
                     "loadavg_end": os.getloadavg(),
+                    "bytecode_cache": bytecode,
                 },
                 indent=2,
             )
@@ -333,6 +457,8 @@ def _plan(
         plan += [("gunzip-isal", gz, 1), ("gunzip-zlib", gz, 1)]
     if "ijson" not in skip:
         plan.append(("ijson", file, 1))
+    if "phases" not in skip:
+        plan.append(("phases", file, 1))
     plan += [("parley", file, w) for w in workers]
     if gz and "gz" not in skip:
         plan += [("parley", gz, w) for w in workers]
@@ -368,9 +494,18 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         med["mb_per_s_per_process"] = round(med["mb_per_s"] / w, 1)
         med["runs"] = len(runs)
         out[f"{mode} {name} x{w}"] = med
+    for (mode, name, w), runs in groups.items():
+        if mode == "phases":
+            names = {p for r in runs for p in r.get("phases", {})}
+            out[f"{mode} {name} x{w}"]["phases_cpu"] = {
+                p: round(
+                    statistics.median(r["phases"][p]["cpu"] for r in runs if p in r["phases"]), 3
+                )
+                for p in sorted(names)
+            }
     base = next((v for k, v in out.items() if k.startswith("ijson")), None)
     for key, med in out.items():
-        if base and key.startswith(("parley", "ingest")):
+        if base and key.startswith(("parley", "ingest", "phases")):
             med["x_ijson"] = round(med["mb_per_s"] / base["mb_per_s"], 2)
             med["x_ijson_per_cpu_s"] = round(med["mb_per_cpu_s"] / base["mb_per_cpu_s"], 2)
         one = out.get(key.rsplit(" x", 1)[0] + " x1")
@@ -399,6 +534,8 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _line(r: dict[str, Any]) -> str:
     rows = f", {r['rows']:,} rows, {r['rows_per_s']:,} rows/s" if "rows" in r else ""
+    if "phases" in r:
+        rows += " | cpu " + ", ".join(f"{k} {v['cpu']}" for k, v in r["phases"].items())
     return (
         f"{r['mode']:<12} {Path(r['file']).name:<18} workers={r['workers']} wall={r['wall']}s "
         f"{r['mb_per_s']} MB/s, {r['mb_per_cpu_s']} MB/CPU-s, cpu={r['cpu_seconds']}s "

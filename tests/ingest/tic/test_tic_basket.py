@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from tic_helpers import TIC, read_all
 from tic_reference import in_network_rows, load, reader_in_network_rows
@@ -78,3 +79,42 @@ def test_numeric_billing_code_is_parsed_then_filtered(tmp_path: Path) -> None:
     frame, problems, _ = read_all(path, codes=frozenset({"42", "27447"}), block_bytes=101)
     assert set(frame["billing_code"]) == {"42", "27447"}
     assert not [p for p in problems if p.severity == "error"]
+
+
+def test_provider_batches_start_while_the_index_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a pool that is up, provider-reference batches go out during phase A: same rows."""
+    from parley.ingest.tic import MarketOptions
+    from parley.ingest.tic import reader as rd
+    from parley.ingest.tic.parallel import runner
+
+    doc = _doc()
+    extra = copy.deepcopy(doc["provider_references"])
+    for i in range(300):  # unreferenced groups: a provider region of many batches
+        for pr in extra:
+            doc["provider_references"].append(
+                {**pr, "provider_group_id": 1000 + i * 10 + pr["provider_group_id"]}
+            )
+    path = tmp_path / "early.json"
+    path.write_text(json.dumps(doc))
+    seen: list[rd.EarlyProviders] = []
+
+    class Spy(rd.EarlyProviders):
+        def __init__(self, *a: Any) -> None:
+            super().__init__(*a)
+            seen.append(self)
+
+    monkeypatch.setattr(rd, "EarlyProviders", Spy)
+    options = MarketOptions(codes=BASKET, workers=2, block_bytes=4096, batch_bytes=8192)
+    with runner(workers=2) as run:
+        assert run.warm.wait(120)  # type: ignore[attr-defined]
+        output = rd.FileOutput()
+        tables = list(rd.read_plain(path, path.stat().st_size, options, run, output))
+    assert seen and seen[0].futures  # some batches went out early
+    from parley.ingest.tic import finish
+
+    frame = pl.concat(
+        [finish(t, output.header, "tic-in-network", 0) for t in tables], how="diagonal_relaxed"
+    )
+    assert reader_in_network_rows(frame) == in_network_rows(doc, set(BASKET))

@@ -24,7 +24,9 @@ error, so a truncated or malformed file yields problems and no rows.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import shutil
 import tempfile
 import threading
@@ -305,10 +307,15 @@ class Keys:
 
 
 def index_plain(
-    path: Path, size: int, options: MarketOptions, runner: Runner
+    path: Path,
+    size: int,
+    options: MarketOptions,
+    runner: Runner,
+    early: Callable[[str, np.ndarray], None] | None = None,
 ) -> tuple[Layout, dict[str, np.ndarray], Keys | None]:
     """Phase A over a plain file: its layout, every item span by array key and, with a
-    code basket, the items' code keys."""
+    code basket, the items' code keys.  ``early(key, spans)`` hears of items as soon as
+    the chunks before them are chained (:class:`EarlyProviders`)."""
     codes = options.codes
     bounds = _chunk_bounds(path, size, scan_bytes(size, options.block_bytes, runner.workers))
     results = ordered(runner, ((scan_chunk, (str(path), s, e, codes)) for s, e in bounds))
@@ -358,6 +365,8 @@ def index_plain(
                 key_keep.append(verdicts[mine] == 1)
             for key, found in layout.feed(events, fetch).items():
                 spans.setdefault(key, []).extend(found)
+                if early is not None:
+                    early(key, np.concatenate(found))
             layout.end_block(end, fetch)
     _check_complete(layout, state, size)
     keys = Keys(np.concatenate(key_pos), np.concatenate(key_keep)) if codes is not None else None
@@ -411,10 +420,11 @@ def read_plain(
     path: Path, size: int, options: MarketOptions, runner: Runner, output: FileOutput
 ) -> Iterator[pa.Table]:
     """Read a plain local file; yields tables of rows (providers already resolved)."""
-    layout, spans, keys = index_plain(path, size, options, runner)
+    early = EarlyProviders(path, options, runner)
+    layout, spans, keys = index_plain(path, size, options, runner, early.feed)
     output.header = layout.header()
     check_header(output.header)
-    providers = _providers(path, spans, options, runner, output)
+    providers = _providers(path, spans, options, runner, output, early)
     group_ids = _group_ids(providers, options)
     handle = runner.share(providers) if providers is not None and providers.num_rows else None
 
@@ -458,29 +468,71 @@ def _take(
             yield resolved
 
 
+PROVIDER_KINDS = ("provider_references", "provider_groups")
+
+
+class EarlyProviders:
+    """Provider-reference batches sent to the pool while the index still runs.
+
+    Provider references usually come first in a file; their batches then run
+    on the pool's processes while the caller chains the index, instead of
+    after it.  Only with a local pool that is up (otherwise the caller would
+    wait for it); their results are taken after the index, so a file that
+    fails to index still yields nothing.
+    """
+
+    def __init__(self, path: Path, options: MarketOptions, runner: Runner) -> None:
+        self.path = str(path)
+        self.options = options
+        self.runner = runner
+        self.size = min(options.batch_bytes, 8 << 20)
+        self.waiting: dict[str, list[np.ndarray]] = {}
+        self.sent: dict[str, int] = {}
+        self.futures: list[Any] = []
+
+    def feed(self, kind: str, found: np.ndarray) -> None:
+        if kind not in PROVIDER_KINDS or not self.runner.helps:
+            return
+        self.waiting.setdefault(kind, []).append(found)
+        spans = np.concatenate(self.waiting[kind])
+        if int((spans[:, 1] - spans[:, 0]).sum()) < self.size or not self.runner.ready():
+            self.waiting[kind] = [spans]
+            return
+        for batch in _file_batches(kind, spans, self.size, self.path, filtered=True):
+            self.futures.append(
+                self.runner.submit(run_batch, batch, None, self.options.market, None)
+            )
+        self.sent[kind] = self.sent.get(kind, 0) + len(spans)
+        self.waiting[kind] = []
+
+
 def _providers(
     path: Path,
     spans: dict[str, np.ndarray],
     options: MarketOptions,
     runner: Runner,
     output: FileOutput,
+    early: EarlyProviders | None = None,
 ) -> pa.Table | None:
-    kinds = [k for k in ("provider_references", "provider_groups") if k in spans]
+    kinds = [k for k in PROVIDER_KINDS if k in spans]
     if not kinds:
         return None
+    sent = early.sent if early is not None else {}
+    rest = {k: spans[k][sent.get(k, 0) :] for k in kinds}
     tasks = (
         (run_batch, (batch, None, options.market, None))
         for kind in kinds
         for batch in _file_batches(
             kind,
-            spans[kind],
-            batch_bytes(spans[kind], options.batch_bytes, runner.workers),
+            rest[kind],
+            batch_bytes(rest[kind], options.batch_bytes, runner.workers),
             str(path),
             filtered=True,
         )
     )
-    results = list(ordered(runner, tasks, local_first=True))
-    return _merge_providers(results, options, output)
+    rest_results = list(ordered(runner, tasks, local_first=True))  # the caller helps meanwhile
+    results = [f.result() for f in early.futures] if early is not None else []
+    return _merge_providers(results + rest_results, options, output)
 
 
 def _merge_providers(
@@ -546,23 +598,66 @@ def _spool_stream(
     stream: IO[bytes], options: MarketOptions, runner: Runner, output: FileOutput, spool: Path
 ) -> tuple[list[Path], list[Path], list[it.BatchResult]]:
     """Decompress and index in this process; batches run through :func:`ordered`, so this
-    process reads ahead while the pool is busy and runs a batch itself when it would wait."""
+    process reads ahead while the pool is busy and runs a batch itself when it would wait.
+    With a pool, a thread decompresses the next block meanwhile (:class:`_ReadAhead`)."""
     unresolved: list[Path] = []
     resolved: list[Path] = []
     providers: list[it.BatchResult] = []
-    for res in ordered(runner, _stream_tasks(stream, options, output)):
-        output.problems.extend(res.problems)
-        if res.providers is not None or res.locations:
-            providers.append(res)
-        if res.rates is not None and res.rates.num_rows:
-            _write(res.rates, resolved, spool)
-        if res.by_ref is not None and res.by_ref.num_rows:
-            _write(res.by_ref, unresolved, spool)
+    ahead = _ReadAhead(stream, min(options.block_bytes, STREAM_BLOCK)) if runner.helps else None
+    try:
+        for res in ordered(runner, _stream_tasks(ahead or stream, options, output)):
+            output.problems.extend(res.problems)
+            if res.providers is not None or res.locations:
+                providers.append(res)
+            if res.rates is not None and res.rates.num_rows:
+                _write(res.rates, resolved, spool)
+            if res.by_ref is not None and res.by_ref.num_rows:
+                _write(res.by_ref, unresolved, spool)
+    finally:
+        if ahead is not None:
+            ahead.close()
     return unresolved, resolved, providers
 
 
+class _ReadAhead:
+    """Reads (decompresses) the next block in a thread while the caller indexes this one.
+
+    ISA-L and zlib release the GIL, and so does the compiled index: with a
+    pool (2+ processes) decompression and indexing overlap on two cores.
+    """
+
+    def __init__(self, stream: IO[bytes], size: int) -> None:
+        self._queue: queue.Queue[tuple[bytes, BaseException | None]] = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(stream, size), daemon=True)
+        self._thread.start()
+
+    def _run(self, stream: IO[bytes], size: int) -> None:
+        try:
+            while not self._stop.is_set():
+                block = stream.read(size)
+                self._queue.put((block, None))
+                if not block:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader's thread
+            self._queue.put((b"", exc))
+
+    def read(self, size: int = -1) -> bytes:
+        block, exc = self._queue.get()
+        if exc is not None:
+            raise exc
+        return block
+
+    def close(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
+        self._thread.join(timeout=5)
+
+
 def _stream_tasks(
-    stream: IO[bytes], options: MarketOptions, output: FileOutput
+    stream: IO[bytes] | _ReadAhead, options: MarketOptions, output: FileOutput
 ) -> Iterator[tuple[Callable[..., Any], tuple[Any, ...]]]:
     """Read, index and cut a stream into batch tasks (the header is set at the end).
 
