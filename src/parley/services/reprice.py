@@ -34,6 +34,7 @@ from parley.errors import InputError, WorkspaceError
 from parley.services.contracts import RefdataContext, workspace_contracts
 from parley.services.reprice_facility import (
     FAC_FINAL_SQL,
+    LATEST_837_SQL,
     explain_facility,
     facility_inputs,
     price_facility,
@@ -50,11 +51,7 @@ _CLAIMS_SQL = """
 CREATE OR REPLACE TEMP TABLE reprice_claims AS
 WITH last_pay AS (SELECT claim_id, max(payment_date) AS last_payment_date FROM remit_claims GROUP BY 1),
 rev_day AS (SELECT DISTINCT claim_id, payment_date FROM remit_claims WHERE is_reversal),
-bc AS (
-    SELECT file_id AS b_file_id, claim_seq AS b_claim_seq, claim_id, place_of_service AS claim_pos,
-           payer_id AS b_payer_id, filing_indicator AS b_filing FROM claims
-    QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY submission_date DESC, file_id DESC, claim_seq DESC) = 1
-)
+bc AS (SELECT b_file_id, b_claim_seq, claim_id, claim_pos, b_payer_id, b_filing FROM latest_837)
 SELECT r.file_id, r.claim_seq, r.claim_id, r.status_code, coalesce(bc.b_payer_id, r.payer_id) AS payer_id, r.payer_name,
        coalesce(bc.b_filing, r.filing_indicator) AS filing_indicator, r.payment_date,
        r.service_date_from AS claim_service_date,
@@ -114,8 +111,6 @@ SELECT
     paid_amount,
     (status_code = '4' OR (paid_amount = 0 AND coalesce(allowed_amount, 0) = 0 AND pr_amount = 0)) AS denied,
     procedure_code AS paid_code,
-    modifier_1 AS paid_modifier_1, modifier_2 AS paid_modifier_2, modifier_3 AS paid_modifier_3,
-    modifier_4 AS paid_modifier_4,
     has_837,
     ((has_837 AND b_code <> procedure_code)
      OR (submitted_procedure_code IS NOT NULL AND submitted_procedure_code <> procedure_code)) AS recoded
@@ -156,7 +151,8 @@ def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = N
     _committed_views(con, ws)
     clock = _Clock()
     try:
-        n_fac = facility_inputs(con)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE latest_837 AS {LATEST_837_SQL.format(claim_filter='')}")
+        n_fac = facility_inputs(con, latest="latest_837")
         clock.lap("facility_inputs")
         # joins as written (the small side builds): DuckDB's estimates over the Parquet views are
         # off by orders of magnitude and it would hash the million-row side
@@ -164,7 +160,7 @@ def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = N
         con.execute(_CLAIMS_SQL)
         con.execute(_INPUT_SQL)
         con.execute("RESET disabled_optimizers")
-        con.execute(_RECODED_VIEW)
+        con.execute(_RECODED_SQL)
         clock.lap("read_inputs")
         n = con.execute("SELECT count(*), max(service_date) FROM reprice_input").fetchone()
         if not n or (not n[0] and not n_fac):
@@ -267,11 +263,16 @@ def _scalar_fallback(con: duckdb.DuckDBPyConnection, contracts: list[Contract], 
     return len(fixes)
 
 
-_RECODED_VIEW = (
-    "CREATE OR REPLACE TEMP VIEW recoded_input AS SELECT * EXCLUDE (procedure_code, modifier_1, modifier_2, modifier_3, modifier_4), "
-    "paid_code AS procedure_code, paid_modifier_1 AS modifier_1, paid_modifier_2 AS modifier_2, "
-    "paid_modifier_3 AS modifier_3, paid_modifier_4 AS modifier_4 FROM reprice_input WHERE recoded"
-)
+# The recoded lines at the payer's code: the paid code and the 835's modifiers (read back from the
+# remitted line for these few lines, not carried by every line of reprice_input).
+_RECODED_SQL = """
+CREATE OR REPLACE TEMP TABLE recoded_input AS
+SELECT i.* EXCLUDE (procedure_code, modifier_1, modifier_2, modifier_3, modifier_4), i.paid_code AS procedure_code,
+    rl.modifier_1, rl.modifier_2, rl.modifier_3, rl.modifier_4
+FROM (SELECT * FROM reprice_input WHERE recoded) i
+JOIN (SELECT file_id, line_seq, modifier_1, modifier_2, modifier_3, modifier_4 FROM remit_lines) rl
+  ON rl.file_id = i.file_id AND rl.line_seq = i.line_seq
+"""
 
 # columns of reprice_input the pricing query carries through to the derived dataset
 _CARRY = ("file_id", "claim_seq", "line_seq", "claim_id", "payer_name", "payment_date", "claim_status", "paid_code",

@@ -22,13 +22,7 @@ from parley.engine.reprice import Tolerance
 # revenue codes (SVC04, or SVC01 qualifier NU).  Billed (837) values are the truth, the 835 fills gaps.
 _FAC_REMIT_SQL = """
 CREATE OR REPLACE TEMP TABLE fac_remit AS
-WITH bc AS (
-    SELECT file_id AS b_file_id, claim_seq AS b_claim_seq, claim_id, claim_type, type_of_bill, drg_code AS b_drg,
-           service_date_from AS b_from, service_date_to AS b_to, admission_date, charge_amount AS b_charge,
-           payer_id AS b_payer_id, filing_indicator AS b_filing
-    FROM claims {claim_filter}
-    QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY submission_date DESC, file_id DESC, claim_seq DESC) = 1
-),
+WITH bc AS ({latest}),
 rl AS (  -- remitted claims with a revenue-code line (filtered first: a scan, not a group of every line)
     SELECT DISTINCT file_id, claim_seq, true AS has_rev
     FROM remit_lines WHERE revenue_code IS NOT NULL OR procedure_qualifier = 'NU'
@@ -55,6 +49,15 @@ LEFT JOIN rl ON rl.file_id = rc.file_id AND rl.claim_seq = rc.claim_seq
 WHERE NOT coalesce(rc.is_reversal, false) {remit_filter}
   AND CASE WHEN bc.claim_type IS NOT NULL THEN bc.claim_type = 'institutional'
            ELSE nullif(trim(rc.drg_code), '') IS NOT NULL OR coalesce(rl.has_rev, false) END
+"""
+
+# The latest 837 submission of each claim id (the billed truth), shared with the professional inputs.
+LATEST_837_SQL = """
+SELECT file_id AS b_file_id, claim_seq AS b_claim_seq, claim_id, claim_type, type_of_bill, drg_code AS b_drg,
+       service_date_from AS b_from, service_date_to AS b_to, admission_date, charge_amount AS b_charge,
+       payer_id AS b_payer_id, filing_indicator AS b_filing, place_of_service AS claim_pos
+FROM claims {claim_filter}
+QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY submission_date DESC, file_id DESC, claim_seq DESC) = 1
 """
 
 _FAC_LINES_SQL = """
@@ -99,10 +102,14 @@ LEFT JOIN manifest m ON m.file_id = f.file_id
 """
 
 
-def facility_inputs(con: duckdb.DuckDBPyConnection, claim_id: str | None = None) -> int:
-    """Create fac_remit / fac_lines (optionally for one claim id); returns the number of facility claims."""
+def facility_inputs(con: duckdb.DuckDBPyConnection, claim_id: str | None = None, *, latest: str | None = None) -> int:
+    """Create fac_remit / fac_lines (optionally for one claim id); returns the number of facility claims.
+
+    ``latest``: a relation already holding :data:`LATEST_837_SQL` (the reprice builds it once for
+    both the facility and the professional inputs)."""
     cf, rf = ("WHERE claim_id = $claim", "AND rc.claim_id = $claim") if claim_id is not None else ("", "")
-    sql = _FAC_REMIT_SQL.format(claim_filter=cf, remit_filter=rf)
+    bc = f"SELECT * FROM {latest} {cf}" if latest else LATEST_837_SQL.format(claim_filter=cf)
+    sql = _FAC_REMIT_SQL.format(latest=bc, remit_filter=rf)
     con.execute(sql, {"claim": claim_id}) if claim_id is not None else con.execute(sql)
     con.execute(_FAC_LINES_SQL)
     row = con.execute("SELECT count(*) FROM fac_remit").fetchone()
