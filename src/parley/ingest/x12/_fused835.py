@@ -601,11 +601,13 @@ def strings(
     replace: tuple[int, int] = (0, 0),
 ) -> pl.Series:
     """A Polars string column of byte spans, as Arrow string views into the batch's bytes."""
-    present = np.ascontiguousarray(present, np.bool_)
+    # rows of the kernel's column-major tables are strided views: passed as they are
+    # (the kernel reads them in place), not copied
+    present = np.asarray(present, np.bool_)
     views, chars = K.string_views(
         data,
-        np.ascontiguousarray(start, np.int64),
-        np.ascontiguousarray(end, np.int64),
+        np.asarray(start, np.int64),
+        np.asarray(end, np.int64),
         present,
         replace[0],
         replace[1],

@@ -327,15 +327,9 @@ class Tokenizer:
         leads = {self.term, 10, 13}
         # an ISA padded to its fixed widths with the current delimiters: no switch
         same = None if self.d.terminator in "\r\n" else (self.sep, ord(self.d.component), self.term)
-        # an interchange starts after a terminator or a newline: search for those two-byte
-        # patterns (a bare "ISA" also hits every LISA and VISA in names and addresses)
-        hits: list[int] = []
-        for lead in sorted(leads):
-            pattern = bytes([lead]) + b"ISA"
-            at = 0
-            while (at := buf.find(pattern, at + 1)) >= 0:
-                hits.append(at + 1)
-        for at in sorted(hits):
+        # an interchange starts after a terminator or a newline (a bare "ISA" search
+        # also hits every LISA and VISA in names and addresses)
+        for at in self._isa_candidates(buf, leads):
             if (
                 same is not None
                 and len(buf) > at + 105
@@ -351,6 +345,17 @@ class Tokenizer:
             if (delims.element, delims.component, delims.terminator) != current:
                 return at, delims
         return None
+
+    def _isa_candidates(self, buf: bytes, leads: set[int]) -> list[int]:
+        if K.ENABLED:
+            return K.isa_candidates(np.frombuffer(buf, dtype=np.uint8), self.term).tolist()
+        hits: list[int] = []
+        for lead in sorted(leads):
+            pattern = bytes([lead]) + b"ISA"
+            at = 0
+            while (at := buf.find(pattern, at + 1)) >= 0:
+                hits.append(at + 1)
+        return sorted(hits)
 
     def _use(self, delims: Delimiters) -> None:
         self.d = delims
