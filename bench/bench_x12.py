@@ -7,7 +7,7 @@
 
 Every measurement runs in a fresh subprocess (peak RSS = that process's
 ru_maxrss), with POLARS_MAX_THREADS=1 / NUMBA_NUM_THREADS=1 and with the
-default thread counts.  Two figures per thread setting:
+default thread counts.  Three figures per thread setting:
 
 - reader: read_835 alone (bytes in -> canonical frames out); its time
   includes the one-off load of the compiled kernels (``first_call_seconds``
@@ -18,6 +18,9 @@ default thread counts.  Two figures per thread setting:
   paths=[file], workers=1)`` into a fresh temporary workspace (X12 bytes in
   -> Parquet committed), timed around the call (imports and the kernels'
   first call excluded, as for the reader).
+- write: the Parquet floor - the reader's output for the same file (held in
+  memory, not timed) conformed and written as the service writes it, on one
+  thread: what any end-to-end ingest on one core pays on top of reading.
 The baseline, measured in the same run over the same file, is a bare Python
 loop that only splits segments and elements (streamed by 32 MB chunks).
 Inputs come from the shared synthetic generator (``--shared``, default
@@ -115,6 +118,44 @@ def child_e2e(path: str, chunk_mb: int) -> dict[str, Any]:
         "claims": totals.get("remit_claims", 0),
         "status": ",".join(status),
         "first_call_seconds": first_call,
+    }
+
+
+def child_write(path: str, chunk_mb: int) -> dict[str, Any]:
+    """The Parquet floor: the reader's own output (held in memory, not timed) conformed and
+    written exactly as the ingest service writes it (zstd, decimals as integers, dictionaries),
+    on this one thread.  An end-to-end ingest on one core cannot be faster than this."""
+    import tempfile
+
+    from parley.ingest.base import PatientHasher
+    from parley.ingest.x12 import read_835
+    from parley.store.datasets import conform, dictionary_columns, write_parquet
+
+    first_call = _warm()
+    hasher = PatientHasher(b"bench-secret-0123456789")
+    chunks = []
+    with open(path, "rb") as stream:
+        for chunk in read_835(stream, file_id="bench", hasher=hasher, chunk_bytes=chunk_mb << 20):
+            chunks.append(chunk.tables)
+    lines = sum(t["remit_lines"].height for t in chunks if "remit_lines" in t)
+    claims = sum(t["remit_claims"].height for t in chunks if "remit_claims" in t)
+    with tempfile.TemporaryDirectory(prefix="bench-x12-write-") as tmp:
+        cpu0 = time.process_time()
+        start = time.perf_counter()
+        for i, tables in enumerate(chunks):
+            for name, frame in tables.items():
+                if frame.height:
+                    arrow = conform(name, frame, file_id="bench-file-id-00")
+                    out = Path(tmp) / f"{name}-{i}.parquet"
+                    write_parquet(arrow, out, dictionary=dictionary_columns(name, arrow))
+        seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "work_cpu_seconds": time.process_time() - cpu0,
+        "first_call_seconds": first_call,
+        "lines": lines,
+        "claims": claims,
+        "status": "written",
     }
 
 
@@ -253,14 +294,16 @@ def main() -> None:
     parser.add_argument("--chunk-mb", type=int, default=32)
     parser.add_argument("--threads", default="1,default", help="comma list of '1' and 'default'")
     parser.add_argument(
-        "--kinds", default="reader,e2e", help="comma list of 'reader' and 'e2e' (service)"
+        "--kinds",
+        default="reader,e2e,write",
+        help="comma list of 'reader', 'e2e' (service) and 'write' (the Parquet floor)",
     )
     parser.add_argument(
         "--cold", action="store_true", help="also measure the first call with an empty numba cache"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
-        "--child", choices=["reader", "baseline", "e2e", "cold"], help=argparse.SUPPRESS
+        "--child", choices=["reader", "baseline", "e2e", "write", "cold"], help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.child:
@@ -268,6 +311,7 @@ def main() -> None:
             "reader": child_reader,
             "baseline": child_baseline,
             "e2e": child_e2e,
+            "write": child_write,
             "cold": child_cold,
         }[args.child]
         out = fn(args.file, args.chunk_mb)
@@ -320,7 +364,7 @@ def _print(label: str, result: dict[str, object]) -> None:
         f"rss {base['peak_rss_mb']:.0f} MB"
     )
     for key, value in result.items():
-        if key.startswith(("reader_", "e2e_")):
+        if key.startswith(("reader_", "e2e_", "write_")):
             extra = f", kernels first call {value['first_call_seconds']:.2f} s not counted"
             if "status" in value:
                 extra += f", {value['status']}"
