@@ -90,6 +90,13 @@ def default_release(year: int, extra_dir: Path | None = None) -> str:
 def _find(
     year: int, release: str, table: str, extra_dir: Path | None, *, exact: bool = False
 ) -> Path | None:
+    return _find_cached(year, release, table, Path(extra_dir) if extra_dir is not None else None, exact)
+
+
+@functools.lru_cache(maxsize=1024)
+def _find_cached(year: int, release: str, table: str, extra_dir: Path | None, exact: bool) -> Path | None:
+    """The file of a PFS table (cached like the release list; ``clear_cache`` forgets both: the
+    repricing compile step looks tables up thousands of times)."""
     rels = releases(year, extra_dir)
     candidates = (
         [release]
@@ -501,5 +508,5 @@ def clear_cache() -> None:
     """Forget cached tables (after loading a release into a workspace)."""
     from parley.refdata import fees
 
-    for f in (_releases, _read_parquet, _cf_history, _read_code_csv, _locality_info, fees._gpci_row):
+    for f in (_releases, _find_cached, _read_parquet, _cf_history, _read_code_csv, _locality_info, fees._gpci_row):
         f.cache_clear()
