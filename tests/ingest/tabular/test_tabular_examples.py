@@ -210,3 +210,25 @@ def test_examples_are_synthetic(examples: Path) -> None:
     for path in examples.glob("*.csv"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\b\d{3}-\d{2}-\d{4}\b", text), path
+
+
+def test_group_and_referring_provider_columns(ingest, write_mapping, tmp_path: Path) -> None:
+    """The claim fields an 837 carries in SBR03/SBR04 and NM1*DN map from an extract too."""
+    csv = tmp_path / "claims.csv"
+    csv.write_text(
+        "Claim,Payer,Group,Plan,Referrer,CPT,Charge,DOS\n"
+        "A1,Beacon Mutual,GRP-77,Acme Staff Plan,1234567893,99213,120.00,2026-01-04\n"
+        "A1,Beacon Mutual,GRP-77,Acme Staff Plan,1234567893,36415,15.00,2026-01-04\n",
+        encoding="utf-8",
+    )
+    mapping = write_mapping(
+        "kind: claims\nlayout: lines\ncolumns:\n  claim_id: Claim\n  payer_name: Payer\n"
+        "  group_number: Group\n  group_name: Plan\n  referring_npi: Referrer\n"
+        "  procedure_code: CPT\n  charge_amount: Charge\n  service_date_from: DOS\n"
+    )
+    r = ingest(csv, mapping)
+    assert r.problems == []
+    claim = r.table("claims").row(0, named=True)
+    assert (claim["group_number"], claim["group_name"], claim["referring_npi"]) == (
+        "GRP-77", "Acme Staff Plan", "1234567893"
+    )

@@ -141,3 +141,14 @@ def test_line_before_any_claim_is_an_orphan() -> None:
     assert "x12.orphan_segment" in r.codes()
     assert r.table("claim_lines")["claim_seq"].min() == 0
     assert r.table("claims").height == 2
+
+
+def test_referring_provider_and_group() -> None:
+    """NM1*DN (2310A) and SBR03 / SBR04, read by hand from the raw file."""
+    r = parse(sample("LinuxForHealth__x12__src_tests_resources_837_005010X222A2_demo.example11.837"))
+    claim = r.table("claims").row(0, named=True)
+    assert claim["referring_npi"] == "9988776655"
+    assert claim["rendering_npi"] == "1122334455"
+    assert (claim["group_number"], claim["group_name"]) == ("123XYZ", None)
+    r = parse(sample(TWO_CLAIMS_I))
+    assert r.table("claims")["referring_npi"].null_count() == r.table("claims").height

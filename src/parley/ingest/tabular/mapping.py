@@ -65,6 +65,9 @@ _CLAIM_FIELDS = _defs(
     payer_name | text | payer name
     payer_id | text | payer id
     filing_indicator | text | claim filing indicator (12 PPO, HM HMO, MB Medicare B...)
+    group_number | text | the subscriber's group or policy number (employer group)
+    group_name | text | group or plan name
+    referring_npi | text | referring provider NPI
     patient_id | patient | patient identifier (member id); hashed, never stored
     patient_birth_date | birth_date | birth date; only the year is kept
     patient_birth_year | integer | birth year, when the extract has only the year

@@ -287,10 +287,14 @@ class Reader837:
             _aligned(target, _ref(rows, "G1", "prior_authorization"), "claim_seq"),
             _aligned(target, _nm1(rows, "82", "_r82"), "claim_seq"),
             _aligned(target, _nm1(rows, "71", "_r71"), "claim_seq"),
+            _aligned(target, _nm1(rows, "DN", "_rdn"), "claim_seq"),
             _aligned(target, self._drg(hi), "claim_seq"),
         ]
         claims = claims.hstack([c for p in parts for c in p.get_columns()])
-        return claims.with_columns(pl.coalesce("_r82", "_r71").alias("rendering_npi"))
+        return claims.with_columns(
+            pl.coalesce("_r82", "_r71").alias("rendering_npi"),
+            pl.col("_rdn").str.strip_chars().replace("", None).alias("referring_npi"),
+        )
 
     def _date_ranges(self, dtp: pl.DataFrame, loop: str) -> pl.DataFrame:
         """DTP with D8 (one date) or RD8 (from-to): columns _d0, _d1."""
@@ -345,7 +349,12 @@ class Reader837:
                 {"_s_last": "e3", "_s_first": "e4", "_s_id": "e9"},
             ),
             ("payer", L22, (sid == "NM1") & (q == "PR"), {"payer_name": "e3", "payer_id": "e9"}),
-            ("sbr", L22, sid == "SBR", {"filing_indicator": "e9"}),
+            (
+                "sbr",
+                L22,
+                sid == "SBR",
+                {"filing_indicator": "e9", "group_number": "e3", "group_name": "e4"},
+            ),
             ("subscriber_dmg", L22, sid == "DMG", {"_s_dob": "e2", "_s_sex": "e3"}),
             (
                 "patient",
@@ -645,6 +654,9 @@ _CLAIM_COLUMNS = [
     "payer_name",
     "payer_id",
     "filing_indicator",
+    "group_number",
+    "group_name",
+    "referring_npi",
     "patient_key",
     "patient_birth_year",
     "patient_sex",
