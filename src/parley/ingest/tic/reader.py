@@ -74,6 +74,12 @@ SCAN_CHUNK = 16 << 20
 LOOKAHEAD = 512
 #: kept items closer than this are read in one piece (gap included)
 READ_GAP = 64 << 10
+#: with a code basket, phase B batches hold at most this many bytes of kept items: their
+#: rows (price x provider), not their bytes, fill memory (~33,000 rows per 256 KB on the
+#: bench, a few KB each while they are exploded, joined and written)
+KEPT_BATCH = 256 << 10
+#: tables yielded to the writer have at most this many rows
+TABLE_ROWS = 1 << 16
 #: depth of an item's members (root 1, top-level array 2, item 3)
 ITEM_DEPTH = 3
 CODED = ("in_network", "out_of_network")
@@ -433,7 +439,8 @@ def read_plain(
             found = spans.get(kind, np.empty((0, 2), np.int64))
             if keys is not None:
                 found = keys.select(found)
-            size_ = batch_bytes(found, options.batch_bytes, runner.workers)
+            cap = options.batch_bytes if keys is None else min(options.batch_bytes, KEPT_BATCH)
+            size_ = batch_bytes(found, cap, runner.workers)
             for batch in _file_batches(kind, found, size_, str(path), filtered=True):
                 yield run_batch, (batch, options.codes, options.market, group_ids, handle)
 
@@ -442,12 +449,17 @@ def read_plain(
 
 
 def batch_bytes(spans: np.ndarray | None, size: int, workers: int) -> int:
-    """Phase B batch size: at most ``size``, and at least 8 batches per process when the
-    items allow (balance at the end of the file), never under 2 MB."""
+    """Phase B batch size in bytes of items: at most ``size``, and at least 8 batches per
+    process when the items allow (balance at the end of the file), never under 256 KB.
+
+    Sized on the items a batch parses, not on the file range they span: with a code
+    basket a batch holds only kept items, whose rows (price x provider) are what
+    fills memory - 256 KB of a dense in-network item can give ~30,000 rows.
+    """
     if spans is None or not len(spans):
         return size
     total = int((spans[:, 1] - spans[:, 0]).sum())
-    return int(min(size, max(2 << 20, total // max(1, 8 * workers))))
+    return int(min(size, max(256 << 10, total // max(1, 8 * workers))))
 
 
 def _group_ids(providers: pa.Table | None, options: MarketOptions) -> frozenset[float] | None:
@@ -461,11 +473,17 @@ def _take(
 ) -> Iterator[pa.Table]:
     output.problems.extend(res.problems)
     if res.rates is not None and res.rates.num_rows:
-        yield res.rates
+        yield from _pieces(res.rates)
     if res.by_ref is not None and res.by_ref.num_rows and providers is not None:
         resolved = it.resolve(res.by_ref, providers)
         if resolved.num_rows:
-            yield resolved
+            yield from _pieces(resolved)
+
+
+def _pieces(table: pa.Table) -> Iterator[pa.Table]:
+    """A batch's rows in slices of at most ``TABLE_ROWS`` (the writer encodes a few at a time)."""
+    for start in range(0, table.num_rows, TABLE_ROWS):
+        yield table.slice(start, TABLE_ROWS)
 
 
 PROVIDER_KINDS = ("provider_references", "provider_groups")
