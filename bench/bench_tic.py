@@ -193,7 +193,8 @@ def child_phases(path: str, codes: frozenset[str] | None, t_start: float) -> dic
             with Step("read"):
                 data = rd._batch_bytes(batch)
             with Step("parse"):
-                table, _ = it.parse(data, batch.spans, kind, batch.origins)
+                origins = batch.origins if batch.origins is not None else batch.offset
+                table, _ = it.parse(data, batch.spans, kind, origins)
             with Step("flatten"):
                 if kind == "in_network":
                     by_ref, inline = it.flatten_in_network(table, codes, opts.market)

@@ -25,6 +25,7 @@ is then checked on those few positions instead of a regex over every byte.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -66,10 +67,22 @@ _S63 = _U(63)
 _BYTE = _U(0xFF)
 
 
+def _popcount_py(x):  # type: ignore[no-untyped-def]  # pragma: no cover - without numba
+    return bin(int(x)).count("1")
+
+
+def _ctz_py(x):  # type: ignore[no-untyped-def]  # pragma: no cover - without numba
+    x = int(x)
+    return (x & -x).bit_length() - 1
+
+
+_popcount: Any = _popcount_py
+_ctz: Any = _ctz_py
+
 if ENABLED:
 
     @intrinsic
-    def _popcount(typingctx, x):  # type: ignore[no-untyped-def]
+    def _popcount_ir(typingctx, x):  # type: ignore[no-untyped-def]
         sig = types.uint64(types.uint64)
 
         def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
@@ -78,7 +91,7 @@ if ENABLED:
         return sig, codegen
 
     @intrinsic
-    def _ctz(typingctx, x):  # type: ignore[no-untyped-def]
+    def _ctz_ir(typingctx, x):  # type: ignore[no-untyped-def]
         sig = types.uint64(types.uint64)
 
         def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
@@ -86,14 +99,8 @@ if ENABLED:
 
         return sig, codegen
 
-else:  # pragma: no cover
-
-    def _popcount(x):  # type: ignore[no-untyped-def]
-        return bin(int(x)).count("1")
-
-    def _ctz(x):  # type: ignore[no-untyped-def]
-        x = int(x)
-        return (x & -x).bit_length() - 1
+    _popcount = _popcount_ir
+    _ctz = _ctz_ir
 
 
 @njit(cache=True, nogil=True, inline="always")
