@@ -23,6 +23,8 @@ Every measurement runs in a fresh subprocess (peak RSS = its ru_maxrss):
   on a synthetic workspace (canonical 835 / 837 tables: n remitted lines, n / 3 claims, every
   line with its 837 line, half with a CAS PR adjustment; read, join 835 to 837, compile,
   price, classify, persist the derived dataset, summarise), with per-stage ``timings``;
+* ``e2e_capped``: ``e2e`` with DuckDB's memory capped (``--memory-limit``, default 2GB): what
+  does not fit spills to disk;
 * ``e2e_baseline``: a plain DuckDB scan + COPY to Parquet of the same workspace's remitted
   lines, measured in the same run: the ratio e2e / e2e_baseline is what to compare across
   machines and loads (the figures of a shared 2-core machine swing several-fold).
@@ -237,8 +239,8 @@ def child_e2e(mode: str, folder: str, threads: int) -> dict[str, float]:
     else:
         from parley.services.reprice import reprice
 
-        res = reprice(workspace=ws, threads=threads)
-        extra = {"timings": res.get("timings", {})}
+        res = reprice(workspace=ws, threads=threads, memory_limit=os.environ.get("BENCH_MEMORY_LIMIT") if mode == "e2e_capped" else None)
+        extra = {"timings": res.get("timings", {}), "rss_by_stage": res.get("peak_rss_mb", {})}
     secs = time.perf_counter() - start
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
@@ -337,7 +339,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         if {"baseline", "reprice", "reprice_write"} & set(modes):
             entry["compile"] = compile_rates_file(path, rates_path)
         ws_dir = folder / f"ws-{size}"
-        if {"e2e", "e2e_baseline"} & set(modes):
+        if {"e2e", "e2e_baseline", "e2e_capped"} & set(modes):
             print(f"building a workspace of {n:,} remitted lines -> {ws_dir}", file=sys.stderr, flush=True)
             make_workspace(ws_dir, n)
             entry["workspace_mb"] = round(sum(f.stat().st_size for f in (ws_dir / "datasets").rglob("*.parquet")
@@ -349,7 +351,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 target = str(ws_dir) if mode.startswith("e2e") else str(path)
                 proc = subprocess.run(
                     [sys.executable, __file__, "--child", mode, target, str(args.threads), str(rates_path)],
-                    capture_output=True, text=True, check=True,
+                    capture_output=True, text=True, check=True, env={**os.environ, "BENCH_MEMORY_LIMIT": args.memory_limit},
                 )
                 runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             med = statistics.median(r["seconds"] for r in runs)
@@ -362,11 +364,13 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
                 "runs": [round(r["seconds"], 3) for r in runs],
                 **({"stage_median_seconds": {k: round(statistics.median(r["timings"][k] for r in runs), 3)
-                                             for k in runs[-1]["timings"]}} if "timings" in runs[-1] else {}),
+                                             for k in runs[-1]["timings"]},
+                    "peak_rss_mb_after_stage_last_run": runs[-1].get("rss_by_stage")} if "timings" in runs[-1] else {}),
             }
             print(f"{size} {mode}: {med:.2f}s, {n / med / 1e6:.2f}M lines/s, peak {entry[mode]['peak_rss_mb']} MB",
                   file=sys.stderr, flush=True)
-        for mode, base in (("reprice", "baseline"), ("reprice_write", "baseline"), ("e2e", "e2e_baseline")):
+        for mode, base in (("reprice", "baseline"), ("reprice_write", "baseline"), ("e2e", "e2e_baseline"),
+                           ("e2e_capped", "e2e_baseline")):
             if mode in entry and base in entry:
                 m, b = entry[mode], entry[base]
                 entry[f"{mode}_vs_{base}"] = {  # same-run ratios: robust to a loaded machine
@@ -393,9 +397,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dir", default="/tmp/parley-bench-reprice")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--memory-limit", default="2GB", help="DuckDB memory cap of the e2e_capped mode")
     ap.add_argument("--modes", default="baseline,reprice,reprice_write,e2e_baseline,e2e",
                     help="comma separated: baseline, reprice, reprice_write (engine on a Parquet of input lines); "
-                         "e2e_baseline, e2e (services.reprice on a synthetic workspace)")
+                         "e2e_baseline, e2e, e2e_capped (services.reprice on a synthetic workspace)")
     args = ap.parse_args(argv)
     results = run(args)
     print(json.dumps(results, indent=None if args.json else 2))

@@ -115,13 +115,16 @@ def contracts_schema(
 def reprice(
     tolerance_dollars: Annotated[str | None, typer.Option(help="override the workspace's tolerance in dollars")] = None,
     tolerance_percent: Annotated[str | None, typer.Option(help="override the workspace's tolerance in percent")] = None,
+    memory_limit: Annotated[str | None, typer.Option(
+        help="cap the memory used (e.g. 2GB): slower, what does not fit spills to the workspace")] = None,
     workspace: WorkspaceOpt = None,
     json: JsonOpt = False,
 ) -> int:
     """Price every remitted line against the contracts; classify it; store expected vs actual."""
     from parley.services.reprice import reprice as run
 
-    result = run(workspace=_ws(workspace), tolerance_dollars=tolerance_dollars, tolerance_percent=tolerance_percent)
+    result = run(workspace=_ws(workspace), tolerance_dollars=tolerance_dollars, tolerance_percent=tolerance_percent,
+                 memory_limit=memory_limit)
     if json:
         output.print_json(result)
         return 0
