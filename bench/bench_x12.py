@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,31 +68,41 @@ def _warm() -> float:
     return time.perf_counter() - start
 
 
-def child_reader(path: str, chunk_mb: int) -> dict[str, float]:
+def _chunks(path: str, chunk_mb: int) -> Iterator[Any]:
+    """The reader's chunks of a file (a fixed bench secret for the patient hash)."""
     from parley.ingest.base import PatientHasher
     from parley.ingest.x12 import read_835
 
-    first_call = _warm()
     hasher = PatientHasher(b"bench-secret-0123456789")
-    lines = claims = problems = 0
+    with open(path, "rb") as stream:
+        yield from read_835(stream, file_id="bench", hasher=hasher, chunk_bytes=chunk_mb << 20)
+
+
+def _timed(fn: Callable[[], dict[str, Any]], first_call: float) -> dict[str, Any]:
+    """Run ``fn`` and add its wall and CPU seconds and the kernels' first-call time."""
     cpu0 = time.process_time()
     start = time.perf_counter()
-    with open(path, "rb") as stream:
-        for chunk in read_835(stream, file_id="bench", hasher=hasher, chunk_bytes=chunk_mb << 20):
+    out = fn()
+    out["seconds"] = time.perf_counter() - start
+    out["work_cpu_seconds"] = time.process_time() - cpu0
+    out["first_call_seconds"] = first_call
+    return out
+
+
+def child_reader(path: str, chunk_mb: int) -> dict[str, Any]:
+    first_call = _warm()
+
+    def read() -> dict[str, Any]:
+        lines = claims = problems = 0
+        for chunk in _chunks(path, chunk_mb):
             frame = chunk.tables.get("remit_lines")
             lines += frame.height if frame is not None else 0
             frame = chunk.tables.get("remit_claims")
             claims += frame.height if frame is not None else 0
             problems += len(chunk.problems)
-    seconds = time.perf_counter() - start
-    return {
-        "seconds": seconds,
-        "work_cpu_seconds": time.process_time() - cpu0,
-        "first_call_seconds": first_call,
-        "lines": lines,
-        "claims": claims,
-        "problems": problems,
-    }
+        return {"lines": lines, "claims": claims, "problems": problems}
+
+    return _timed(read, first_call)
 
 
 def child_e2e(path: str, chunk_mb: int) -> dict[str, Any]:
@@ -127,36 +138,24 @@ def child_write(path: str, chunk_mb: int) -> dict[str, Any]:
     on this one thread.  An end-to-end ingest on one core cannot be faster than this."""
     import tempfile
 
-    from parley.ingest.base import PatientHasher
-    from parley.ingest.x12 import read_835
     from parley.store.datasets import conform, dictionary_columns, write_parquet
 
     first_call = _warm()
-    hasher = PatientHasher(b"bench-secret-0123456789")
-    chunks = []
-    with open(path, "rb") as stream:
-        for chunk in read_835(stream, file_id="bench", hasher=hasher, chunk_bytes=chunk_mb << 20):
-            chunks.append(chunk.tables)
+    chunks = [chunk.tables for chunk in _chunks(path, chunk_mb)]
     lines = sum(t["remit_lines"].height for t in chunks if "remit_lines" in t)
     claims = sum(t["remit_claims"].height for t in chunks if "remit_claims" in t)
-    with tempfile.TemporaryDirectory(prefix="bench-x12-write-") as tmp:
-        cpu0 = time.process_time()
-        start = time.perf_counter()
+
+    def write(tmp: str) -> dict[str, Any]:
         for i, tables in enumerate(chunks):
             for name, frame in tables.items():
                 if frame.height:
                     arrow = conform(name, frame, file_id="bench-file-id-00")
                     out = Path(tmp) / f"{name}-{i}.parquet"
                     write_parquet(arrow, out, dictionary=dictionary_columns(name, arrow))
-        seconds = time.perf_counter() - start
-    return {
-        "seconds": seconds,
-        "work_cpu_seconds": time.process_time() - cpu0,
-        "first_call_seconds": first_call,
-        "lines": lines,
-        "claims": claims,
-        "status": "written",
-    }
+        return {"lines": lines, "claims": claims, "status": "written"}
+
+    with tempfile.TemporaryDirectory(prefix="bench-x12-write-") as tmp:
+        return _timed(lambda: write(tmp), first_call)
 
 
 def child_cold(path: str, chunk_mb: int) -> dict[str, float]:

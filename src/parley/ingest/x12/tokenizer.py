@@ -364,19 +364,16 @@ class Tokenizer:
         self.strip_cr = delims.terminator != "\n"
 
     def _cut(self, buf: bytes, *, final: bool) -> tuple[Batch | None, bytes, Oversize | None]:
-        if K.ENABLED:
-            return self._cut_compiled(buf, final=final)
-        if b"\r" in buf:
-            buf = buf.replace(b"\r", b"")
-        if self.strip_cr and b"\n" in buf:
-            buf = buf.replace(b"\n", b"")
-        arr = np.frombuffer(buf, dtype=np.uint8)
-        ends = np.flatnonzero(arr == self.term)
+        arr, ends, room, high = self._compact(buf)
         tail = arr[(int(ends[-1]) + 1 if len(ends) else 0) :]
         truncated = False
         if final and len(tail) and not np.isin(tail, _WS_CODES).all():
             ends = np.append(ends, len(arr))
-            arr = np.append(arr, np.uint8(self.term))
+            if room is not None:  # the spare byte of the padding
+                room[len(arr)] = self.term
+                arr = room[: len(arr) + 1]
+            else:
+                arr = np.append(arr, np.uint8(self.term))
             truncated = True
         if len(ends) == 0:
             if final:
@@ -395,12 +392,15 @@ class Tokenizer:
                 return None, arr.tobytes(), None
         cut_at = int(ends[n - 1]) + 1
         carry = arr[cut_at:].tobytes() if (cut_at < len(arr) and not final) else b""
-        data = np.zeros(
-            cut_at + PAD, dtype=np.uint8
-        )  # zero padding: fixed-width reads stay in bounds
-        data[:cut_at] = arr[:cut_at]
-        data[ends[:n]] = self.sep
-        data = _valid_utf8(data)
+        if room is not None:  # in place, now that the carry was copied out
+            K.seal(room, cut_at, ends[:n], self.sep, PAD)
+            data = room[: cut_at + PAD]
+        else:
+            data = np.zeros(cut_at + PAD, dtype=np.uint8)  # zero padding: fixed-width reads
+            data[:cut_at] = arr[:cut_at]  # stay in bounds
+            data[ends[:n]] = self.sep
+        if high:
+            data = _valid_utf8(data)
         keep_idx = np.flatnonzero(code[:n] != 0)
         codes = code[:n][keep_idx]
         seg_no = self.seg_count + 1 + np.arange(len(codes), dtype=np.int64)
@@ -411,53 +411,20 @@ class Tokenizer:
             None,
         )
 
-    def _cut_compiled(
-        self, buf: bytes, *, final: bool
-    ) -> tuple[Batch | None, bytes, Oversize | None]:
-        """``_cut`` with the byte passes in two compiled kernels (same batches)."""
-        data, size, ends, count, high = K.compact(
-            np.frombuffer(buf, dtype=np.uint8), self.term, self.strip_cr, PAD + 1
-        )
-        ends = ends[:count]
-        arr = data[:size]
-        tail = arr[(int(ends[-1]) + 1 if count else 0) :]
-        truncated = False
-        if final and len(tail) and not np.isin(tail, _WS_CODES).all():
-            data[size] = self.term  # the spare byte of the padding
-            ends = np.append(ends, size)
-            size += 1
-            arr = data[:size]
-            truncated = True
-        if len(ends) == 0:
-            if final:
-                return self._empty(final), b"", None
-            if size >= self.cap:
-                return None, b"", Oversize(self.seg_count + 1, size)
-            return None, arr.tobytes(), None
-        starts = np.empty(len(ends), dtype=np.int64)
-        starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-        code, seg_start = self._codes(arr, starts, ends)
-        n = len(ends)
-        if not final:
-            n = self._boundary_cut(code, size)
-            if n == 0:
-                return None, arr.tobytes(), None
-        cut_at = int(ends[n - 1]) + 1
-        carry = arr[cut_at:].tobytes() if (cut_at < size and not final) else b""
-        K.seal(data, cut_at, ends[:n], self.sep, PAD)  # after the carry was copied out
-        batch_data = data[: cut_at + PAD]
-        if high:
-            batch_data = _valid_utf8(batch_data)
-        keep_idx = np.flatnonzero(code[:n] != 0)
-        codes = code[:n][keep_idx]
-        seg_no = self.seg_count + 1 + np.arange(len(codes), dtype=np.int64)
-        self.seg_count += len(codes)
-        return (
-            Batch(batch_data, seg_start[keep_idx], ends[keep_idx], codes, seg_no, 0, final, truncated),
-            carry,
-            None,
-        )
+    def _compact(self, buf: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:
+        """(bytes without CR / LF, terminator positions, the array holding them with
+        PAD + 1 spare bytes or None, whether a byte >= 128 may be present)."""
+        if K.ENABLED:  # one compiled pass
+            room, size, ends, count, high = K.compact(
+                np.frombuffer(buf, dtype=np.uint8), self.term, self.strip_cr, PAD + 1
+            )
+            return room[:size], ends[:count], room, bool(high)
+        if b"\r" in buf:
+            buf = buf.replace(b"\r", b"")
+        if self.strip_cr and b"\n" in buf:
+            buf = buf.replace(b"\n", b"")
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        return arr, np.flatnonzero(arr == self.term), None, True
 
     def _empty(self, final: bool) -> Batch:
         empty = np.zeros(0, np.int64)
