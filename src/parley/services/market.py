@@ -262,11 +262,15 @@ def _digest(source: Source) -> tuple[str, int]:
 
     sha = hashlib.sha256()
     total = 0
+    from parley.ingest.tic.service_io import open_fast
+
+    buf = bytearray(4 << 20)  # reused: a fresh 8 MB bytes per read costs its page faults
+    view = memoryview(buf)
     try:
-        with source.open() as stream:
-            while chunk := stream.read(8 << 20):
-                sha.update(chunk)
-                total += len(chunk)
+        with open_fast(source) as stream:  # ISA-L for .gz when installed (~4x zlib)
+            while n := stream.readinto(view):  # type: ignore[attr-defined]
+                sha.update(view[:n])
+                total += n
     except (OSError, EOFError, ValueError) as exc:
         raise _Unreadable(
             f"byte {total}: cannot be read past this point ({type(exc).__name__}: {exc}) - a truncated download?",
