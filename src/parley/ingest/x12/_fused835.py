@@ -243,18 +243,8 @@ def remit_batch(data, starts, ends, code, ctx, claim_seq, line_seq, sep, comp, s
         if not wanted:
             r += 1
             continue
-        # elements: bs[j]..be[j], j < n (0 = the segment id)
-        n = 0
-        prev = starts[r]
-        for i in range(starts[r], ends[r] + 1):
-            if data[i] == sep:
-                if n < MAXEL:
-                    bs[n] = prev
-                    be[n] = i
-                n += 1
-                prev = i + 1
-        if n > MAXEL:
-            n = MAXEL
+        # elements: bs[j]..be[j], j < n (0 = the segment id; at most MAXEL)
+        n = S.components(data, sep, starts[r], ends[r], bs, be)
         if x == clp:
             if ic < 0:
                 base_c = claim_seq[r]
