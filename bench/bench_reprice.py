@@ -239,7 +239,8 @@ def child_e2e(mode: str, folder: str, threads: int) -> dict[str, float]:
     else:
         from parley.services.reprice import reprice
 
-        res = reprice(workspace=ws, threads=threads, memory_limit=os.environ.get("BENCH_MEMORY_LIMIT") if mode == "e2e_capped" else None)
+        capped = {"memory_limit": os.environ.get("BENCH_MEMORY_LIMIT", "2GB")} if mode == "e2e_capped" else {}
+        res = reprice(workspace=ws, threads=threads, **capped)
         extra = {"timings": res.get("timings", {}), "rss_by_stage": res.get("peak_rss_mb", {})}
     secs = time.perf_counter() - start
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
