@@ -21,6 +21,8 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from parley.errors import InputError
 from parley.ingest.base import ParsedChunk, Problem
@@ -212,18 +214,30 @@ def read_market_file(
     if fmt.startswith("tic-") and options is not None:
         from parley.ingest.tic.service_io import read_tic_source
 
-        chunks = read_tic_source(source, fmt, options=options, run=run)
+        chunks = read_tic_source(source, fmt, options=options, run=run, arrow=True)
     else:
         chunks = read_market(source, fmt, file_id=file_id, options=options)
     for chunk in chunks:
         frame = chunk.tables.get("market_rates")
-        if frame is not None and "payer_name" in frame.columns:
+        if frame is not None and "payer_name" in (
+            frame.column_names if isinstance(frame, pa.Table) else frame.columns
+        ):
             chunk.tables["market_rates"] = with_canonical_payer(frame, aliases)
         yield chunk
 
 
-def with_canonical_payer(frame: pl.DataFrame, aliases: PayerAliases) -> pl.DataFrame:
-    """Add ``payer``: the canonical payer of each row's published ``payer_name``."""
+def with_canonical_payer(frame: pl.DataFrame | pa.Table, aliases: PayerAliases) -> pl.DataFrame | pa.Table:
+    """Add ``payer``: the canonical payer of each row's published ``payer_name``.
+
+    An Arrow table (the TiC reader's) stays one: each distinct name is looked up
+    once and the rows take their payer by index (no Python work per row)."""
+    if isinstance(frame, pa.Table):
+        names = frame.column("payer_name")
+        distinct = pc.unique(names).drop_null()
+        mapping = aliases.mapping(distinct.to_pylist())
+        payers = pa.array([mapping.get(v) for v in distinct.to_pylist()], pa.string())
+        payer = payers.take(pc.index_in(names, value_set=distinct))
+        return frame.append_column("payer", payer)
     mapping = aliases.mapping(frame["payer_name"].unique().to_list())
     return frame.with_columns(
         pl.col("payer_name")

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import polars as pl
+
 from parley.ingest.base import ParsedChunk, Problem
-from parley.ingest.tic import finish, problem_from
+from parley.ingest.tic import finish_arrow, problem_from
 from parley.ingest.tic.options import MarketOptions
 from parley.ingest.tic.parallel import Runner, runner
 from parley.ingest.tic.reader import FileOutput, TicError, check_header, read_plain, read_stream
@@ -47,7 +49,12 @@ def read_tic_source(
     options: MarketOptions,
     extra_problems: list[Problem] | None = None,
     run: Runner | None = None,
+    arrow: bool = False,
 ) -> Iterator[ParsedChunk]:
+    """The chunks of one TiC source: ``market_rates`` as Polars frames or, with ``arrow``,
+    as Arrow tables already in the store's types (what ``parley market ingest`` commits:
+    :class:`~parley.store.datasets.FileCommit` writes them without a conversion, where a
+    Polars frame's ``string_view`` columns cost a copy of every string)."""
     problems = list(extra_problems or [])
     if detected_format == "tic-toc":
         yield ParsedChunk(problems=problems + _toc_problems(source))
@@ -58,12 +65,13 @@ def read_tic_source(
     try:
         with _maybe_runner(run, options) as active:
             for table in _tables(source, options, active, output):
-                frame = finish(
+                frame = finish_arrow(
                     table, output.header, SOURCE_KIND.get(detected_format, "tic-in-network"), seq
                 )
-                seq += frame.height
-                done += frame.height
-                yield ParsedChunk(tables={"market_rates": frame})
+                seq += frame.num_rows
+                done += frame.num_rows
+                rates: Any = frame if arrow else pl.from_arrow(frame)
+                yield ParsedChunk(tables={"market_rates": rates})
     except TicError as exc:
         where = f"byte {exc.offset}" if exc.offset is not None else None
         problems.append(
