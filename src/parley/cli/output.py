@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -13,7 +14,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console(stderr=False, highlight=False)
+# piped or logged output (no terminal to measure) gets 120 columns, not Rich's 80:
+# a scorecard's money columns should not wrap in a CI log or a file
+_PIPED_WIDTH = None if (sys.stdout.isatty() or os.environ.get("COLUMNS")) else 120
+console = Console(stderr=False, highlight=False, width=_PIPED_WIDTH)
 err_console = Console(stderr=True, highlight=False)
 
 
@@ -51,7 +55,8 @@ def print_table(rows: Sequence[Mapping[str, Any]], *, title: str | None = None, 
     table = Table(title=title, show_lines=False, header_style="bold")
     for col in cols:
         numeric = bool(rows) and isinstance(rows[0].get(col), (int, float, Decimal)) and not isinstance(rows[0].get(col), bool)
-        table.add_column(col, justify="right" if numeric else "left", overflow="fold")
+        # numbers never break across lines; text folds when the table is too wide
+        table.add_column(col, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric)
     for row in rows:
         table.add_row(*(fmt(row.get(c)) for c in cols))
     console.print(table)
