@@ -28,6 +28,13 @@ its own, CPU and wall: imports, the structural index (phase A, with the code
 basket's verdicts), provider references, then per kept batch: read, parse,
 flatten, provider join; and ``finish`` (file-level columns).
 
+``ingest`` is the whole ``parley market ingest`` (hash, read, Parquet, commit); its
+``phases_cpu`` gives the CPU of the SHA-256 (``hash``) and of the Parquet writers'
+threads (``write``: conform + encode), each measured with ``thread_time`` (with
+N processes only the caller's share is seen).  ``--baseline-src DIR`` adds
+``ingest-base``: the same, with another version's ``src`` (e.g. ``git archive
+COMMIT src | tar -x -C /tmp/base``), interleaved: a same-run before/after.
+
 Bytecode: this sandbox's venv has no ``.pyc`` files and PYTHONDONTWRITEBYTECODE
 is set, so every process would compile numba, Polars and pyarrow from source
 (~2 s per process, of which ~1 s in numba's first call).  An installed package
@@ -59,7 +66,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, os.environ.get("PARLEY_BENCH_SRC") or str(HERE.parent / "src"))
 
 
 # --- children ----------------------------------------------------------------------------------
@@ -137,16 +144,40 @@ def child_parley(
 def child_ingest(path: str, workers: int, codes: frozenset[str] | None) -> dict[str, Any]:
     """The whole `parley market ingest`: hash, read, write Parquet, commit."""
     from parley.ingest.tic import MarketOptions
+    from parley.services import market
     from parley.services.market import ingest_market
+    from parley.store import datasets
     from parley.store.workspace import init_workspace
 
+    # CPU of the hash and of the Parquet writers (each on its own thread: thread_time)
+    spent = {"hash": 0.0, "write": 0.0}
+    lock = threading.Lock()
+
+    def timed(name: str, fn: Any) -> Any:
+        def run(*a: Any, **k: Any) -> Any:
+            t = time.thread_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                with lock:
+                    spent[name] += time.thread_time() - t
+
+        return run
+
+    market._digest = timed("hash", market._digest)  # type: ignore[method-assign]
+    datasets.FileCommit._write_part = timed("write", datasets.FileCommit._write_part)  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         ws = init_workspace(Path(tmp) / "ws")
         report = ingest_market(
             workspace=ws, paths=[path], options=MarketOptions(codes=codes, workers=workers)
         )
         rows = report.totals().get("market_rates", 0)
-    return {"bytes": _uncompressed_size(path), "rows": rows, "ok": report.ok}
+    return {
+        "bytes": _uncompressed_size(path),
+        "rows": rows,
+        "ok": report.ok,
+        "phases": {k: {"cpu": round(v, 3), "wall": None} for k, v in spent.items()},
+    }
 
 
 def child_phases(path: str, codes: frozenset[str] | None, t_start: float) -> dict[str, Any]:
@@ -321,6 +352,7 @@ def measure(
     basket: str = "shoppable",
     budget: float = 20.0,
     bytecode: str | None = None,
+    src: str | None = None,
 ) -> dict[str, Any]:
     cmd = [
         sys.executable,
@@ -339,11 +371,13 @@ def measure(
     # one core per process: Polars' own thread pool would blur the 1-vs-N comparison
     env = {
         **os.environ,
-        "PYTHONPATH": str(HERE.parent / "src"),
+        "PYTHONPATH": src or str(HERE.parent / "src"),
         "POLARS_MAX_THREADS": "1",  # Polars' pool
         "OMP_NUM_THREADS": "1",  # Arrow's CPU pool (pyarrow reads it at start-up)
         "NUMBA_NUM_THREADS": "1",
     }
+    if src:
+        env["PARLEY_BENCH_SRC"] = src
     if bytecode:  # like an installed package: bytecode compiled once, then read
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = bytecode
@@ -402,6 +436,12 @@ def main() -> None:
         default=os.path.join(tempfile.gettempdir(), "parley-bench-pycache"),
         help="PYTHONPYCACHEPREFIX for the children ('none': as the environment says)",
     )
+    ap.add_argument(
+        "--baseline-src",
+        default=None,
+        help="a src folder of another version (e.g. a git worktree's src): adds 'ingest-base', "
+        "the whole ingest with that code, interleaved with 'ingest' (same-run before/after)",
+    )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -420,11 +460,22 @@ def main() -> None:
     bytecode = None if args.bytecode_cache == "none" else args.bytecode_cache
     if bytecode:
         measure("warm", args.file, basket=args.basket, bytecode=bytecode)
+    base_src = str(Path(args.baseline_src).resolve()) if args.baseline_src else None
+    if base_src:
+        plan += [("ingest-base", args.file, w) for w in workers]
+        if bytecode:
+            measure("warm", args.file, basket=args.basket, bytecode=bytecode, src=base_src)
     results = []
     for round_ in range(args.repeat):  # interleaved: load drift hits every mode alike
         for mode, file, w in plan:
             r = measure(
-                mode, file, workers=w, basket=args.basket, budget=args.budget, bytecode=bytecode
+                mode,
+                file,
+                workers=w,
+                basket=args.basket,
+                budget=args.budget,
+                bytecode=bytecode,
+                src=base_src if mode == "ingest-base" else None,
             )
             r["round"] = round_
             results.append(r)
@@ -496,7 +547,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         med["runs"] = len(runs)
         out[f"{mode} {name} x{w}"] = med
     for (mode, name, w), runs in groups.items():
-        if mode == "phases":
+        if any("phases" in r for r in runs):
             names = {p for r in runs for p in r.get("phases", {})}
             out[f"{mode} {name} x{w}"]["phases_cpu"] = {
                 p: round(
@@ -506,7 +557,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
             }
     base = next((v for k, v in out.items() if k.startswith("ijson")), None)
     for key, med in out.items():
-        if base and key.startswith(("parley", "ingest", "phases")):
+        if base and key.startswith(("parley", "ingest", "phases")):  # ingest-base too
             med["x_ijson"] = round(med["mb_per_s"] / base["mb_per_s"], 2)
             med["x_ijson_per_cpu_s"] = round(med["mb_per_cpu_s"] / base["mb_per_cpu_s"], 2)
         one = out.get(key.rsplit(" x", 1)[0] + " x1")

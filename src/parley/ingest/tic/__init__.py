@@ -146,7 +146,9 @@ def finish_arrow(table: pa.Table, header: dict[str, Any], source_kind: str, seq0
     )
     names.append("rate_seq")
     columns.append(pa.array(np.arange(seq0, seq0 + n, dtype=np.int64)))
-    return pa.Table.from_arrays(columns, names=names)
+    # one contiguous chunk per column: the reader's slices would keep their parent
+    # batches alive in the writer's queue, and many small chunks encode slower
+    return pa.Table.from_arrays(columns, names=names).combine_chunks()
 
 
 _EPOCH = date(1970, 1, 1)
