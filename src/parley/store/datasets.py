@@ -88,12 +88,13 @@ def table_dir(datasets: Path, table: str) -> Path:
     return datasets / table
 
 
-#: claim and remittance tables: their numbers, dates and row ids are nearly all distinct,
-#: so only their repetitive string columns are dictionary-encoded (smaller files, written
-#: in about two thirds of the time of dictionary-everything)
+#: claim, remittance and market-rate tables: their numbers, dates and row ids are nearly all
+#: distinct, so only their repetitive string columns are dictionary-encoded (smaller files,
+#: written in about two thirds of the time of dictionary-everything; market rates: encoding
+#: 1.40 -> 1.10 CPU-s and 10.0 -> 8.7 MB per million rates)
 STRING_DICTIONARY_TABLES = frozenset(
     {"remittances", "remit_claims", "remit_lines", "adjustments", "provider_adjustments",
-     "claims", "claim_lines", "diagnoses"}
+     "claims", "claim_lines", "diagnoses", "market_rates"}
 )
 _ROW_IDS = frozenset({"claim_id", "payer_claim_number", "patient_key", "line_control_number"})
 
