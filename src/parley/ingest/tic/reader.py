@@ -266,6 +266,13 @@ def _batches(kind: str, spans: np.ndarray, size: int) -> Iterator[tuple[int, int
         yield offset, int(part[-1, 1]) - offset, part - offset
 
 
+def _size_groups(spans: np.ndarray, size: int) -> list[np.ndarray]:
+    """Consecutive runs of item spans holding about ``size`` bytes each."""
+    lengths = spans[:, 1] - spans[:, 0]
+    group = (np.cumsum(lengths) - lengths) // max(1, size)
+    return np.split(spans, np.flatnonzero(np.diff(group)) + 1)
+
+
 def _file_batches(
     kind: str, spans: np.ndarray, size: int, path: str, *, filtered: bool
 ) -> Iterator[Batch]:
@@ -276,10 +283,7 @@ def _file_batches(
     """
     if not len(spans):
         return
-    lengths = spans[:, 1] - spans[:, 0]
-    group = (np.cumsum(lengths) - lengths) // max(1, size)
-    cuts = np.flatnonzero(np.diff(group)) + 1
-    for part in np.split(spans, cuts):
+    for part in _size_groups(spans, size):
         gaps = part[1:, 0] - part[:-1, 1]
         breaks = np.flatnonzero(gaps > READ_GAP) + 1
         first = np.concatenate([[0], breaks])
@@ -753,10 +757,7 @@ def _memory_batches(
     a contiguous run travels as one slice, a sparse selection as its items only."""
     if not len(spans):
         return
-    lengths = spans[:, 1] - spans[:, 0]
-    group = (np.cumsum(lengths) - lengths) // max(1, size)
-    cuts = np.flatnonzero(np.diff(group)) + 1
-    for part in np.split(spans, cuts):
+    for part in _size_groups(spans, size):
         total = int((part[:, 1] - part[:, 0]).sum())
         s0, e0 = int(part[0, 0]), int(part[-1, 1])
         if e0 - s0 <= total + READ_GAP:
