@@ -57,9 +57,21 @@ def print_table(rows: Sequence[Mapping[str, Any]], *, title: str | None = None, 
         numeric = bool(rows) and isinstance(rows[0].get(col), (int, float, Decimal)) and not isinstance(rows[0].get(col), bool)
         # numbers never break across lines; text folds when the table is too wide
         table.add_column(col, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric)
+    # an integer column takes thousands separators for all its rows or none (6018 under
+    # 40,730 reads as a different kind of number); years and codes stay bare
+    grouped = {
+        c for c in cols
+        if any(isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10_000 for v in (r.get(c) for r in rows))
+    }
     for row in rows:
-        table.add_row(*(fmt(row.get(c)) for c in cols))
+        table.add_row(*(_cell(row.get(c), c in grouped) for c in cols))
     console.print(table)
+
+
+def _cell(value: Any, grouped: bool) -> str:
+    if grouped and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return fmt(value)
 
 
 def print_pairs(pairs: Mapping[str, Any], *, title: str | None = None) -> None:
