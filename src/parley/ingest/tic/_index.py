@@ -24,27 +24,18 @@ is then checked on those few positions instead of a regex over every byte.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 
-try:  # numba is a dependency; without it (or PARLEY_TIC_NUMBA=0) scan uses numpy
-    if os.environ.get("PARLEY_TIC_NUMBA", "1") == "0":
-        raise ImportError("disabled")
+from parley.ingest._jit import load
+
+# numba is a dependency; without it (or PARLEY_TIC_NUMBA=0) scan uses numpy
+njit, ENABLED = load("PARLEY_TIC_NUMBA")
+if ENABLED:
     from llvmlite import ir
-    from numba import njit, types
+    from numba import types
     from numba.extending import intrinsic
-
-    ENABLED = True
-except ImportError:  # pragma: no cover - exercised when numba is absent
-    ENABLED = False
-
-    def njit(*args, **kwargs):  # type: ignore[no-untyped-def,no-redef]
-        def wrap(fn):  # type: ignore[no-untyped-def]
-            return fn
-
-        return wrap
 
 
 #: the bytes after the opening quote of the key the reader's prefilter looks for

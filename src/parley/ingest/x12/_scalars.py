@@ -14,24 +14,12 @@ rule here, clear the ``__pycache__`` ``*.nbi`` / ``*.nbc`` files.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-try:  # numba is optional: without it the numpy path of ``fields`` is used
-    if os.environ.get("PARLEY_X12_NUMBA", "1") == "0":
-        raise ImportError("disabled")
-    from numba import njit
+from parley.ingest._jit import load
 
-    ENABLED = True
-except ImportError:  # pragma: no cover - exercised when numba is absent
-    ENABLED = False
-
-    def njit(*args, **kwargs):  # type: ignore[no-untyped-def,no-redef]
-        def wrap(fn):  # type: ignore[no-untyped-def]
-            return fn
-
-        return wrap
+# numba is optional: without it (or PARLEY_X12_NUMBA=0) the numpy path of ``fields`` is used
+njit, ENABLED = load("PARLEY_X12_NUMBA")
 
 
 OK, BAD = 1, 2
