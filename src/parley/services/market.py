@@ -280,12 +280,13 @@ def _digest(source: Source) -> tuple[str, int]:
     """
     import hashlib
 
-    sha = hashlib.sha256()
-    total = 0
     plain = source.local_path()
     if plain is not None:
         return _digest_mapped(plain)
     from parley.ingest.tic.service_io import open_fast
+
+    sha = hashlib.sha256()
+    total = 0
 
     buf = bytearray(4 << 20)  # reused: a fresh 8 MB bytes per read costs its page faults
     view = memoryview(buf)
