@@ -99,11 +99,48 @@ STRING_DICTIONARY_TABLES = frozenset(
 _ROW_IDS = frozenset({"claim_id", "payer_claim_number", "patient_key", "line_control_number"})
 
 
-def write_parquet(table: pa.Table, path: Path, *, dictionary: bool | list[str] = True) -> None:
+#: the X12 tables (835 and 837) keep min/max statistics only on their integer, date and boolean
+#: columns and these key strings: statistics on every money and free-text column cost about a
+#: fifth of the encoding time (835 tables: 0.57 -> 0.46 CPU-s per 50 MB of X12, same file
+#: size) and no query prunes row groups on them
+X12_STATISTICS_TABLES = frozenset(
+    {"remittances", "remit_claims", "remit_lines", "adjustments", "provider_adjustments",
+     "claims", "claim_lines", "diagnoses"}
+)
+_STATISTICS_STRINGS = frozenset(
+    {"file_id", "claim_id", "payer_claim_number", "payer_id", "status_code", "procedure_code",
+     "reason_code", "group_code"}
+)
+
+
+def write_parquet(
+    table: pa.Table,
+    path: Path,
+    *,
+    dictionary: bool | list[str] = True,
+    statistics: bool | list[str] = True,
+) -> None:
     """One Parquet file as Parley writes them (zstd; decimals stored as integers)."""
     pq.write_table(
-        table, path, compression="zstd", store_decimal_as_integer=True, use_dictionary=dictionary
+        table,
+        path,
+        compression="zstd",
+        store_decimal_as_integer=True,
+        use_dictionary=dictionary,
+        write_statistics=statistics,
     )
+
+
+def statistics_columns(name: str, table: pa.Table) -> bool | list[str]:
+    """Which columns of a canonical table carry min/max statistics (True: all)."""
+    if name not in X12_STATISTICS_TABLES:
+        return True
+    return [
+        f.name
+        for f in table.schema
+        if f.name in _STATISTICS_STRINGS
+        or not (pa.types.is_string(f.type) or pa.types.is_decimal(f.type))
+    ]
 
 
 def dictionary_columns(name: str, table: pa.Table) -> bool | list[str]:
@@ -152,7 +189,12 @@ class FileCommit:
 
     def _write_part(self, table: str, frame: pl.DataFrame | pa.Table, path: Path) -> None:
         arrow = conform(table, frame, file_id=self.file_id)
-        write_parquet(arrow, path, dictionary=dictionary_columns(table, arrow))
+        write_parquet(
+            arrow,
+            path,
+            dictionary=dictionary_columns(table, arrow),
+            statistics=statistics_columns(table, arrow),
+        )
 
     def _drain(self) -> None:
         try:
