@@ -109,15 +109,19 @@ def commit_file(
     chunks: Callable[[str], Iterable[ParsedChunk]],
     problems: list[Problem],
     progress: Progress | None = None,
+    commit: FileCommit | None = None,
+    started: float | None = None,
 ) -> FileResult:
     """Stream one source's chunks into a FileCommit and commit it with its manifest and problems.
 
     ``chunks(file_id)`` yields the reader's output (not called when ``detected`` is None);
     ``problems`` may already hold problems found before reading.  Everything or nothing.
+    ``commit``: one already holding parts (written by a reader's workers), else a new one;
+    ``started``: when reading began (``time.perf_counter``), if before this call.
     """
-    started = time.perf_counter()
+    started = time.perf_counter() if started is None else started
     file_id = sha256[:16]
-    commit = FileCommit(ws.datasets, file_id)
+    commit = commit if commit is not None else FileCommit(ws.datasets, file_id)
     try:
         for chunk in chunks(file_id) if detected is not None else ():
             for table, frame in chunk.tables.items():

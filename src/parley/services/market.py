@@ -13,7 +13,9 @@ Dask cluster, so a big file's chunks and small files share the cores).
 
 from __future__ import annotations
 
+import itertools
 import os
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from parley.ingest.sources import Source
 from parley.ingest.tic import MarketOptions, read_market, shoppable_codes, sniff_market
 from parley.ingest.tic.options import Market, registry_market
 from parley.ingest.tic.parallel import Runner, runner
+from parley.ingest.tic.reader import PartTarget
 from parley.refdata.payer_aliases import FILE_NAME as ALIAS_FILE
 from parley.refdata.payer_aliases import PayerAliases, load_payer_aliases
 from parley.services.ingest import (
@@ -44,8 +47,11 @@ from parley.services.ingest import (
 )
 from parley.store.datasets import (
     FileCommit,
+    PartWriter,
+    committed_ids,
     now_utc,
     problem_rows,
+    read_manifest,
 )
 from parley.store.workspace import Workspace
 
@@ -161,17 +167,26 @@ def ingest_market(
     results: list[FileResult] = []
     with runner(workers=options.workers, scheduler=options.scheduler) as run:
         queue = _follow_tocs(sources, options, results)
-        todo, skipped = triage(ws, queue, digest=_digest, unreadable=_unreadable)
+        later, now = _hash_later(queue)
+        todo, skipped = triage(ws, now, digest=_digest, unreadable=_unreadable)
         results += skipped
-        threads = max(1, min(len(todo), run.workers))
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        jobs = len(todo) + len(later)
+        threads = max(1, min(jobs, run.workers))
+        with (
+            ThreadPoolExecutor(max_workers=threads) as pool,
+            _Hashes(ws, [s for s, _ in later], threads) as hashes,
+        ):
             futures = [
                 pool.submit(_one, ws, s, sha, size, options, run, aliases) for s, sha, size in todo
+            ]
+            futures += [
+                pool.submit(_one_hashing, ws, s, fmt, hashes, i, options, run, aliases)
+                for i, (s, fmt) in enumerate(later)
             ]
             for i, fut in enumerate(futures, start=1):
                 results.append(fut.result())
                 if progress:
-                    progress(f"{i}/{len(todo)} files", i, len(todo))
+                    progress(f"{i}/{jobs} files", i, jobs)
     order = {s.name: i for i, s in enumerate(sources)}
     results.sort(key=lambda r: order.get(r.source, len(order)))
     return IngestReport(results)
@@ -200,6 +215,170 @@ def _one(
     )
 
 
+#: TiC files hashed while they are read (a table of contents is small: hashed first)
+HASHED_WHILE_READ = ("tic-in-network", "tic-allowed-amounts", "tic-provider-reference")
+
+
+def _hash_later(sources: list[Source]) -> tuple[list[tuple[Source, str]], list[Source]]:
+    """(TiC data files with their format: hashed while read; every other source: hashed first)."""
+    later: list[tuple[Source, str]] = []
+    now: list[Source] = []
+    for source in sources:
+        try:
+            fmt = sniff_market(source.head(), source.suffix)
+        except (OSError, EOFError, ValueError):
+            fmt = None  # unreadable: triage records it
+        if fmt in HASHED_WHILE_READ:
+            later.append((source, fmt))
+        else:
+            now.append(source)
+    return later, now
+
+
+class _Duplicate(Exception):
+    def __init__(self, file_id: str, size: int) -> None:
+        super().__init__(file_id)
+        self.file_id = file_id
+        self.size = size
+
+
+class _HashFailed(Exception):
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _Hashes:
+    """SHA-256 of the batch's big TiC files, each on a thread while the file is read.
+
+    hashlib releases the GIL, so hashing runs beside the reader's index instead of
+    before it.  :meth:`verdict` says, once the hash is done, whether file ``i`` is new:
+    it is a duplicate when already committed (and not failed) or when an earlier file
+    of the batch has the same bytes (as :func:`~parley.services.ingest.triage` decides).
+    """
+
+    def __init__(self, ws: Workspace, sources: list[Source], threads: int) -> None:
+        manifest = read_manifest(ws.datasets)
+        status = dict(
+            zip(
+                manifest.column("file_id").to_pylist(),
+                manifest.column("status").to_pylist(),
+                strict=True,
+            )
+        )
+        committed = committed_ids(ws.datasets)
+        self.done = {f for f in committed if status.get(f) != "failed"}
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="sha256")
+        self.futures = [self._pool.submit(_digest, s) for s in sources]
+
+    def __enter__(self) -> _Hashes:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for fut in self.futures:
+            fut.cancel()
+        self._pool.shutdown(wait=True)
+
+    def verdict(self, i: int) -> tuple[str, int]:
+        """(sha256, size) of file ``i``; raises _Duplicate, or _HashFailed when unreadable."""
+        try:
+            sha, size = self.futures[i].result()
+        except (OSError, EOFError, ValueError) as exc:
+            raise _HashFailed(exc) from exc
+        if sha[:16] in self.done or any(self._same(j, sha) for j in range(i)):
+            raise _Duplicate(sha[:16], size)
+        return sha, size
+
+    def _same(self, j: int, sha: str) -> bool:
+        try:
+            return self.futures[j].result()[0] == sha
+        except (OSError, EOFError, ValueError):
+            return False
+
+
+class _Gate:
+    """The commit of a file hashed while read, opened once its hash says it is new.
+
+    It is what the reader's workers write into (a :class:`~parley.ingest.tic.reader.PartTarget`):
+    :meth:`writer` is asked for once the file is indexed, before any row is written.
+    """
+
+    def __init__(self, ws: Workspace, hashes: _Hashes, i: int, aliases: PayerAliases) -> None:
+        self.ws = ws
+        self.hashes = hashes
+        self.i = i
+        self.aliases = aliases
+        self.sha256 = ""
+        self.size = 0
+        self.commit: FileCommit | None = None
+
+    def open(self) -> FileCommit:
+        if self.commit is None:
+            self.sha256, self.size = self.hashes.verdict(self.i)
+            self.commit = FileCommit(self.ws.datasets, self.sha256[:16])
+        return self.commit
+
+    def writer(self, header: dict[str, Any]) -> PartWriter:
+        name = header.get("reporting_entity_name")
+        name = None if name is None else str(name)
+        payer = self.aliases.mapping([name]).get(name) if name is not None else None
+        return self.open().part_writer("market_rates", {"payer": payer})
+
+    def wrote(self, rows: int) -> None:
+        self.open().add_rows("market_rates", rows)
+
+    def abort(self) -> None:
+        if self.commit is not None:
+            self.commit.abort()
+
+
+def _one_hashing(
+    ws: Workspace,
+    source: Source,
+    fmt: str,
+    hashes: _Hashes,
+    i: int,
+    options: MarketOptions,
+    run: Runner,
+    aliases: PayerAliases,
+) -> FileResult:
+    """Read and commit one TiC file while it is hashed: nothing is written before the hash
+    says the file is new (the rows only flow once the file is indexed), and a duplicate or
+    unreadable file ends as it would have from :func:`~parley.services.ingest.triage`."""
+    started = time.perf_counter()
+    gate = _Gate(ws, hashes, i, aliases)
+    chunks = read_market_file(
+        source, fmt, file_id="", options=options, aliases=aliases, run=run, parts=gate
+    )
+    try:
+        first = next(chunks, None)  # the index, the providers and the first rows
+        commit = gate.open()
+    except _Duplicate as dup:
+        chunks.close()
+        gate.abort()
+        return FileResult(source.name, dup.file_id, "duplicate", bytes=dup.size)
+    except _HashFailed as bad:
+        chunks.close()
+        gate.abort()
+        return _unreadable(ws, source, bad.cause)
+    except BaseException:
+        chunks.close()
+        gate.abort()
+        raise
+    rest = itertools.chain([first] if first is not None else [], chunks)
+    return commit_file(
+        ws,
+        source,
+        sha256=gate.sha256,
+        size=gate.size,
+        detected=Detected(fmt),
+        chunks=lambda _file_id: rest,
+        problems=[],
+        commit=commit,
+        started=started,
+    )
+
+
 def read_market_file(
     source: Source,
     fmt: str,
@@ -208,14 +387,17 @@ def read_market_file(
     options: MarketOptions | None,
     aliases: PayerAliases,
     run: Runner | None = None,
+    parts: PartTarget | None = None,
 ) -> Iterator[ParsedChunk]:
     """The one reading path of a price-transparency file, for ``parley market ingest`` and for
     ``parley ingest`` (``options=None``: the shoppable basket, no market filter, with a warning):
-    the TiC or hospital reader, then ``market_rates.payer`` from the payer-alias table."""
+    the TiC or hospital reader, then ``market_rates.payer`` from the payer-alias table.
+    ``parts``: a commit the reader's workers may write TiC rows into (see
+    :func:`~parley.ingest.tic.service_io.read_tic_source`)."""
     if fmt.startswith("tic-") and options is not None:
         from parley.ingest.tic.service_io import read_tic_source
 
-        chunks = read_tic_source(source, fmt, options=options, run=run, arrow=True)
+        chunks = read_tic_source(source, fmt, options=options, run=run, arrow=True, parts=parts)
     else:
         chunks = read_market(source, fmt, file_id=file_id, options=options)
     for chunk in chunks:

@@ -150,6 +150,40 @@ def dictionary_columns(name: str, table: pa.Table) -> bool | list[str]:
     return [f.name for f in table.schema if pa.types.is_string(f.type) and f.name not in _ROW_IDS]
 
 
+@dataclass(frozen=True)
+class PartWriter:
+    """Writes parts of one table of one :class:`FileCommit`, in any process of this machine.
+
+    ``writer(rows, part)`` conforms ``rows`` (with the ``constants`` columns added) and
+    writes ``part-wNNNNN.<tag>.parquet`` in the commit's staging folder; it returns the
+    number of rows.  Part numbers are the caller's (one per task): ``w`` keeps them apart
+    from the commit's own parts.  Nothing is visible until the commit.
+    """
+
+    folder: str
+    table: str
+    file_id: str
+    constants: tuple[tuple[str, str | None], ...] = ()
+
+    def __call__(self, rows: pa.Table, part: int) -> int:
+        for name, value in self.constants:
+            if name not in rows.column_names:
+                rows = rows.append_column(name, _text_column(value, rows.num_rows))
+        arrow = conform(self.table, rows, file_id=self.file_id)
+        path = Path(self.folder) / f"part-w{part:05d}.{schema_tag(self.table)}.parquet"
+        write_parquet(  # as FileCommit._write_part writes
+            arrow,
+            path,
+            dictionary=dictionary_columns(self.table, arrow),
+            statistics=statistics_columns(self.table, arrow),
+        )
+        return arrow.num_rows
+
+
+def _text_column(value: str | None, n: int) -> pa.Array:
+    return pa.nulls(n, pa.string()) if value is None else _constant(value, n)
+
+
 @dataclass
 class FileCommit:
     """Writes one source file's rows aside, then commits them all at once.
@@ -186,6 +220,21 @@ class FileCommit:
         while len(self._pending) >= self.max_pending:
             self._pending.popleft().result()
         self._pending.append(self._pool.submit(self._write_part, table, frame, folder / f"part-{part:05d}.{schema_tag(table)}.parquet"))
+
+    def part_writer(self, table: str, constants: dict[str, str | None] | None = None) -> PartWriter:
+        """A writer of this commit's parts of ``table`` that other processes can run (it
+        pickles): a reader's workers write their rows straight into the staging folder,
+        instead of sending them back to be written here.  Count them with :meth:`add_rows`."""
+        if table not in ALL_TABLES:
+            raise KeyError(f"unknown canonical table {table!r}")
+        folder = self.staging / table
+        folder.mkdir(exist_ok=True)
+        return PartWriter(str(folder), table, self.file_id, tuple((constants or {}).items()))
+
+    def add_rows(self, table: str, rows: int) -> None:
+        """Count rows written by :meth:`part_writer`'s writers (the manifest's record counts)."""
+        if rows:
+            self.counts[table] = self.counts.get(table, 0) + rows
 
     def _write_part(self, table: str, frame: pl.DataFrame | pa.Table, path: Path) -> None:
         arrow = conform(table, frame, file_id=self.file_id)

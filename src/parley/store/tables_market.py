@@ -23,7 +23,12 @@ MARKET_RATES = Table(
     pa.schema(
         [
             _KEY,
-            _f("rate_seq", pa.int64(), "row number within the file, from 0"),
+            _f(
+                "rate_seq",
+                pa.int64(),
+                "the row's number within the file, unique per file: 0, 1, 2... when read in "
+                "one process; with a process pool, batch number x 2^32 + row within the batch",
+            ),
             _f("source", pa.string(), "tic-in-network, tic-allowed-amounts or hpt"),
             _f(
                 "schema_version",

@@ -188,3 +188,48 @@ def test_cli_market_ingest(workspace, tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["totals"]["market_rates"] == 10 and data["basket"] == "every code (no basket)"
+
+
+def _staging_left(workspace) -> list[Path]:
+    root = workspace.datasets / ".staging"
+    return list(root.iterdir()) if root.exists() else []
+
+
+def test_pool_workers_write_the_rows_hashed_while_read(workspace, tmp_path: Path) -> None:
+    """A big TiC file is hashed while it is read and its rows are written by the pool's
+    processes: the same rows, the payer, unique rate_seq, a second copy is a duplicate
+    (in the batch and on a re-run), nothing left in staging."""
+    doc = load(TIC / "v2-in-network-rates-fee-for-service-single-plan-sample.json")
+    doc["in_network"] = doc["in_network"] * 50
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    shutil.copy(path, tmp_path / "copy.json")
+    opts = MarketOptions(workers=2, block_bytes=4096, batch_bytes=8192)
+    report = ingest_market(
+        workspace=workspace, paths=[path, tmp_path / "copy.json"], options=opts
+    )
+    status = {Path(f.source).name: f.status for f in report.files}
+    assert status == {"big.json": "loaded", "copy.json": "duplicate"}
+    rows = _rows(workspace, "big.json")
+    assert reader_in_network_rows(rows) == in_network_rows(doc)
+    assert rows["rate_seq"].n_unique() == rows.height == report.totals()["market_rates"]
+    assert rows["payer"].null_count() == 0 or doc.get("reporting_entity_name") is None
+    parts = list((workspace.datasets / "market_rates").glob("*/part-w*.parquet"))
+    assert len(parts) > 1  # written by the workers, one part per batch
+    assert not _staging_left(workspace)
+    again = ingest_market(workspace=workspace, paths=[tmp_path / "copy.json"], options=opts)
+    assert [f.status for f in again.files] == ["duplicate"]
+    assert not _staging_left(workspace)
+
+
+def test_truncated_plain_file_with_a_pool_leaves_nothing(workspace, tmp_path: Path) -> None:
+    doc = load(TIC / "v2-in-network-rates-fee-for-service-single-plan-sample.json")
+    doc["in_network"] = doc["in_network"] * 50
+    text = json.dumps(doc)
+    path = tmp_path / "cut.json"
+    path.write_text(text[: len(text) * 2 // 3])
+    opts = MarketOptions(workers=2, block_bytes=4096, batch_bytes=8192)
+    report = ingest_market(workspace=workspace, paths=[path], options=opts)
+    assert [f.status for f in report.files] == ["failed"]
+    assert not list((workspace.datasets / "market_rates").glob("*/part-*.parquet"))
+    assert not _staging_left(workspace)

@@ -118,6 +118,7 @@ class BatchResult:
     items: int = 0
     kept_items: int = 0
     bytes: int = 0
+    written: int = 0  # rows the worker wrote itself (a RowSink), not returned in rates
 
 
 _KEY_VALUE = re.compile(rb'"billing_code"\s*:\s*"([^"\\]*)"')

@@ -38,6 +38,9 @@ class Runner(Protocol):
     workers: int  # processes doing tasks, the caller included when it helps
     pool_workers: int  # processes behind submit()
     helps: bool  # the caller runs tasks itself while waiting (see ordered)
+    #: tasks run on this machine, in other processes: they can write into the workspace's
+    #: staging folder themselves (a Dask worker may be elsewhere; inline needs no hand-off)
+    shares_files: bool
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any: ...
 
@@ -70,6 +73,7 @@ class InlineRunner:
     workers = 1
     pool_workers = 1
     helps = False
+    shares_files = False
 
     def ready(self) -> bool:
         return True
@@ -90,6 +94,7 @@ class PoolRunner:
     """A local process pool of ``workers - 1`` processes; the caller is the last worker."""
 
     helps = True
+    shares_files = True
 
     def __init__(self, pool: ProcessPoolExecutor, workers: int) -> None:
         self._pool = pool
@@ -123,6 +128,7 @@ class PoolRunner:
 
 class DaskRunner:
     helps = False  # the client may not see the files nor have cores to spare
+    shares_files = False
 
     def __init__(self, client: Any) -> None:
         self._client = client

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -107,6 +107,8 @@ class FileOutput:
 
     header: dict[str, Any] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)
+    #: rows written by the workers (a RowSink), not yielded
+    written: int = 0
 
 
 # --- worker side -----------------------------------------------------------------------------
@@ -127,12 +129,45 @@ def _batch_bytes(batch: Batch) -> bytes:
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
+@dataclass(frozen=True)
+class RowSink:
+    """Where a worker writes its batch's rows itself (instead of sending them back):
+    the file-level columns are added (``finish_arrow``, from the header) and ``write``
+    (a store writer that pickles, e.g. :class:`parley.store.datasets.PartWriter`)
+    writes them as part ``part``.  ``rate_seq`` is then ``part << 32`` + the row's
+    number in its batch: unique in the file and increasing in file order."""
+
+    write: Callable[[pa.Table, int], int]
+    header: dict[str, Any]
+    source_kind: str
+
+    def __call__(self, rows: pa.Table, part: int) -> int:
+        from parley.ingest.tic import finish_arrow
+
+        return self.write(finish_arrow(rows, self.header, self.source_kind, part << 32), part)
+
+
+class PartTarget(Protocol):
+    """The commit a reader's workers may write into (see :class:`RowSink`)."""
+
+    def writer(self, header: dict[str, Any]) -> Callable[[pa.Table, int], int] | None:
+        """A picklable writer of ``market_rates`` parts, called once the header is known
+        and before any row is written (None: send the rows back)."""
+        ...
+
+    def wrote(self, rows: int) -> None:
+        """How many rows the workers wrote, once the file is read."""
+        ...
+
+
 def run_batch(
     batch: Batch,
     codes: frozenset[str] | None,
     market: Market,
     group_ids: frozenset[float] | None,
     providers: Any = None,
+    sink: RowSink | None = None,
+    part: int = 0,
 ) -> it.BatchResult:
     """Parse and flatten one batch (runs in a worker).
 
@@ -140,8 +175,23 @@ def run_batch(
     price x group, far fewer than per NPI); the caller joins them to the
     provider table.  ``group_ids`` (the market's groups, when known) drops the
     others early; with ``providers`` (a handle from ``Runner.share``) they are
-    resolved here, in the worker.
+    resolved here, in the worker, and with a ``sink`` written here too, as part
+    number ``part`` (only the count comes back).
     """
+    result = _run_batch(batch, codes, market, group_ids, providers)
+    if sink is not None and result.rates is not None:
+        result.written = sink(result.rates, part)
+        result.rates = None
+    return result
+
+
+def _run_batch(
+    batch: Batch,
+    codes: frozenset[str] | None,
+    market: Market,
+    group_ids: frozenset[float] | None,
+    providers: Any = None,
+) -> it.BatchResult:
     data = _batch_bytes(batch)
     result = it.BatchResult(items=len(batch.spans), bytes=len(data))
     spans = (
@@ -427,18 +477,30 @@ def _check_complete(layout: Layout, state: ScanState, size: int) -> None:
 
 
 def read_plain(
-    path: Path, size: int, options: MarketOptions, runner: Runner, output: FileOutput
+    path: Path,
+    size: int,
+    options: MarketOptions,
+    runner: Runner,
+    output: FileOutput,
+    sink_for: Callable[[dict[str, Any]], RowSink | None] | None = None,
 ) -> Iterator[pa.Table]:
-    """Read a plain local file; yields tables of rows (providers already resolved)."""
+    """Read a plain local file; yields tables of rows (providers already resolved).
+
+    ``sink_for(header)``, called once the file is indexed, may give a :class:`RowSink`:
+    the batches' rows are then written by the processes that read them (counted in
+    ``output.written``) and nothing is yielded.
+    """
     early = EarlyProviders(path, options, runner)
     layout, spans, keys = index_plain(path, size, options, runner, early.feed)
     output.header = layout.header()
     check_header(output.header)
+    sink = sink_for(output.header) if sink_for is not None else None
     providers = _providers(path, spans, options, runner, output, early)
     group_ids = _group_ids(providers, options)
     handle = runner.share(providers) if providers is not None and providers.num_rows else None
 
     def tasks() -> Iterator[tuple[Callable[..., Any], tuple[Any, ...]]]:
+        part = 0
         for kind in CODED:
             found = spans.get(kind, np.empty((0, 2), np.int64))
             if keys is not None:
@@ -446,7 +508,9 @@ def read_plain(
             cap = options.batch_bytes if keys is None else min(options.batch_bytes, KEPT_BATCH)
             size_ = batch_bytes(found, cap, runner.workers)
             for batch in _file_batches(kind, found, size_, str(path), filtered=True):
-                yield run_batch, (batch, options.codes, options.market, group_ids, handle)
+                args = (batch, options.codes, options.market, group_ids, handle)
+                yield run_batch, (*args, sink, part) if sink is not None else args
+                part += 1
 
     for res in ordered(runner, tasks()):
         yield from _take(res, output, providers)
@@ -476,6 +540,7 @@ def _take(
     res: it.BatchResult, output: FileOutput, providers: pa.Table | None
 ) -> Iterator[pa.Table]:
     output.problems.extend(res.problems)
+    output.written += res.written
     if res.rates is not None and res.rates.num_rows:
         yield from _pieces(res.rates)
     if res.by_ref is not None and res.by_ref.num_rows and providers is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,7 +20,15 @@ from parley.ingest.base import ParsedChunk, Problem
 from parley.ingest.tic import finish_arrow, problem_from
 from parley.ingest.tic.options import MarketOptions
 from parley.ingest.tic.parallel import Runner, runner
-from parley.ingest.tic.reader import FileOutput, TicError, check_header, read_plain, read_stream
+from parley.ingest.tic.reader import (
+    FileOutput,
+    PartTarget,
+    RowSink,
+    TicError,
+    check_header,
+    read_plain,
+    read_stream,
+)
 from parley.ingest.tic.remote import toc_entries
 
 MAX_TOC_BYTES = 256 << 20
@@ -50,11 +58,16 @@ def read_tic_source(
     extra_problems: list[Problem] | None = None,
     run: Runner | None = None,
     arrow: bool = False,
+    parts: PartTarget | None = None,
 ) -> Iterator[ParsedChunk]:
     """The chunks of one TiC source: ``market_rates`` as Polars frames or, with ``arrow``,
     as Arrow tables already in the store's types (what ``parley market ingest`` commits:
     :class:`~parley.store.datasets.FileCommit` writes them without a conversion, where a
-    Polars frame's ``string_view`` columns cost a copy of every string)."""
+    Polars frame's ``string_view`` columns cost a copy of every string).
+
+    With ``parts`` and a local process pool, a plain file's rows are written by the
+    processes that read them, into ``parts``' commit (:class:`~parley.ingest.tic.reader.RowSink`):
+    no rows cross back to this process, which only hears how many there were."""
     problems = list(extra_problems or [])
     if detected_format == "tic-toc":
         yield ParsedChunk(problems=problems + _toc_problems(source))
@@ -64,7 +77,9 @@ def read_tic_source(
     done = 0
     try:
         with _maybe_runner(run, options) as active:
-            for table in _tables(source, options, active, output):
+            kind = SOURCE_KIND.get(detected_format, "tic-in-network")
+            sink_for = _sink_for(parts, kind) if parts is not None and active.shares_files else None
+            for table in _tables(source, options, active, output, sink_for):
                 frame = finish_arrow(
                     table, output.header, SOURCE_KIND.get(detected_format, "tic-in-network"), seq
                 )
@@ -72,6 +87,9 @@ def read_tic_source(
                 done += frame.num_rows
                 rates: Any = frame if arrow else pl.from_arrow(frame)
                 yield ParsedChunk(tables={"market_rates": rates})
+        if parts is not None and output.written:
+            parts.wrote(output.written)
+            done += output.written
     except TicError as exc:
         where = f"byte {exc.offset}" if exc.offset is not None else None
         problems.append(
@@ -112,11 +130,25 @@ class _maybe_runner:
             self._cm.__exit__(*exc)
 
 
-def _tables(source: Any, options: MarketOptions, run: Runner, output: FileOutput) -> Iterator[Any]:
+def _sink_for(parts: PartTarget, source_kind: str) -> Callable[[dict[str, Any]], RowSink | None]:
+    def sink_for(header: dict[str, Any]) -> RowSink | None:
+        write = parts.writer(header)
+        return RowSink(write, header, source_kind) if write is not None else None
+
+    return sink_for
+
+
+def _tables(
+    source: Any,
+    options: MarketOptions,
+    run: Runner,
+    output: FileOutput,
+    sink_for: Callable[[dict[str, Any]], RowSink | None] | None = None,
+) -> Iterator[Any]:
     plain = source.local_path() if hasattr(source, "local_path") else None
     if plain is not None:
         size = Path(plain).stat().st_size
-        yield from read_plain(Path(plain), size, options, run, output)
+        yield from read_plain(Path(plain), size, options, run, output, sink_for)
         return
     if options.spool_dir is not None:
         yield from _spooled(source, options, run, output)
