@@ -108,11 +108,16 @@ def rvu_row(
             f"{c} has no PFS row for modifier {m!r} in {year}",
             hint=f"rows exist for modifiers {shown} ('' = global)",
         )
-    return rvus.row(i, named=True)
+    rows = _RVU_ROWS.setdefault(id(rvus), {})
+    row = rows.get(i)
+    if row is None:
+        row = rows[i] = rvus.row(i, named=True)
+    return dict(row)
 
 
 _Index = tuple[dict[tuple[str, str], int], dict[str, list[str]]]
 _RVU_INDEX: dict[int, tuple[pl.DataFrame, _Index]] = {}
+_RVU_ROWS: dict[int, dict[int, dict[str, Any]]] = {}  # rows already read, per indexed table
 
 
 def _rvu_index(rvus: pl.DataFrame) -> _Index:
@@ -129,6 +134,8 @@ def _rvu_index(rvus: pl.DataFrame) -> _Index:
             by_code.setdefault(h, []).append(m)
     if len(_RVU_INDEX) > 16:
         _RVU_INDEX.clear()
+        _RVU_ROWS.clear()
+    _RVU_ROWS.pop(id(rvus), None)  # a new table may reuse a freed one's id
     _RVU_INDEX[id(rvus)] = (rvus, (index, by_code))
     return index, by_code
 

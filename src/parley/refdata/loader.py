@@ -62,7 +62,13 @@ def _releases(extra_key: str | None) -> dict[int, tuple[str, ...]]:
 
 
 def _key(extra_dir: Path | None) -> str | None:
-    return str(Path(extra_dir).resolve()) if extra_dir is not None else None
+    return _resolved(str(extra_dir)) if extra_dir is not None else None
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(extra_dir: str) -> str:
+    """The workspace folder resolved once (the compile step asks for it per PFS look-up)."""
+    return str(Path(extra_dir).resolve())
 
 
 def available_years(extra_dir: Path | None = None) -> list[int]:
@@ -77,6 +83,12 @@ def releases(year: int, extra_dir: Path | None = None) -> list[str]:
 
 def default_release(year: int, extra_dir: Path | None = None) -> str:
     """The latest release of ``year`` that has RVUs (2024 -> "C", 2025 -> "D" as packaged)."""
+    return _default_release(year, _key(extra_dir))
+
+
+@functools.lru_cache(maxsize=64)
+def _default_release(year: int, extra_key: str | None) -> str:
+    extra_dir = Path(extra_key) if extra_key is not None else None
     rels = [r for r in releases(year, extra_dir) if _find(year, r, "rvu", extra_dir, exact=True)]
     if not rels:
         raise ReferenceDataError(
@@ -508,5 +520,5 @@ def clear_cache() -> None:
     """Forget cached tables (after loading a release into a workspace)."""
     from parley.refdata import fees
 
-    for f in (_releases, _find_cached, _read_parquet, _cf_history, _read_code_csv, _locality_info, fees._gpci_row):
+    for f in (_releases, _resolved, _default_release, _find_cached, _read_parquet, _cf_history, _read_code_csv, _locality_info, fees._gpci_row):
         f.cache_clear()
