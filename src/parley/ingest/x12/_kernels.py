@@ -461,6 +461,7 @@ def string_views(data, start, end, present, old, new, copy):  # type: ignore[no-
     """
     m = start.shape[0]
     out = np.zeros(m * 16, np.uint8)
+    words = out.view(np.int32)  # length, (prefix,) buffer index, offset: int32 LE
     swap = old != 0
     total = 0
     if copy:
@@ -475,20 +476,25 @@ def string_views(data, start, end, present, old, new, copy):  # type: ignore[no-
         s = start[r]
         n = end[r] - s
         o = r * 16
-        out[o] = n & 255
-        out[o + 1] = (n >> 8) & 255
-        out[o + 2] = (n >> 16) & 255
-        out[o + 3] = (n >> 24) & 255
+        words[r * 4] = n
         if n <= 12:
-            for i in range(n):
-                ch = data[s + i]
-                out[o + 4 + i] = new if (swap and ch == old) else ch
+            if swap:
+                for i in range(n):
+                    ch = data[s + i]
+                    out[o + 4 + i] = new if ch == old else ch
+            else:
+                for i in range(n):
+                    out[o + 4 + i] = data[s + i]
             continue
         at = s
         if copy:
-            for i in range(n):
-                ch = data[s + i]
-                chars[p + i] = new if (swap and ch == old) else ch
+            if swap:
+                for i in range(n):
+                    ch = data[s + i]
+                    chars[p + i] = new if ch == old else ch
+            else:
+                for i in range(n):
+                    chars[p + i] = data[s + i]
             at = p
             p += n
             for i in range(4):
@@ -496,10 +502,7 @@ def string_views(data, start, end, present, old, new, copy):  # type: ignore[no-
         else:
             for i in range(4):
                 out[o + 4 + i] = data[s + i]
-        out[o + 12] = at & 255
-        out[o + 13] = (at >> 8) & 255
-        out[o + 14] = (at >> 16) & 255
-        out[o + 15] = (at >> 24) & 255
+        words[r * 4 + 3] = at
     return out, chars
 
 

@@ -287,7 +287,7 @@ def _cb(values: np.ndarray) -> np.ndarray:
 
 
 def _bitmap(mask: np.ndarray) -> pa.Buffer | None:
-    if mask.all():
+    if np.count_nonzero(mask) == len(mask):
         return None
     return pa.py_buffer(np.packbits(mask, bitorder="little"))
 
@@ -296,14 +296,15 @@ def decimal_series(
     values: np.ndarray, ok: np.ndarray, precision: int, scale: int, name: str
 ) -> pl.Series:
     """Scaled int64 values -> a Polars Decimal(precision, scale) column (not ok -> null)."""
+    values = np.asarray(values, dtype=np.int64)
     words = np.empty((len(values), 2), dtype=np.int64)
     words[:, 0] = values
-    words[:, 1] = np.where(values < 0, -1, 0)
+    np.right_shift(values, 63, out=words[:, 1])  # the sign word: -1 or 0
     array = pa.Array.from_buffers(
         pa.decimal128(precision, scale),
         len(values),
         [_bitmap(ok), pa.py_buffer(words)],
-        int((~ok).sum()),
+        len(ok) - int(np.count_nonzero(ok)),
     )
     series = pl.from_arrow(array)
     assert isinstance(series, pl.Series)
@@ -313,7 +314,7 @@ def decimal_series(
 def date_series(values: np.ndarray, ok: np.ndarray, name: str) -> pl.Series:
     days = values.astype("datetime64[D]").astype(np.int32)
     array = pa.Array.from_buffers(
-        pa.date32(), len(days), [_bitmap(ok), pa.py_buffer(days)], int((~ok).sum())
+        pa.date32(), len(days), [_bitmap(ok), pa.py_buffer(days)], len(ok) - int(np.count_nonzero(ok))
     )
     series = pl.from_arrow(array)
     assert isinstance(series, pl.Series)
