@@ -35,6 +35,11 @@ N processes only the caller's share is seen).  ``--baseline-src DIR`` adds
 ``ingest-base``: the same, with another version's ``src`` (e.g. ``git archive
 COMMIT src | tar -x -C /tmp/base``), interleaved: a same-run before/after.
 
+``--pin`` runs each N-process measurement on N CPUs (``sched_setaffinity``, inherited by
+the forkserver and the pool): one process then has one core for its helper threads too
+(the SHA-256 thread, the Parquet writer threads), so 1 -> 2 compares one core with two.
+Without it, "1 process" may use a second core through those threads.
+
 Bytecode: this sandbox's venv has no ``.pyc`` files and PYTHONDONTWRITEBYTECODE
 is set, so every process would compile numba, Polars and pyarrow from source
 (~2 s per process, of which ~1 s in numba's first call).  An installed package
@@ -166,6 +171,8 @@ def child_ingest(path: str, workers: int, codes: frozenset[str] | None) -> dict[
 
     market._digest = timed("hash", market._digest)  # type: ignore[method-assign]
     datasets.FileCommit._write_part = timed("write", datasets.FileCommit._write_part)  # type: ignore[method-assign]
+    if hasattr(datasets, "PartWriter"):  # parts written by the caller's own tasks (pool mode)
+        datasets.PartWriter.__call__ = timed("write", datasets.PartWriter.__call__)  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         ws = init_workspace(Path(tmp) / "ws")
         report = ingest_market(
@@ -353,6 +360,7 @@ def measure(
     budget: float = 20.0,
     bytecode: str | None = None,
     src: str | None = None,
+    pin: bool = False,
 ) -> dict[str, Any]:
     cmd = [
         sys.executable,
@@ -382,7 +390,17 @@ def measure(
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = bytecode
     load_start = os.getloadavg()[0]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    cpus = sorted(os.sched_getaffinity(0))[: max(1, workers)] if pin else None
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+        # --pin: the child and every process it starts (forkserver, pool) share N CPUs, so
+        # "N processes" is N cores: the threads of 1 process (SHA-256, Parquet writers) too
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+    )
     stats: dict[str, Any] = {}
     stop = threading.Event()
     sampler = threading.Thread(target=_sample_tree, args=(proc.pid, stop, stats))
@@ -412,6 +430,7 @@ def measure(
         round(result["cpu_seconds"] / result["wall"], 2) if result["wall"] else None
     )
     result["load_start"] = round(load_start, 2)
+    result["pinned_cpus"] = cpus
     result["wall"] = round(result["wall"], 2)
     return result
 
@@ -441,6 +460,12 @@ def main() -> None:
         default=None,
         help="a src folder of another version (e.g. a git worktree's src): adds 'ingest-base', "
         "the whole ingest with that code, interleaved with 'ingest' (same-run before/after)",
+    )
+    ap.add_argument(
+        "--pin",
+        action="store_true",
+        help="run each N-process measurement on N CPUs only (sched_setaffinity): 1 process is "
+        "then 1 core, its helper threads included - scaling in cores, not only in processes",
     )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -476,6 +501,7 @@ def main() -> None:
                 budget=args.budget,
                 bytecode=bytecode,
                 src=base_src if mode == "ingest-base" else None,
+                pin=args.pin,
             )
             r["round"] = round_
             results.append(r)

@@ -151,13 +151,19 @@ def _tables(
         yield from read_plain(Path(plain), size, options, run, output, sink_for)
         return
     if options.spool_dir is not None:
-        yield from _spooled(source, options, run, output)
+        yield from _spooled(source, options, run, output, sink_for)
         return
     with open_fast(source) as stream:
         yield from read_stream(stream, options, run, output)
 
 
-def _spooled(source: Any, options: MarketOptions, run: Runner, output: FileOutput) -> Iterator[Any]:
+def _spooled(
+    source: Any,
+    options: MarketOptions,
+    run: Runner,
+    output: FileOutput,
+    sink_for: Callable[[dict[str, Any]], RowSink | None] | None = None,
+) -> Iterator[Any]:
     """Decompress to a temporary plain file, then read it in parallel (deleted afterwards)."""
     folder = Path(tempfile.mkdtemp(prefix="parley-gunzip-", dir=options.spool_dir))
     try:
@@ -174,7 +180,7 @@ def _spooled(source: Any, options: MarketOptions, run: Runner, output: FileOutpu
                     f"the compressed stream is damaged or truncated ({exc})",
                     offset,
                 ) from exc
-        yield from read_plain(target, offset, options, run, output)
+        yield from read_plain(target, offset, options, run, output, sink_for)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
