@@ -135,18 +135,14 @@ def child_e2e(path: str, chunk_mb: int) -> dict[str, Any]:
 
 def child_write(path: str, chunk_mb: int) -> dict[str, Any]:
     """The Parquet floor: the reader's own output conformed and written exactly as the ingest
-    service writes it (zstd, decimals as integers, per-table dictionaries and statistics), on
+    service writes it (zstd, decimals as integers, per-table dictionaries, statistics and
+    delta encodings), on
     this one thread.  Streamed chunk by chunk like the service (memory stays flat); only the
     conform + write of each chunk is timed, not the reading.  An end-to-end ingest on one core
     cannot be faster than this."""
     import tempfile
 
-    from parley.store.datasets import (
-        conform,
-        dictionary_columns,
-        statistics_columns,
-        write_parquet,
-    )
+    from parley.store.datasets import conform, write_options, write_parquet
 
     first_call = _warm()
     lines = claims = 0
@@ -158,12 +154,8 @@ def child_write(path: str, chunk_mb: int) -> dict[str, Any]:
             for name, frame in chunk.tables.items():
                 if frame.height:
                     arrow = conform(name, frame, file_id="bench-file-id-00")
-                    write_parquet(
-                        arrow,
-                        Path(tmp) / f"{name}-{i}.parquet",
-                        dictionary=dictionary_columns(name, arrow),
-                        statistics=statistics_columns(name, arrow),
-                    )
+                    out = Path(tmp) / f"{name}-{i}.parquet"
+                    write_parquet(arrow, out, **write_options(name, arrow))
             seconds += time.perf_counter() - start
             cpu += time.process_time() - cpu0
             if "remit_lines" in chunk.tables:
