@@ -160,3 +160,33 @@ def test_small_workspace_statuses(workspace) -> None:
     assert any("no term of SMALL covers ZZZZZ" in r for r in reasons)
     assert any("no contract covers payer NOPE" in r for r in reasons)
     assert appeals(workspace=ws)[0]["claim_id"] == "C1"
+
+
+def test_reprice_in_parts_equals_one_pass(demo, scored) -> None:
+    """Claims priced range by range (memory bounded by a range) give the same dataset, row for row,
+    as one pass over every line; the rate table is compiled once per key across the parts."""
+    import duckdb
+
+    from parley.services.reprice import reprice
+
+    ws, _ = demo
+    folder = ws.datasets / "derived" / "repriced_lines"
+
+    def rows() -> list[tuple]:
+        glob = (folder / "part-*.parquet").as_posix()
+        con = duckdb.connect()
+        try:
+            return con.execute(f"SELECT * FROM read_parquet('{glob}') ORDER BY line_key").fetchall()
+        finally:
+            con.close()
+
+    one = reprice(workspace=ws)
+    whole = rows()
+    parted = reprice(workspace=ws, part_lines=2_500)
+    assert one["parts"] == 1 and parted["parts"] >= 4
+    assert parted["lines_priced"] == one["lines_priced"]
+    assert parted["rate_rows"] == one["rate_rows"]  # no key compiled twice
+    assert parted["by_status"] == one["by_status"] and parted["underpayment_dollars"] == one["underpayment_dollars"]
+    assert rows() == whole
+    assert len(list(folder.glob("part-*.parquet"))) >= parted["parts"]
+    assert not list(folder.parent.glob(".staging-*"))

@@ -22,11 +22,13 @@ import shutil
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from parley.domain.contracts import Contract, select_contract
 from parley.domain.pricing import Explanation, Line, price_claim
@@ -96,8 +98,8 @@ j AS (
     FROM (SELECT file_id, claim_seq, line_seq, line_number, line_control_number, procedure_code, modifier_1, modifier_2,
                  modifier_3, modifier_4, submitted_procedure_code, units, submitted_units, charge_amount, allowed_amount,
                  paid_amount, service_date_from FROM remit_lines) rl
-    JOIN reprice_claims rc USING (file_id, claim_seq)
-    LEFT JOIN claim_lines b ON b.file_id = rc.b_file_id AND b.claim_seq = rc.b_claim_seq
+    JOIN {claims} rc USING (file_id, claim_seq)
+    LEFT JOIN {lines} b ON b.file_id = rc.b_file_id AND b.claim_seq = rc.b_claim_seq
          AND (b.line_control_number = rl.line_control_number
               OR (rl.line_control_number IS NULL AND b.line_number = rl.line_number))
     LEFT JOIN pr ON pr.file_id = rl.file_id AND pr.line_seq = rl.line_seq
@@ -149,14 +151,21 @@ def _load_contracts(ws: Workspace) -> list[Contract]:
     return contracts
 
 
+# Lines priced per pass: above this, the remitted claims are split into contiguous ranges of
+# claims (a claim's lines stay together: MPPR ranks within a claim) priced and written one range
+# at a time, so memory is bounded by a range, not by the workspace.
+PART_LINES = 2_000_000
+
+
 def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = None,
             tolerance_percent: str | Decimal | None = None, threads: int | None = None,
-            memory_limit: str | None = None) -> dict[str, Any]:
+            memory_limit: str | None = None, part_lines: int | None = None) -> dict[str, Any]:
     """Price every remitted line; write the derived dataset; return counts and roll-ups.
 
     ``memory_limit`` (e.g. ``"2GB"``) caps DuckDB's memory: what does not fit spills to
-    ``datasets/derived/.spill`` (removed afterwards), trading time for memory (the 10M-line
-    bench: about half the speed at a third of the memory).  Default: DuckDB's (80% of RAM).
+    ``datasets/derived/.spill`` (removed afterwards), trading time for memory.  Default:
+    DuckDB's (80% of RAM); memory is bounded anyway by ``part_lines`` (default
+    :data:`PART_LINES`) lines priced at a time.
     """
     started = time.perf_counter()
     ws = workspace
@@ -168,52 +177,121 @@ def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = N
     spill = _limit_memory(con, ws, memory_limit)
     _committed_views(con, ws)
     clock = _Clock()
+    target = _derived_dir(ws)
+    staging = target.parent / f".staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE latest_837 AS {LATEST_837_SQL.format(claim_filter='')}")
         n_fac = facility_inputs(con, latest="latest_837")
         clock.lap("facility_inputs")
-        # joins as written (the small side builds): DuckDB's estimates over the Parquet views are
-        # off by orders of magnitude and it would hash the million-row side
-        con.execute("SET disabled_optimizers = 'build_side_probe_side'")
         con.execute(_FILES_SQL)
         con.execute(_CLAIMS_SQL)
-        con.execute(_INPUT_SQL)
-        con.execute("RESET disabled_optimizers")
-        con.execute(_RECODED_SQL)
-        clock.lap("read_inputs")
-        n = con.execute("SELECT count(*), max(service_date) FROM reprice_input").fetchone()
-        if not n or (not n[0] and not n_fac):
-            raise WorkspaceError("no remitted lines to price", hint="ingest 835 files first ('parley ingest')")
+        parts = _parts(con, part_lines or PART_LINES)
         fac_until = con.execute("SELECT max(greatest(statement_to, statement_from, admission_date)) FROM fac_remit").fetchone()
-        until = max([d for d in (n[1], fac_until[0] if fac_until else None) if d is not None], default=dt.date.today())
-        keys = con.execute(_KEYS_SQL.format(src="reprice_input")).fetchall()
-        paid_keys = con.execute(_KEYS_SQL.format(src="recoded_input")).fetchall()
-        clock.lap("keys")
-        rates = compile_rates(contracts, {tuple(k) for k in keys + paid_keys}, ctx, until=until)
-        compile_s = clock.lap("compile")
-        con.register("rates", rates)
-        priced_sql = prepare(con, "reprice_input", "rates", tol, carry=_CARRY)
-        clock.lap("mppr_ranks")
-        paid_sql = prepare(con, "recoded_input", "rates", tol, ranks_table="mppr_ranks_paid_code")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE priced_paid_code AS {paid_sql}")
-        clock.lap("recoded_at_paid_code")
-        _scalar_fallback(con, contracts, ctx, tol)
-        clock.lap("scalar_fallback")
-        price_facility(con, contracts, tol, until)
+        price_facility(con, contracts, tol, (fac_until[0] if fac_until else None) or dt.date.today())
         clock.lap("facility")
-        path = _write_derived(con, ws, priced_sql)
-        clock.lap("price_classify_write")
+        # with several parts the rate table is compiled part by part (the keys each part adds),
+        # for periods up to a bound known before the first part; one part: up to its last date
+        until = _until_bound(con) if len(parts) > 1 else None
+        clock.lap("read_inputs")
+        compiled: set[tuple[Any, ...]] = set()
+        rate_tables: list[pa.Table] = []
+        n_lines = 0
+        for i, bounds in enumerate(parts):
+            n_lines += _price_part(con, i, bounds, _Pricing(contracts, ctx, tol, until, compiled, rate_tables), staging, clock)
+        if not n_lines and not n_fac:
+            raise WorkspaceError("no remitted lines to price", hint="ingest 835 files first ('parley ingest')")
+        _swap(staging, target)
         totals = summary(workspace=ws, con=con)
         clock.lap("summary")
     finally:
         con.close()
+        shutil.rmtree(staging, ignore_errors=True)
         if spill is not None:
             shutil.rmtree(spill, ignore_errors=True)
-    totals.update({"lines_priced": n[0] + n_fac, "facility_claims_priced": n_fac, "contracts": len(contracts), "rate_rows": rates.num_rows,
-                   "dataset": str(path), "seconds": round(time.perf_counter() - started, 2),
-                   "compile_seconds": round(compile_s, 2), "timings": clock.laps, "peak_rss_mb": clock.rss,
+    n_rates = sum(t.num_rows for t in rate_tables)
+    totals.update({"lines_priced": n_lines + n_fac, "facility_claims_priced": n_fac, "contracts": len(contracts),
+                   "rate_rows": n_rates, "parts": len(parts), "dataset": str(target),
+                   "seconds": round(time.perf_counter() - started, 2),
+                   "compile_seconds": round(clock.laps.get("compile", 0.0), 2), "timings": clock.laps, "peak_rss_mb": clock.rss,
                    "tolerance": {"dollars": str(tol.dollars), "percent": str(tol.percent)}})
     return totals
+
+
+@dataclass
+class _Pricing:
+    """What every part of a reprice shares: the contracts, the tolerance and the rate table so far."""
+
+    contracts: list[Contract]
+    ctx: RefdataContext
+    tol: Tolerance
+    until: dt.date | None
+    compiled: set[tuple[Any, ...]]
+    rate_tables: list[pa.Table]
+
+
+def _parts(con: duckdb.DuckDBPyConnection, part_lines: int) -> list[tuple[int, int] | None]:
+    """[None] (one pass) or contiguous claim-key ranges [lo, hi] of about ``part_lines`` lines each."""
+    row = con.execute("SELECT count(*) FROM remit_lines").fetchone()
+    k = -(-(row[0] if row else 0) // max(part_lines, 1))
+    if k <= 1:
+        return [None]
+    cuts = con.execute(f"SELECT quantile_disc(key_base + claim_seq, [{', '.join(str(j / k) for j in range(1, k))}]) "
+                       "FROM reprice_claims").fetchone()
+    edges = sorted(set(cuts[0] if cuts and cuts[0] else []))
+    lows = [-1, *edges]
+    return [(lo + 1, hi) for lo, hi in zip(lows, [*edges, 2 ** 62], strict=True)]
+
+
+def _until_bound(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The latest date a line to price can have (its 837 line's, its remitted line's or claim's
+    date): the rates are compiled up to it before the first part is read."""
+    row = con.execute("""
+        SELECT greatest(
+            (SELECT max(cl.service_date_from) FROM claim_lines cl
+             SEMI JOIN reprice_claims rc ON rc.b_file_id = cl.file_id AND rc.b_claim_seq = cl.claim_seq),
+            (SELECT max(rl.service_date_from) FROM remit_lines rl
+             SEMI JOIN reprice_claims rc ON rc.file_id = rl.file_id AND rc.claim_seq = rl.claim_seq),
+            (SELECT max(claim_service_date) FROM reprice_claims))""").fetchone()
+    return row[0] if row else None
+
+
+def _price_part(con: duckdb.DuckDBPyConnection, i: int, bounds: tuple[int, int] | None, pr: _Pricing,
+                staging: Path, clock: _Clock) -> int:
+    """Price one range of claims (all of them when ``bounds`` is None) and write its Parquet files
+    (the first part's with the facility claims' rows); returns the number of lines priced."""
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    if bounds is None:
+        con.execute(_INPUT_SQL.format(claims="reprice_claims", lines="claim_lines"))
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE part_claims AS SELECT * FROM reprice_claims "
+                    f"WHERE key_base + claim_seq BETWEEN {bounds[0]} AND {bounds[1]}")
+        con.execute(_INPUT_SQL.format(claims="part_claims", lines=_PART_LINES_SQL))
+    con.execute("RESET disabled_optimizers")
+    con.execute(_RECODED_SQL)
+    clock.lap("read_inputs")
+    n = con.execute("SELECT count(*), max(service_date) FROM reprice_input").fetchone()
+    until = pr.until or (n[1] if n else None) or dt.date.today()
+    keys = {tuple(k) for k in con.execute(_KEYS_SQL.format(src="reprice_input")).fetchall()}
+    keys |= {tuple(k) for k in con.execute(_KEYS_SQL.format(src="recoded_input")).fetchall()}
+    new = keys - pr.compiled
+    clock.lap("keys")
+    if new or not pr.rate_tables:
+        pr.rate_tables.append(compile_rates(pr.contracts, new, pr.ctx, until=until))
+        pr.compiled |= new
+        con.register("rates", pa.concat_tables(pr.rate_tables) if len(pr.rate_tables) > 1 else pr.rate_tables[0])
+    clock.lap("compile")
+    priced_sql = prepare(con, "reprice_input", "rates", pr.tol, carry=_CARRY)
+    clock.lap("mppr_ranks")
+    paid_sql = prepare(con, "recoded_input", "rates", pr.tol, ranks_table="mppr_ranks_paid_code")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE priced_paid_code AS {paid_sql}")
+    clock.lap("recoded_at_paid_code")
+    _scalar_fallback(con, pr.contracts, pr.ctx, pr.tol)
+    clock.lap("scalar_fallback")
+    facility = FAC_FINAL_SQL if i == 0 else f"SELECT * FROM ({FAC_FINAL_SQL}) LIMIT 0"  # same columns in every file
+    _copy(con, f"({_final_sql(con, priced_sql)}) UNION ALL BY NAME ({facility})", staging, f"part-{i:04d}-{{i}}")
+    clock.lap("price_classify_write")
+    return int(n[0]) if n else 0
 
 
 def _limit_memory(con: duckdb.DuckDBPyConnection, ws: Workspace, memory_limit: str | None) -> Path | None:
@@ -252,7 +330,7 @@ def _committed_views(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
 
 
 class _Clock:
-    """Seconds per stage of a reprice (reported as ``timings``) and the process's peak resident
+    """Seconds per stage of a reprice (reported as ``timings``, summed over its parts) and the process's peak resident
     memory at the end of each stage (``peak_rss_mb``: a running maximum, so the stage where it
     grows is the stage that needed it)."""
 
@@ -262,8 +340,9 @@ class _Clock:
         self._t = time.perf_counter()
 
     def lap(self, name: str) -> float:
+        """Close a stage (a stage met again, in a later part, adds to its time)."""
         now = time.perf_counter()
-        self.laps[name] = round(now - self._t, 3)
+        self.laps[name] = round(self.laps.get(name, 0.0) + now - self._t, 3)
         self.rss[name] = _peak_rss_mb()
         self._t = now
         return self.laps[name]
@@ -368,33 +447,38 @@ SELECT p0.* REPLACE (
 FROM p0 LEFT JOIN scalar_fix f USING (line_key)
 """
 
-# Parquet written by DuckDB, one file per thread (one file is written by one thread, which
-# doubled the whole reprice's time on two cores); snappy costs little CPU and keeps files small.
+# Parquet written by DuckDB, one file per thread (a single file is written by one thread, which
+# made the write half the whole reprice's time on two cores); snappy costs little CPU.
 _COPY_OPTIONS = "FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880"
-_PER_THREAD = "PER_THREAD_OUTPUT true, FILENAME_PATTERN 'part-{i}', OVERWRITE true"
 
 
-def _write_derived(con: duckdb.DuckDBPyConnection, ws: Workspace, priced_sql: str) -> Path:
-    target = _derived_dir(ws)
-    staging = target.parent / f".staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir(parents=True)
-    out = staging.as_posix().replace("'", "''")
+# The 837 lines of one part's claims (a semi join on the part's claims, small, builds).
+_PART_LINES_SQL = """(SELECT cl.* FROM claim_lines cl
+    SEMI JOIN part_claims pc ON pc.b_file_id = cl.file_id AND pc.b_claim_seq = cl.claim_seq)"""
+
+
+def _final_sql(con: duckdb.DuckDBPyConnection, priced_sql: str) -> str:
     fixes = con.execute("SELECT count(*) FROM scalar_fix").fetchone()
-    fixed = _FIXED_SQL if fixes and fixes[0] else "SELECT * FROM p0"
-    query = f"({_FINAL_SQL.format(priced=priced_sql, fixed=fixed)}) UNION ALL BY NAME ({FAC_FINAL_SQL})"
-    try:
-        con.execute(f"COPY ({query}) TO '{out}' ({_COPY_OPTIONS}, {_PER_THREAD})")
-        if not any(staging.glob("part-*.parquet")):  # no rows: one empty file keeps the schema
-            con.execute(f"COPY (SELECT * FROM ({query}) LIMIT 0) TO '{out}/part-0.parquet' ({_COPY_OPTIONS})")
-        old = target.parent / f".old-{uuid.uuid4().hex[:8]}"
-        if target.exists():
-            target.rename(old)
-        staging.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+    return _FINAL_SQL.format(priced=priced_sql, fixed=_FIXED_SQL if fixes and fixes[0] else "SELECT * FROM p0")
+
+
+def _q(path: Path) -> str:
+    return path.as_posix().replace("'", "''")
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, staging: Path, pattern: str) -> None:
+    """Write a query's rows into the staging folder, one file per thread named by ``pattern``."""
+    con.execute(f"COPY ({query}) TO '{_q(staging)}' ({_COPY_OPTIONS}, PER_THREAD_OUTPUT true, "
+                f"FILENAME_PATTERN '{pattern}', OVERWRITE_OR_IGNORE true)")
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """The new dataset replaces the old one (renames: readers see one or the other)."""
+    old = target.parent / f".old-{uuid.uuid4().hex[:8]}"
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _repriced(ws: Workspace, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
