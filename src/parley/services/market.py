@@ -6,7 +6,9 @@ standard-charge files) is hashed (a committed file is a no-op), sniffed, read
 through :func:`parley.ingest.tic.read_market` with the organisation's code
 basket and market, and committed atomically with its manifest row and
 problems.  Files run concurrently (threads driving one shared process pool or
-Dask cluster, so a big file's chunks and small files share the cores).
+Dask cluster, so a big file's chunks and small files share the cores).  A TiC
+data file is hashed while it is indexed, and with a local pool its rows are
+written by the processes that read them (:func:`_one_hashing`).
 
 ``benchmark`` is ``parley benchmark PAYER``: see :mod:`parley.engine.market`.
 """
@@ -457,8 +459,9 @@ def _digest(source: Source) -> tuple[str, int]:
     """SHA-256 of the decompressed bytes; a damaged file says how far it could be read.
 
     A plain file is hashed straight from its pages (memory-mapped: no copy into a
-    buffer, about 15% less CPU than reading it); the reader then reads it once more,
-    in parallel: the file id must be known before any row is written.
+    buffer, about 15% less CPU than reading it).  A TiC data file is hashed on a
+    thread while the reader indexes it (:class:`_Hashes`): the file id must be known
+    before any row is written, and rows only flow once the file is indexed.
     """
     import hashlib
 

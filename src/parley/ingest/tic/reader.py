@@ -494,8 +494,9 @@ def read_plain(
     layout, spans, keys = index_plain(path, size, options, runner, early.feed)
     output.header = layout.header()
     check_header(output.header)
-    sink = sink_for(output.header) if sink_for is not None else None
     providers = _providers(path, spans, options, runner, output, early)
+    # after the providers: their batches keep the processes busy while the SHA-256 ends
+    sink = sink_for(output.header) if sink_for is not None else None
     group_ids = _group_ids(providers, options)
     handle = runner.share(providers) if providers is not None and providers.num_rows else None
 
