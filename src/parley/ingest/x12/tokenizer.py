@@ -401,12 +401,16 @@ class Tokenizer:
             data[ends[:n]] = self.sep
         if high:
             data = _valid_utf8(data)
-        keep_idx = np.flatnonzero(code[:n] != 0)
-        codes = code[:n][keep_idx]
+        kept = code[:n] != 0
+        if np.count_nonzero(kept) == n:  # no empty segment (the usual case): no gathers
+            codes, seg_start, ends = code[:n], seg_start[:n], ends[:n]
+        else:
+            keep_idx = np.flatnonzero(kept)
+            codes, seg_start, ends = code[:n][keep_idx], seg_start[keep_idx], ends[keep_idx]
         seg_no = self.seg_count + 1 + np.arange(len(codes), dtype=np.int64)
         self.seg_count += len(codes)
         return (
-            Batch(data, seg_start[keep_idx], ends[keep_idx], codes, seg_no, 0, final, truncated),
+            Batch(data, seg_start, ends, codes, seg_no, 0, final, truncated),
             carry,
             None,
         )
