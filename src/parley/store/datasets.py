@@ -197,12 +197,7 @@ class PartWriter:
                 rows = rows.append_column(name, _text_column(value, rows.num_rows))
         arrow = conform(self.table, rows, file_id=self.file_id)
         path = Path(self.folder) / f"part-w{part:05d}.{schema_tag(self.table)}.parquet"
-        write_parquet(  # as FileCommit._write_part writes
-            arrow,
-            path,
-            dictionary=dictionary_columns(self.table, arrow),
-            statistics=statistics_columns(self.table, arrow),
-        )
+        write_parquet(arrow, path, **write_options(self.table, arrow))  # as FileCommit writes
         return arrow.num_rows
 
 
