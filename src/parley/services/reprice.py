@@ -84,8 +84,9 @@ WHERE NOT coalesce(r.is_reversal, false) AND fx.claim_key IS NULL
 _INPUT_SQL = """
 CREATE OR REPLACE TEMP TABLE reprice_input AS
 WITH pr AS (
-    SELECT file_id, line_seq, sum(amount) AS pr FROM adjustments
-    WHERE level = 'line' AND group_code = 'PR' GROUP BY ALL
+    SELECT a.file_id, a.line_seq, sum(a.amount) AS pr FROM adjustments a
+    SEMI JOIN {claims} c ON c.file_id = a.file_id AND c.claim_seq = a.claim_seq
+    WHERE a.level = 'line' AND a.group_code = 'PR' GROUP BY ALL
 ),
 j AS (
     SELECT rl.*, rc.key_base, rc.claim_id, rc.status_code, rc.is_final, rc.payer_id, rc.payer_name, rc.filing_indicator,
@@ -186,6 +187,7 @@ def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = N
         clock.lap("facility_inputs")
         con.execute(_FILES_SQL)
         con.execute(_CLAIMS_SQL)
+        con.execute("DROP TABLE latest_837")  # one row per claim: done with once the claims have their 837
         parts = _parts(con, part_lines or PART_LINES)
         fac_until = con.execute("SELECT max(greatest(statement_to, statement_from, admission_date)) FROM fac_remit").fetchone()
         price_facility(con, contracts, tol, (fac_until[0] if fac_until else None) or dt.date.today())
@@ -193,7 +195,7 @@ def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = N
         # with several parts the rate table is compiled part by part (the keys each part adds),
         # for periods up to a bound known before the first part; one part: up to its last date
         until = _until_bound(con) if len(parts) > 1 else None
-        clock.lap("read_inputs")
+        clock.lap("claims")
         compiled: set[tuple[Any, ...]] = set()
         rate_tables: list[pa.Table] = []
         n_lines = 0
@@ -290,8 +292,13 @@ def _price_part(con: duckdb.DuckDBPyConnection, i: int, bounds: tuple[int, int] 
     clock.lap("scalar_fallback")
     facility = FAC_FINAL_SQL if i == 0 else f"SELECT * FROM ({FAC_FINAL_SQL}) LIMIT 0"  # same columns in every file
     _copy(con, f"({_final_sql(con, priced_sql)}) UNION ALL BY NAME ({facility})", staging, f"part-{i:04d}-{{i}}")
+    for table in _PART_TABLES:  # freed before the next part's are built (a replace holds both at once)
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     clock.lap("price_classify_write")
     return int(n[0]) if n else 0
+
+
+_PART_TABLES = ("reprice_input", "recoded_input", "mppr_ranks", "mppr_ranks_paid_code", "priced_paid_code", "part_claims")
 
 
 def _limit_memory(con: duckdb.DuckDBPyConnection, ws: Workspace, memory_limit: str | None) -> Path | None:
