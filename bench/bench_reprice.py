@@ -22,7 +22,8 @@ Every measurement runs in a fresh subprocess (peak RSS = its ru_maxrss):
 * ``e2e``: what ``parley reprice`` does, end to end - :func:`parley.services.reprice.reprice`
   on a synthetic workspace (canonical 835 / 837 tables: n remitted lines, n / 3 claims, every
   line with its 837 line, half with a CAS PR adjustment; read, join 835 to 837, compile,
-  price, classify, persist the derived dataset, summarise), with per-stage ``timings``;
+  price, classify, persist the derived dataset, summarise), with per-stage ``timings`` (summed
+  over the parts: above 2M lines the claims are priced range by range, see ``parts``);
 * ``e2e_capped``: ``e2e`` with DuckDB's memory capped (``--memory-limit``, default 2GB): what
   does not fit spills to disk;
 * ``e2e_baseline``: a plain DuckDB scan + COPY to Parquet of the same workspace's remitted
@@ -241,7 +242,7 @@ def child_e2e(mode: str, folder: str, threads: int) -> dict[str, float]:
 
         capped = {"memory_limit": os.environ.get("BENCH_MEMORY_LIMIT", "2GB")} if mode == "e2e_capped" else {}
         res = reprice(workspace=ws, threads=threads, **capped)
-        extra = {"timings": res.get("timings", {}), "rss_by_stage": res.get("peak_rss_mb", {})}
+        extra = {"timings": res.get("timings", {}), "rss_by_stage": res.get("peak_rss_mb", {}), "parts": res.get("parts", 1)}
     secs = time.perf_counter() - start
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
@@ -366,7 +367,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 "runs": [round(r["seconds"], 3) for r in runs],
                 **({"stage_median_seconds": {k: round(statistics.median(r["timings"][k] for r in runs), 3)
                                              for k in runs[-1]["timings"]},
-                    "peak_rss_mb_after_stage_last_run": runs[-1].get("rss_by_stage")} if "timings" in runs[-1] else {}),
+                    "peak_rss_mb_after_stage_last_run": runs[-1].get("rss_by_stage"),
+                    "parts": runs[-1].get("parts")} if "timings" in runs[-1] else {}),
             }
             print(f"{size} {mode}: {med:.2f}s, {n / med / 1e6:.2f}M lines/s, peak {entry[mode]['peak_rss_mb']} MB",
                   file=sys.stderr, flush=True)
