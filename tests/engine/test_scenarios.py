@@ -187,3 +187,32 @@ def test_allocate_always_sums_exactly() -> None:
         out = allocate(amounts, total)
         assert sum(out, D(0)) == total
         assert all(abs(o - x) < D("0.01") for o, x in zip(out, amounts, strict=True))
+
+
+@pytest.mark.parametrize("unit", ["percent", "percentage_points"])
+def test_bake_escalation_folds_the_escalator_into_facility_terms(unit: str) -> None:
+    """Baked terms (no escalator) give the facility rates pricing uses at that date's step."""
+    from parley.domain.pricing_facility import resolve_facility
+    from parley.domain.scenarios import bake_escalation
+
+    c = Contract.model_validate({
+        "contract_id": "H", "payer": {"name": "H", "payer_ids": ["H1"]}, "product_lines": ["Commercial PPO"],
+        "effective": dt.date(2023, 1, 1), "renewal": {"type": "evergreen"},
+        "escalator": {"amount": D("3.5"), "unit": unit, "anniversary": "01-01"},
+        "facility": {"inpatient_drg": {"base_rate": D("12500.00"), "weights": {"470": D("1.9221")}},
+                     "per_diems": [{"level_of_care": "ICU", "revenue_codes": ["0200"], "amount": D("4200.00")}],
+                     "percent_of_charges": D(55), "revenue_code_carve_outs": {"0278": D("1000.00")},
+                     "outlier": {"threshold": D("150000.00"), "percent": D(60)}},
+    })
+    on = dt.date(2025, 6, 1)
+    seg = next(s for s in c.segments(dt.date(2026, 1, 1)) if s.start <= on <= s.end)
+    want = resolve_facility(seg)
+    baked = bake_escalation(c, on)
+    assert baked.escalator is None and want is not None and want.step_note  # step 2 applied
+    fac = baked.facility
+    assert fac is not None and fac.inpatient_drg is not None
+    assert fac.inpatient_drg.base_rate == want.base_rate != D("12500.00")
+    assert [p.amount for p in fac.per_diems] == [want.per_diems[0][3]]
+    assert fac.percent_of_charges == want.percent_of_charges
+    assert fac.revenue_code_carve_outs == want.carve_outs
+    assert fac.outlier == c.terms_on(on).facility.outlier  # not escalated, as in pricing

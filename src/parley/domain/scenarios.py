@@ -33,14 +33,17 @@ from parley.domain.contracts import (
     CodeSelector,
     Contract,
     Escalator,
+    Facility,
     FeeRow,
     FeeSchedule,
     Method,
     PercentOfCharges,
     PercentOfMedicare,
     PercentOfReference,
+    Professional,
     Terms,
 )
+from parley.domain.pricing import _escalated_amount, _escalated_percent
 
 HUNDRED = Decimal(100)
 Pct = Annotated[Decimal, Field(ge=-100, le=1000, description="percent change: 5 = +5%")]
@@ -174,15 +177,25 @@ def bake_escalation(contract: Contract, on: dt.date) -> Terms:
     """The terms in force on a date with the escalation reached by then folded into the rates.
 
     Fee-schedule rates become round(rate x (1 + e)^n) exactly as pricing computes them;
-    percentages are kept to three decimals.  The result has no escalator.
+    percentages are kept to three decimals.  Facility amounts (DRG base rate, per diems,
+    revenue-code carve-outs) and the facility percent of charges are escalated as
+    :func:`parley.domain.pricing_facility.resolve_facility` does; the outlier threshold and
+    percentage are not escalated (nor are they in pricing).  The result has no escalator.
     """
     terms = contract.terms_on(on)
     esc = terms.escalator
     step = contract.escalation_step(on, esc)
-    if esc is None or step == 0 or terms.professional is None:
+    if esc is None or step == 0:
         return terms.model_copy(update={"escalator": None})
-    prof = terms.professional
+    update: dict[str, object] = {"escalator": None}
+    if terms.professional is not None:
+        update["professional"] = _bake_professional(terms.professional, esc, step)
+    if terms.facility is not None:
+        update["facility"] = _bake_facility(terms.facility, esc, step)
+    return terms.model_copy(update=update)
 
+
+def _bake_professional(prof: Professional, esc: Escalator, step: int) -> Professional:
     def bake(m: Method) -> Method:
         if esc.unit == "percentage_points" and not isinstance(m, FeeSchedule) and hasattr(m, "percent"):
             return m.model_copy(update={"percent": _pct3(m.percent + esc.amount * step)})
@@ -191,7 +204,21 @@ def bake_escalation(contract: Contract, on: dt.date) -> Terms:
 
     update = {"methodology": bake(prof.methodology), "default": bake(prof.default) if prof.default else None,
               "carve_outs": [c.model_copy(update={"pricing": bake(c.pricing)}) if c.escalate else c for c in prof.carve_outs]}
-    return terms.model_copy(update={"professional": prof.model_copy(update=update), "escalator": None})
+    return prof.model_copy(update=update)
+
+
+def _bake_facility(fac: Facility, esc: Escalator, step: int) -> Facility:
+    """Facility terms at an escalation step, rounded as the facility compile step rounds them."""
+    drg = fac.inpatient_drg
+    update: dict[str, object] = {
+        "per_diems": [p.model_copy(update={"amount": _cents(_escalated_amount(p.amount, esc, step))}) for p in fac.per_diems],
+        "revenue_code_carve_outs": {k: _cents(_escalated_amount(v, esc, step)) for k, v in fac.revenue_code_carve_outs.items()},
+    }
+    if drg is not None:
+        update["inpatient_drg"] = drg.model_copy(update={"base_rate": _cents(_escalated_amount(drg.base_rate, esc, step))})
+    if fac.percent_of_charges is not None:
+        update["percent_of_charges"] = _pct3(_escalated_percent(fac.percent_of_charges, esc, step))
+    return fac.model_copy(update=update)
 
 
 def apply_proposal(terms: Terms, p: Proposal, *, top_codes: list[list[str]]) -> Terms:
