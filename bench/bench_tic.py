@@ -448,7 +448,7 @@ def main() -> None:
     ap.add_argument(
         "--skip",
         default="",
-        help="comma-separated modes to skip (read,gunzip,ijson,phases,ingest,gz)",
+        help="comma-separated modes to skip (read,gunzip,ijson,phases,parley,ingest,gz)",
     )
     ap.add_argument(
         "--bytecode-cache",
@@ -537,7 +537,8 @@ def _plan(
         plan.append(("ijson", file, 1))
     if "phases" not in skip:
         plan.append(("phases", file, 1))
-    plan += [("parley", file, w) for w in workers]
+    if "parley" not in skip:
+        plan += [("parley", file, w) for w in workers]
     if gz and "gz" not in skip:
         plan += [("parley", gz, w) for w in workers]
         plan += [("parley-spool", gz, w) for w in workers]
