@@ -147,6 +147,10 @@ class RowSink:
         return self.write(finish_arrow(rows, self.header, self.source_kind, part << 32), part)
 
 
+# Given the file's header: the sink its workers write rows into (None: send the rows back).
+SinkFor = Callable[[dict[str, Any]], RowSink | None]
+
+
 class PartTarget(Protocol):
     """The commit a reader's workers may write into (see :class:`RowSink`)."""
 
@@ -482,7 +486,7 @@ def read_plain(
     options: MarketOptions,
     runner: Runner,
     output: FileOutput,
-    sink_for: Callable[[dict[str, Any]], RowSink | None] | None = None,
+    sink_for: SinkFor | None = None,
 ) -> Iterator[pa.Table]:
     """Read a plain local file; yields tables of rows (providers already resolved).
 

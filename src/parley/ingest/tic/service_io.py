@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +24,7 @@ from parley.ingest.tic.reader import (
     FileOutput,
     PartTarget,
     RowSink,
+    SinkFor,
     TicError,
     check_header,
     read_plain,
@@ -130,7 +131,7 @@ class _maybe_runner:
             self._cm.__exit__(*exc)
 
 
-def _sink_for(parts: PartTarget, source_kind: str) -> Callable[[dict[str, Any]], RowSink | None]:
+def _sink_for(parts: PartTarget, source_kind: str) -> SinkFor:
     def sink_for(header: dict[str, Any]) -> RowSink | None:
         write = parts.writer(header)
         return RowSink(write, header, source_kind) if write is not None else None
@@ -143,7 +144,7 @@ def _tables(
     options: MarketOptions,
     run: Runner,
     output: FileOutput,
-    sink_for: Callable[[dict[str, Any]], RowSink | None] | None = None,
+    sink_for: SinkFor | None = None,
 ) -> Iterator[Any]:
     plain = source.local_path() if hasattr(source, "local_path") else None
     if plain is not None:
@@ -162,7 +163,7 @@ def _spooled(
     options: MarketOptions,
     run: Runner,
     output: FileOutput,
-    sink_for: Callable[[dict[str, Any]], RowSink | None] | None = None,
+    sink_for: SinkFor | None = None,
 ) -> Iterator[Any]:
     """Decompress to a temporary plain file, then read it in parallel (deleted afterwards)."""
     folder = Path(tempfile.mkdtemp(prefix="parley-gunzip-", dir=options.spool_dir))
