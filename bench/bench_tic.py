@@ -297,6 +297,13 @@ def child_main(args: argparse.Namespace) -> None:
         out["wall"] = time.perf_counter() - start
         print(json.dumps(out))
         return
+    if args.child == "ingest":  # the pool's forkserver started first, as the command does
+        try:
+            from parley.ingest.forkserver import prestart
+        except ImportError:  # --baseline-src older than prestart
+            pass
+        else:
+            prestart(int(args.workers))
     codes = _codes(args.basket)
     if args.child == "read":
         out = child_read(args.file)

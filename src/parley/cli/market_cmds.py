@@ -59,6 +59,9 @@ def market_ingest(
     json: JsonOpt = False,
 ) -> None:
     """Read price-transparency files for your market and code basket into market_rates."""
+    from parley.ingest.forkserver import prestart
+
+    prestart(workers, scheduler)  # the pool's forkserver imports while this process does
     from parley.cli.progress import byte_progress
     from parley.services.market import MarketCriteria, ingest_market, market_options
     from parley.store.workspace import open_workspace

@@ -17,7 +17,6 @@ missing install raises an error naming the extra to install.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import shutil
 import tempfile
@@ -32,6 +31,13 @@ import pyarrow as pa
 import pyarrow.ipc  # noqa: F401 - pa.ipc
 
 from parley.errors import ConfigError
+from parley.ingest.forkserver import (
+    context,
+    default_workers,
+    in_worker,
+    one_core_per_worker,
+    restore,
+)
 
 
 class Runner(Protocol):
@@ -146,19 +152,6 @@ class DaskRunner:
         return self._client.scatter(table, broadcast=True)
 
 
-def _in_worker() -> bool:
-    return multiprocessing.parent_process() is not None
-
-
-def default_workers(requested: int | None) -> int:
-    if requested:
-        return requested
-    env = os.environ.get("PARLEY_WORKERS")
-    if env and env.isdigit() and int(env) > 0:
-        return int(env)
-    return os.cpu_count() or 1
-
-
 @contextmanager
 def runner(*, workers: int | None = None, scheduler: str | None = None) -> Iterator[Runner]:
     """A runner for one ingestion batch (closed at the end)."""
@@ -171,13 +164,12 @@ def runner(*, workers: int | None = None, scheduler: str | None = None) -> Itera
             client.close()
         return
     n = default_workers(workers)
-    if n <= 1 or _in_worker():
+    if n <= 1 or in_worker():
         yield InlineRunner()
         return
-    saved = os.environ.get("POLARS_MAX_THREADS")
-    os.environ["POLARS_MAX_THREADS"] = "1"  # inherited by the forkserver: one core per worker
+    saved = one_core_per_worker()  # inherited by the forkserver (unless prestart launched it)
     try:
-        with ProcessPoolExecutor(max_workers=n - 1, mp_context=_context()) as pool:
+        with ProcessPoolExecutor(max_workers=n - 1, mp_context=context()) as pool:
             run = PoolRunner(pool, n)
             # start the workers in the background while the caller hashes, sniffs or reads
             threading.Thread(target=_warm, args=(pool, n - 1, run.warm), daemon=True).start()
@@ -186,10 +178,7 @@ def runner(*, workers: int | None = None, scheduler: str | None = None) -> Itera
             finally:
                 run.close()
     finally:
-        if saved is None:
-            os.environ.pop("POLARS_MAX_THREADS", None)
-        else:
-            os.environ["POLARS_MAX_THREADS"] = saved
+        restore(saved)
 
 
 Task = tuple[Callable[..., Any], tuple[Any, ...]]
@@ -274,16 +263,6 @@ def _warm(pool: ProcessPoolExecutor, n: int, warm: threading.Event) -> None:
         for fut in [pool.submit(int) for _ in range(n)]:
             fut.result()
     warm.set()
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    """forkserver (no fork of a threaded process) with the readers preloaded and the compiled
-    index loaded (:mod:`parley.ingest.tic._warm`): workers start in ms, ready to scan."""
-    if os.name == "nt":
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["parley.ingest.tic._warm"])
-    return ctx
 
 
 def _dask_client(address: str) -> Any:
