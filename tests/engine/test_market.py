@@ -300,3 +300,23 @@ def test_workspace_alias_file_changes_the_match(market) -> None:
     assert after["payer_canonical"] == "Acme"
     rows = {r["billing_code"]: r for r in after["codes"]}
     assert rows["99213"]["own_rate"] == Decimal("85.00") and rows["99213"]["providers"] == 5
+
+
+def test_institutional_rates_are_checked_against_their_own_market() -> None:
+    """The PFS prices professional services only: a facility fee is not compared with it, nor
+    with the professional fees of its code, but with the facility fees of its code."""
+    prof = [100.0, 110.0, 95.0, 105.0]  # professional MRI reads, ~40% of the $250 PFS amount
+    inst = [1500.0, 1400.0, 1600.0, 1550.0, 1450.0, 90000.0]  # facility fees, one absurd
+    rows = [("professional", r, i) for i, r in enumerate(prof)] + [("institutional", r, 10 + i) for i, r in enumerate(inst)]
+    rates = pl.DataFrame({
+        "source": ["tic"] * len(rows), "payer_name": ["Acme"] * len(rows), "provider_npi": [str(NPIS[0] + n) for _, _, n in rows],
+        "provider_tin": [""] * len(rows), "billing_code": ["70553"] * len(rows), "modifiers": [""] * len(rows),
+        "billing_class": [c for c, _, _ in rows], "negotiated_type": ["negotiated"] * len(rows), "rate": [r for _, r, _ in rows],
+    })
+    medicare = pl.DataFrame({"billing_code": ["70553"], "medicare": [250.0]})
+    flagged = flag(rates, medicare)
+    got = dict(zip(flagged["rate"].to_list(), flagged["flag"].to_list(), strict=True))
+    assert got[90000.0] == "outlier_vs_market"
+    assert all(got[r] is None for r in inst[:-1])  # 6x Medicare, but facility fees
+    assert all(got[r] is None for r in prof)
+    assert flag_summary(flagged)["outlier_vs_market"] == 1

@@ -9,8 +9,10 @@ drops them; a flagged row is left out of the distributions and counted:
 2. ``implausible_vs_medicare``: a professional dollar rate below
    ``low`` (30%) or above ``high`` (1000%) of the Medicare PFS amount for the
    code in the practice's locality (national when no ZIP is set).
-3. ``outlier_vs_market``: when Medicare has no amount for the code, a rate
-   below a tenth or above ten times the code's market median.
+3. ``outlier_vs_market``: a rate not checked against Medicare (no PFS amount
+   for the code, or an institutional / facility rate, which the PFS does not
+   price) below a tenth or above ten times the market median of its code and
+   billing class (professional rates apart from institutional ones).
 4. ``taxonomy_does_not_bill``: with a registry extract giving taxonomies, a
    provider none of whose taxonomies belongs to a specialty family that bills
    the code's range (:mod:`parley.refdata.taxonomy`: NUCC taxonomy prefixes ->
@@ -144,17 +146,20 @@ def flag(
         "rate",
     ]
     df = rates.with_columns(pl.int_range(pl.len()).over(key).alias("_dup"))
-    df = df.join(medicare, on="billing_code", how="left")
-    median = df.group_by("billing_code").agg(pl.col("rate").median().alias("_market_median"))
-    df = df.join(median, on="billing_code", how="left").with_columns(
+    professional = pl.col("billing_class").is_in(["professional", ""])
+    # a facility fee and a professional fee for the same code differ many-fold: each is
+    # compared with the market of its own class
+    df = df.join(medicare, on="billing_code", how="left").with_columns(
+        pl.when(professional).then(pl.lit("professional")).otherwise(pl.col("billing_class")).alias("_class")
+    )
+    median = df.group_by("billing_code", "_class").agg(pl.col("rate").median().alias("_market_median"))
+    df = df.join(median, on=["billing_code", "_class"], how="left").with_columns(
         (pl.col("rate") / pl.col("medicare")).alias("ratio")
     )
-    professional = pl.col("billing_class").is_in(["professional", ""])
     has_mcr = pl.col("medicare").is_not_null() & (pl.col("medicare") > 0)
-    low_high = (
-        has_mcr & professional & ((pl.col("ratio") < rule.low) | (pl.col("ratio") > rule.high))
-    )
-    far = (~has_mcr) & (
+    vs_medicare = has_mcr & professional  # the PFS prices professional services only
+    low_high = vs_medicare & ((pl.col("ratio") < rule.low) | (pl.col("ratio") > rule.high))
+    far = (~vs_medicare) & (
         (pl.col("rate") < pl.col("_market_median") / rule.market_factor)
         | (pl.col("rate") > pl.col("_market_median") * rule.market_factor)
     )
@@ -197,7 +202,7 @@ def flag(
         .then(pl.lit("the provider's taxonomy does not bill this code"))
         .otherwise(None)
     )
-    return df.with_columns(reason.alias("flag_reason")).drop("_dup", "_market_median", "_tax_ok")
+    return df.with_columns(reason.alias("flag_reason")).drop("_dup", "_market_median", "_tax_ok", "_class")
 
 
 def _taxonomy_ok(df: pl.DataFrame, taxonomy: dict[int, str]) -> pl.Series:
