@@ -166,7 +166,8 @@ def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = N
     ``memory_limit`` (e.g. ``"2GB"``) caps DuckDB's memory: what does not fit spills to
     ``datasets/derived/.spill`` (removed afterwards), trading time for memory.  Default:
     DuckDB's (80% of RAM); memory is bounded anyway by ``part_lines`` (default
-    :data:`PART_LINES`) lines priced at a time.
+    :data:`PART_LINES`) lines priced at a time (10M lines: 2.5 GB at most, and a 2 GB cap
+    costs no time).
     """
     started = time.perf_counter()
     ws = workspace
@@ -262,13 +263,15 @@ def _price_part(con: duckdb.DuckDBPyConnection, i: int, bounds: tuple[int, int] 
                 staging: Path, clock: _Clock) -> int:
     """Price one range of claims (all of them when ``bounds`` is None) and write its Parquet files
     (the first part's with the facility claims' rows); returns the number of lines priced."""
+    # joins as written (the small side builds): DuckDB's estimates over the Parquet views are
+    # off by orders of magnitude and it would hash the million-row side
     con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     if bounds is None:
         con.execute(_INPUT_SQL.format(claims="reprice_claims", lines="claim_lines"))
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE part_claims AS SELECT * FROM reprice_claims "
                     f"WHERE key_base + claim_seq BETWEEN {bounds[0]} AND {bounds[1]}")
-        con.execute(_INPUT_SQL.format(claims="part_claims", lines=_PART_LINES_SQL))
+        con.execute(_INPUT_SQL.format(claims="part_claims", lines=_PART_837_LINES_SQL))
     con.execute("RESET disabled_optimizers")
     con.execute(_RECODED_SQL)
     clock.lap("read_inputs")
@@ -460,7 +463,7 @@ _COPY_OPTIONS = "FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880"
 
 
 # The 837 lines of one part's claims (a semi join on the part's claims, small, builds).
-_PART_LINES_SQL = """(SELECT cl.* FROM claim_lines cl
+_PART_837_LINES_SQL = """(SELECT cl.* FROM claim_lines cl
     SEMI JOIN part_claims pc ON pc.b_file_id = cl.file_id AND pc.b_claim_seq = cl.claim_seq)"""
 
 
