@@ -318,6 +318,10 @@ def child_main(args: argparse.Namespace) -> None:
     else:
         out = child_ingest(args.file, int(args.workers), codes)
     out["wall"] = time.perf_counter() - start
+    if os.environ.get("PARLEY_TIC_TRACE"):
+        from parley.ingest.tic import trace
+
+        trace.mark("reported")  # the end of the wall this child reports
     print(json.dumps(out))
 
 
@@ -368,6 +372,7 @@ def measure(
     bytecode: str | None = None,
     src: str | None = None,
     pin: bool = False,
+    trace: str | None = None,
 ) -> dict[str, Any]:
     cmd = [
         sys.executable,
@@ -396,8 +401,12 @@ def measure(
     if bytecode:  # like an installed package: bytecode compiled once, then read
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = bytecode
+    if trace:  # the run's timeline (parley.ingest.tic.trace); no memory sampling then
+        trace_file = os.path.join(trace, f"{mode}-x{workers}-{time.time_ns()}.jsonl")
+        env["PARLEY_TIC_TRACE"] = trace_file
     load_start = os.getloadavg()[0]
     cpus = sorted(os.sched_getaffinity(0))[: max(1, workers)] if pin else None
+    launched = time.monotonic()
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -410,14 +419,30 @@ def measure(
     )
     stats: dict[str, Any] = {}
     stop = threading.Event()
-    sampler = threading.Thread(target=_sample_tree, args=(proc.pid, stop, stats))
-    sampler.start()
+    if trace:
+        from tic_timeline import CpuSampler
+
+        cpu_sampler = CpuSampler(proc.pid, list(cpus or os.sched_getaffinity(0)))
+        cpu_sampler.start()
+    else:
+        sampler = threading.Thread(target=_sample_tree, args=(proc.pid, stop, stats))
+        sampler.start()
     stdout, stderr = proc.communicate()
-    stop.set()
-    sampler.join()
+    exited = time.monotonic()
+    if trace:
+        cpu_sampler.stop()
+    else:
+        stop.set()
+        sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{mode} failed:\n{stderr[-3000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
+    if trace:
+        result["timeline"] = _timeline(
+            trace_file, cpu_sampler, launched, exited, len(cpus or os.sched_getaffinity(0)), proc.pid
+        )
+        stats = {"cpu_seconds": result["timeline"]["cpu"], "peak_pss_mb": None,
+                 "peak_rss_sum_mb": None, "peak_rss_max_process_mb": None}
     mb = result["bytes"] / 1e6
     result.update(stats)
     result.update(
@@ -440,6 +465,23 @@ def measure(
     result["pinned_cpus"] = cpus
     result["wall"] = round(result["wall"], 2)
     return result
+
+
+def _timeline(
+    trace_file: str, sampler: Any, launched: float, exited: float, cores: int, pid: int
+) -> dict[str, Any]:
+    from tic_timeline import load_trace, stretches
+
+    events = load_trace(trace_file) if os.path.exists(trace_file) else []
+    return stretches(
+        events,
+        sampler.samples,
+        idle=sampler.idle,
+        launched=launched,
+        exited=exited,
+        cores=cores,
+        main_pid=pid,
+    )
 
 
 def main() -> None:
@@ -474,6 +516,14 @@ def main() -> None:
         help="run each N-process measurement on N CPUs only (sched_setaffinity): 1 process is "
         "then 1 core, its helper threads included - scaling in cores, not only in processes",
     )
+    ap.add_argument(
+        "--trace",
+        default=None,
+        metavar="DIR",
+        help="record each run's timeline (PARLEY_TIC_TRACE, one file per run in DIR) and the "
+        "process tree's CPU every 20 ms: idle core-seconds per stretch of the run (start-up, "
+        "phase A, providers, gate, phase B, tail, commit...); no memory sampling then",
+    )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -486,6 +536,8 @@ def main() -> None:
             f"--out {args.file}"
         )
     skip = set(filter(None, args.skip.split(",")))
+    if args.trace:
+        os.makedirs(args.trace, exist_ok=True)
     gz = args.gz or (args.file + ".gz" if os.path.exists(args.file + ".gz") else None)
     workers = [int(x) for x in args.workers.split(",")]
     plan = _plan(args.file, gz, workers, skip)
@@ -509,11 +561,17 @@ def main() -> None:
                 bytecode=bytecode,
                 src=base_src if mode == "ingest-base" else None,
                 pin=args.pin,
+                trace=args.trace,
             )
             r["round"] = round_
             results.append(r)
             if not args.json:
                 print(_line(r), flush=True)
+            if "timeline" in r:
+                from tic_timeline import render
+
+                print(f"{r['mode']} x{r['workers']} round {round_}", file=sys.stderr)
+                print(render(r["timeline"]), file=sys.stderr, flush=True)
     summary = summarise(results)
     if args.json:
         print(

@@ -33,7 +33,7 @@ from parley.errors import InputError
 from parley.ingest.base import ParsedChunk, Problem
 from parley.ingest.formats import Detected
 from parley.ingest.sources import Source
-from parley.ingest.tic import MarketOptions, read_market, shoppable_codes, sniff_market
+from parley.ingest.tic import MarketOptions, read_market, shoppable_codes, sniff_market, trace
 from parley.ingest.tic.options import Market, registry_market
 from parley.ingest.tic.parallel import Runner, runner
 from parley.ingest.tic.reader import PartTarget
@@ -167,6 +167,7 @@ def ingest_market(
     sources = discover(ws, paths)
     aliases = load_payer_aliases(ws.refdata_dir)
     results: list[FileResult] = []
+    trace.mark("ingest_start")
     with runner(workers=options.workers, scheduler=options.scheduler) as run:
         queue = _follow_tocs(sources, options, results)
         later, now = _hash_later(queue)
@@ -189,6 +190,7 @@ def ingest_market(
                 results.append(fut.result())
                 if progress:
                     progress(f"{i}/{jobs} files", i, jobs)
+    trace.mark("pool_closed")
     order = {s.name: i for i, s in enumerate(sources)}
     results.sort(key=lambda r: order.get(r.source, len(order)))
     return IngestReport(results)
@@ -271,7 +273,7 @@ class _Hashes:
         committed = committed_ids(ws.datasets)
         self.done = {f for f in committed if status.get(f) != "failed"}
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="sha256")
-        self.futures = [self._pool.submit(_digest, s) for s in sources]
+        self.futures = [self._pool.submit(_traced_digest, s) for s in sources]
 
     def __enter__(self) -> _Hashes:
         return self
@@ -368,17 +370,20 @@ def _one_hashing(
         gate.abort()
         raise
     rest = itertools.chain([first] if first is not None else [], chunks)
-    return commit_file(
-        ws,
-        source,
-        sha256=gate.sha256,
-        size=gate.size,
-        detected=Detected(fmt),
-        chunks=lambda _file_id: rest,
-        problems=[],
-        commit=commit,
-        started=started,
-    )
+    try:
+        return commit_file(
+            ws,
+            source,
+            sha256=gate.sha256,
+            size=gate.size,
+            detected=Detected(fmt),
+            chunks=lambda _file_id: rest,
+            problems=[],
+            commit=commit,
+            started=started,
+        )
+    finally:
+        trace.mark("file_done")
 
 
 def read_market_file(
@@ -486,6 +491,11 @@ def _digest(source: Source) -> tuple[str, int]:
             total,
         ) from exc
     return sha.hexdigest(), total
+
+
+def _traced_digest(source: Source) -> tuple[str, int]:
+    with trace.span("sha256"):
+        return _digest(source)
 
 
 def _digest_mapped(path: Path, window: int = 64 << 20) -> tuple[str, int]:

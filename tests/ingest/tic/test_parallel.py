@@ -24,14 +24,23 @@ def test_ordered_inline() -> None:
     assert [r[0] for r in ordered(InlineRunner(), tasks)] == [i * i for i in range(10)]
 
 
-def test_pool_of_two_is_the_caller_plus_one_process() -> None:
+def test_pool_of_two_is_two_processes_and_the_caller_helps() -> None:
     with runner(workers=2) as run:
-        assert run.workers == 2 and run.pool_workers == 1 and run.helps
+        assert run.workers == 2 and run.pool_workers == 2 and run.helps
         results = list(ordered(run, ((_square_and_pid, (i,)) for i in range(200))))
         assert [r[0] for r in results] == [i * i for i in range(200)]
         assert os.getpid() in {r[1] for r in results}  # the caller ran some tasks itself
         first = next(ordered(run, [(_square_and_pid, (7,))], local_first=True))
         assert first == (49, os.getpid())
+
+
+def test_without_help_every_task_runs_in_the_pool() -> None:
+    with runner(workers=2) as run:
+        tasks = ((_square_and_pid, (i,)) for i in range(50))
+        results = list(ordered(run, tasks, help=False))  # waits for the pool to answer
+        assert [r[0] for r in results] == [i * i for i in range(50)]
+        pids = {r[1] for r in results}
+        assert os.getpid() not in pids and 1 <= len(pids) <= 2
 
 
 def test_a_failing_task_raises_at_its_turn() -> None:

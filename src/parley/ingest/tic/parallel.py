@@ -4,11 +4,14 @@ A runner has ``submit(fn, *args) -> future`` (``future.result()``) and
 ``share(table)``; :func:`ordered` runs a stream of tasks on it and yields their
 results in order.
 
-With ``workers=N`` a local run uses N processes in all: a pool of N - 1 and
-the calling process, which runs tasks itself whenever it would otherwise wait
-for a result (:func:`ordered`).  So "2 processes" is two cores' worth of work,
-the pool's start-up (the forkserver importing Arrow and Polars) overlaps work
-the caller is already doing, and 1 -> 2 processes compares like with like.
+With ``workers=N`` a local run is a pool of N processes, one per core, and
+the calling process, which coordinates: it hashes the file, chains the index
+and commits, and runs a task itself only when its oldest result is late
+(:func:`ordered`, not for the structural index: a caller that never scans
+never loads the compiled index, about half a second of start-up).  So "2
+processes" is two cores' worth of workers, and the pool's start-up (the
+forkserver importing Arrow and Polars) overlaps the caller's own imports.
+With ``workers=1`` the caller runs everything (:class:`InlineRunner`).
 
 Dask is imported here only, and only when a scheduler address is given; a
 missing install raises an error naming the extra to install.
@@ -38,6 +41,7 @@ from parley.ingest.forkserver import (
     one_core_per_worker,
     restore,
 )
+from parley.ingest.tic import trace
 
 
 class Runner(Protocol):
@@ -97,7 +101,7 @@ class InlineRunner:
 
 
 class PoolRunner:
-    """A local process pool of ``workers - 1`` processes; the caller is the last worker."""
+    """A local process pool of ``workers`` processes; the caller helps when it would wait."""
 
     helps = True
     shares_files = True
@@ -105,15 +109,19 @@ class PoolRunner:
     def __init__(self, pool: ProcessPoolExecutor, workers: int) -> None:
         self._pool = pool
         self.workers = workers
-        self.pool_workers = max(1, workers - 1)
+        self.pool_workers = workers
         # one helping thread at a time (several files may share a runner)
         self.help_lock = threading.Lock()
         self.warm = threading.Event()
         self._tmp: str | None = None
 
     def ready(self) -> bool:
-        """Whether the pool's processes are up (until then the caller runs every task)."""
+        """Whether the pool's processes are up (until then a helping caller runs every task)."""
         return self.warm.is_set()
+
+    def wait_ready(self) -> None:
+        """Until the pool's processes answer (a submit meanwhile would block on the forkserver)."""
+        self.warm.wait()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         return self._pool.submit(fn, *args)
@@ -169,10 +177,10 @@ def runner(*, workers: int | None = None, scheduler: str | None = None) -> Itera
         return
     saved = one_core_per_worker()  # inherited by the forkserver (unless prestart launched it)
     try:
-        with ProcessPoolExecutor(max_workers=n - 1, mp_context=context()) as pool:
+        with ProcessPoolExecutor(max_workers=n, mp_context=context()) as pool:
             run = PoolRunner(pool, n)
             # start the workers in the background while the caller hashes, sniffs or reads
-            threading.Thread(target=_warm, args=(pool, n - 1, run.warm), daemon=True).start()
+            threading.Thread(target=_warm, args=(pool, n, run.warm), daemon=True).start()
             try:
                 yield run
             finally:
@@ -184,22 +192,28 @@ def runner(*, workers: int | None = None, scheduler: str | None = None) -> Itera
 Task = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
-def ordered(run: Runner, tasks: Iterable[Task], *, local_first: bool = False) -> Iterator[Any]:
+def ordered(
+    run: Runner, tasks: Iterable[Task], *, local_first: bool = False, help: bool = True
+) -> Iterator[Any]:
     """The results of ``tasks`` (``(fn, args)``, pulled lazily), in order.
 
     Up to two tasks per pool process are in flight, so no process waits for
-    the next one.  When the runner ``helps`` and the oldest result is not
-    ready, the calling process runs the next task itself instead of waiting
-    (and, with ``local_first``, always runs the first task: a lone task is
-    not worth a round trip).  At most ``4 x workers`` results are held, so
-    memory stays bounded whatever the number of tasks.  A task's exception is
-    raised when its turn comes.
+    the next one.  When the runner ``helps`` (and ``help``) and the oldest
+    result is not ready, the calling process runs the next task itself
+    instead of waiting (and, with ``local_first``, always runs the first
+    task: a lone task is not worth a round trip); until the pool answers it
+    runs every task.  Without ``help`` every task goes to the pool, once it
+    is up.  At most ``4 x workers`` results are held, so memory stays bounded
+    whatever the number of tasks.  A task's exception is raised when its
+    turn comes.
     """
     source = iter(tasks)
     window: deque[Future[Any]] = deque()
     cap = 2 * max(1, run.pool_workers)
     limit = 4 * max(1, run.workers) + 2
-    lock: threading.Lock | None = getattr(run, "help_lock", None) if run.helps else None
+    lock: threading.Lock | None = getattr(run, "help_lock", None) if run.helps and help else None
+    if lock is None and not run.ready():
+        getattr(run, "wait_ready", lambda: None)()
     exhausted = False
 
     def pull() -> Task | None:
@@ -219,7 +233,8 @@ def ordered(run: Runner, tasks: Iterable[Task], *, local_first: bool = False) ->
                     window.append(_local(task, lock))  # the pool is still starting
                 break
             if (task := pull()) is not None:
-                window.append(run.submit(task[0], *task[1]))
+                fn, args = trace.wrap(*task)
+                window.append(run.submit(fn, *args))
         if not window:
             return
         head = window[0]
@@ -237,7 +252,12 @@ def ordered(run: Runner, tasks: Iterable[Task], *, local_first: bool = False) ->
             finally:
                 lock.release()
         window.popleft()
-        yield head.result()
+        if head.done():
+            yield head.result()
+            continue
+        with trace.span("wait"):
+            result = head.result()
+        yield result
 
 
 def _busy(window: deque[Future[Any]]) -> int:
@@ -245,7 +265,8 @@ def _busy(window: deque[Future[Any]]) -> int:
 
 
 def _run_here(task: Task) -> Future[Any]:
-    return InlineRunner().submit(task[0], *task[1])
+    fn, args = trace.wrap(*task)
+    return InlineRunner().submit(fn, *args)
 
 
 def _local(task: Task, lock: threading.Lock) -> Future[Any]:
@@ -263,6 +284,7 @@ def _warm(pool: ProcessPoolExecutor, n: int, warm: threading.Event) -> None:
         for fut in [pool.submit(int) for _ in range(n)]:
             fut.result()
     warm.set()
+    trace.mark("pool_warm")
 
 
 def _dask_client(address: str) -> Any:

@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from parley.ingest.tic import items as it
+from parley.ingest.tic import trace
 from parley.ingest.tic.layout import Layout
 from parley.ingest.tic.options import Market, MarketOptions
 from parley.ingest.tic.parallel import Runner, ordered, shared_table
@@ -306,6 +307,37 @@ def scan_chunk(
     return events, state, starts_clean, verdicts
 
 
+def rescan_chunk(
+    path: str, start: int, end: int, state: ScanState, codes: frozenset[str] | None
+) -> tuple[Events, ScanState, np.ndarray]:
+    """Phase A again for a chunk whose assumption failed, from the state the chain reached:
+    its events at the items' level and their keys (file offsets), its end state, the verdicts."""
+    buf, got = _read_into(path, start, end - start + LOOKAHEAD)
+    data = memoryview(buf)[:got]
+    events, local = structure(
+        data,
+        state,
+        limit=2,
+        key_limit=None if codes is None else ITEM_DEPTH,
+        end=min(end - start, got),
+    )
+    verdicts = (
+        it.key_verdicts(data, events.keys, codes) if codes is not None else np.empty(0, np.int8)
+    )
+    events.pos += start
+    events.keys += start
+    return events, local, verdicts
+
+
+def _on(runner: Runner, fn: Callable[..., Any], *args: Any) -> Any:
+    """One task's result, from the local pool when there is one (so the caller never loads
+    the compiled index), else computed here (one process, or a Dask client)."""
+    if not runner.helps:
+        return fn(*args)
+    task, task_args = trace.wrap(fn, args)
+    return runner.submit(task, *task_args).result()
+
+
 # --- main side -------------------------------------------------------------------------------
 
 
@@ -382,7 +414,9 @@ def index_plain(
     the chunks before them are chained (:class:`EarlyProviders`)."""
     codes = options.codes
     bounds = _chunk_bounds(path, size, scan_bytes(size, options.block_bytes, runner.workers))
-    results = ordered(runner, ((scan_chunk, (str(path), s, e, codes)) for s, e in bounds))
+    # the caller only chains: it never loads the compiled index (the pool's processes have it)
+    tasks = ((scan_chunk, (str(path), s, e, codes)) for s, e in bounds)
+    results = ordered(runner, tasks, help=False)
     layout = Layout()
     state = ScanState()
     spans: dict[str, list[np.ndarray]] = {}
@@ -394,34 +428,8 @@ def index_plain(
             handle.seek(a)
             return handle.read(max(0, b - a))
 
-        for (start, end), (events, local, clean, verdicts) in zip(bounds, results, strict=True):
-            if start == 0:
-                state = local
-            elif (
-                state.parity
-                or state.escape
-                or not clean
-                or local.floor is None
-                or local.floor + state.depth < 2
-            ):
-                data = fetch(start, end + LOOKAHEAD)
-                events, local = structure(
-                    data,
-                    state,
-                    limit=2,
-                    key_limit=None if codes is None else ITEM_DEPTH,
-                    end=end - start,
-                )
-                if codes is not None:
-                    verdicts = it.key_verdicts(data, events.keys, codes)
-                events.pos += start
-                events.keys += start
-                state = local
-            else:
-                events.depth += state.depth
-                events.key_depth += state.depth
-                events = shallow(events, 2)
-                state = ScanState(local.parity, local.depth + state.depth, local.escape)
+        for (start, end), result in zip(bounds, results, strict=True):
+            events, state, verdicts = _chain(runner, str(path), start, end, state, result, codes)
             _check_depth(events, start)
             if codes is not None:
                 mine = (events.key_depth == ITEM_DEPTH) & (verdicts >= 0)
@@ -435,6 +443,34 @@ def index_plain(
     _check_complete(layout, state, size)
     keys = Keys(np.concatenate(key_pos), np.concatenate(key_keep)) if codes is not None else None
     return layout, {k: np.concatenate(v) for k, v in spans.items()}, keys
+
+
+def _chain(
+    runner: Runner,
+    path: str,
+    start: int,
+    end: int,
+    state: ScanState,
+    result: tuple[Events, ScanState, bool, np.ndarray],
+    codes: frozenset[str] | None,
+) -> tuple[Events, ScanState, np.ndarray]:
+    """A phase A chunk's events in file terms and the state after it, given the state before
+    it: its own result when its assumption held, else a rescan from that state."""
+    events, local, clean, verdicts = result
+    if start == 0:
+        return events, local, verdicts
+    if (
+        state.parity
+        or state.escape
+        or not clean
+        or local.floor is None
+        or local.floor + state.depth < 2
+    ):
+        return _on(runner, rescan_chunk, path, start, end, state, codes)  # type: ignore[no-any-return]
+    events.depth += state.depth
+    events.key_depth += state.depth
+    events = shallow(events, 2)
+    return events, ScanState(local.parity, local.depth + state.depth, local.escape), verdicts
 
 
 def scan_bytes(size: int, block: int, workers: int) -> int:
@@ -496,11 +532,14 @@ def read_plain(
     """
     early = EarlyProviders(path, options, runner)
     layout, spans, keys = index_plain(path, size, options, runner, early.feed)
+    trace.mark("index_done")
     output.header = layout.header()
     check_header(output.header)
     providers = _providers(path, spans, options, runner, output, early)
+    trace.mark("providers_done")
     # after the providers: their batches keep the processes busy while the SHA-256 ends
-    sink = sink_for(output.header) if sink_for is not None else None
+    with trace.span("gate"):
+        sink = sink_for(output.header) if sink_for is not None else None
     group_ids = _group_ids(providers, options)
     handle = runner.share(providers) if providers is not None and providers.num_rows else None
 
@@ -516,9 +555,11 @@ def read_plain(
                 args = (batch, options.codes, options.market, group_ids, handle)
                 yield run_batch, (*args, sink, part) if sink is not None else args
                 part += 1
+        trace.mark("dispatched")
 
     for res in ordered(runner, tasks()):
         yield from _take(res, output, providers)
+    trace.mark("read_done")
 
 
 def batch_bytes(spans: np.ndarray | None, size: int, workers: int) -> int:
@@ -591,9 +632,8 @@ class EarlyProviders:
             self.waiting[kind] = [spans]
             return
         for batch in _file_batches(kind, spans, self.size, self.path, filtered=True):
-            self.futures.append(
-                self.runner.submit(run_batch, batch, None, self.options.market, None)
-            )
+            fn, args = trace.wrap(run_batch, (batch, None, self.options.market, None))
+            self.futures.append(self.runner.submit(fn, *args))
         self.sent[kind] = self.sent.get(kind, 0) + len(spans)
         self.waiting[kind] = []
 

@@ -31,11 +31,10 @@ depth (``key_limit``), which the reader's code basket is checked on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-
-from parley.ingest.tic import _index
 
 _OPEN = np.uint8(0x7B)  # '{' and '[' after | 0x20
 _CLOSE = np.uint8(0x7D)  # '}' and ']' after | 0x20
@@ -231,7 +230,7 @@ def structure(
     size = len(block) if size is None else min(size, len(block))
     n = size if end is None else min(end, size)
     if compiled is None:
-        compiled = _index.ENABLED
+        compiled = _kernel().ENABLED
     if compiled:
         backslashes = state.escape or _has_backslash(block, n)
         if size < len(block):
@@ -240,6 +239,15 @@ def structure(
     if size < len(block):
         block = memoryview(block)[:size]
     return _structure_numpy(block, n, state, limit, relative, key_limit)
+
+
+def _kernel() -> Any:
+    """The compiled index (:mod:`parley.ingest.tic._index`), imported on first use: numba
+    costs a process about half a second (import, then the kernel from its cache), which a
+    process that never scans (the caller of a process pool) does not pay."""
+    from parley.ingest.tic import _index
+
+    return _index
 
 
 def _has_backslash(block: bytes | bytearray | memoryview, n: int) -> bool:
@@ -275,7 +283,7 @@ def _structure_compiled(
             np.empty(cap, np.int64),
             np.empty(cap, np.int32),
         )
-        ne, nk, resume, parity, depth, escape, floor = _index.index_block(
+        ne, nk, resume, parity, depth, escape, floor = _kernel().index_block(
             a,
             words,
             n,
