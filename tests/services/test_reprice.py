@@ -167,16 +167,16 @@ def test_reprice_in_parts_equals_one_pass(demo, scored) -> None:
     as one pass over every line; the rate table is compiled once per key across the parts."""
     import duckdb
 
-    from parley.services.reprice import reprice
+    from parley.services.reprice import reprice, repriced_view
 
     ws, _ = demo
     folder = ws.datasets / "derived" / "repriced_lines"
 
     def rows() -> list[tuple]:
-        glob = (folder / "part-*.parquet").as_posix()
         con = duckdb.connect()
         try:
-            return con.execute(f"SELECT * FROM read_parquet('{glob}') ORDER BY line_key").fetchall()
+            assert repriced_view(ws, con)
+            return con.execute("SELECT * FROM repriced ORDER BY line_key").fetchall()
         finally:
             con.close()
 

@@ -512,9 +512,16 @@ class Contract(Terms):
         return Terms.model_validate(data)
 
     def segments(self, until: dt.date) -> list[Segment]:
-        """Periods [start, end] within which the terms, the escalation step and the PFS year are fixed."""
+        """Periods [start, end] within which the terms, the escalation step and the PFS year are fixed,
+        every one that starts by ``until``.
+
+        A period ends where it ends in the contract (the day before the next cut, or the expiry),
+        not at ``until``: the periods, their labels and the rate table's rows do not depend on
+        how far the data goes (cuts come at least every January 1st, so the last period looks at
+        most a year past ``until``)."""
         end = min(self.expires or until, until)
-        cuts = {self.effective, *(a.effective for a in self.amendments if a.effective <= end)}
+        horizon = min(self.expires or dt.date.max, dt.date(min(end.year + 1, dt.MAXYEAR), 12, 31))
+        cuts = {self.effective, *(a.effective for a in self.amendments if a.effective <= horizon)}
         for a in self.ordered_amendments():
             cuts.add(a.effective)
         terms_cache: dict[dt.date, Terms] = {}
@@ -523,13 +530,15 @@ class Contract(Terms):
                 terms_cache[d] = self.terms_on(d)
         for t in terms_cache.values():
             if t.escalator:
-                cuts.update(t.escalator.anniversaries(self.effective, end))
+                cuts.update(t.escalator.anniversaries(self.effective, horizon))
             cuts.update(d for d in _reference_dates(t) if self.effective < d)
-        cuts.update(dt.date(y, 1, 1) for y in range(self.effective.year + 1, end.year + 1))
-        ordered = sorted(c for c in cuts if c <= end)
+        cuts.update(dt.date(y, 1, 1) for y in range(self.effective.year + 1, horizon.year + 1))
+        ordered = sorted(c for c in cuts if c <= horizon)
         out = []
         for i, start in enumerate(ordered):
-            stop = ordered[i + 1] - dt.timedelta(days=1) if i + 1 < len(ordered) else end
+            if start > end:
+                break
+            stop = ordered[i + 1] - dt.timedelta(days=1) if i + 1 < len(ordered) else horizon
             out.append(Segment(self, i, start, stop))
         return out
 

@@ -40,6 +40,17 @@ INPUT_COLUMNS = (
 )
 
 
+#: every status a priced line can have (``recoded`` is the service's, for lines priced at two codes)
+STATUSES = ("paid_correctly", "underpaid", "overpaid", "denied", "not_priceable", "recoded")
+
+
+def status_literal(status: str, typ: str | None = None) -> str:
+    """A status as a SQL literal: text, or a value of the ENUM type ``typ`` (created by the caller
+    with :data:`STATUSES`), which DuckDB keeps as a small integer and writes to Parquet as its
+    dictionary (a text column costs the writer a hash per row)."""
+    return f"'{status}'" if typ is None else f"'{status}'::{typ}"
+
+
 @dataclass(frozen=True)
 class Tolerance:
     """A deviation counts only when it exceeds both the dollars and the percent of expected."""
@@ -129,7 +140,7 @@ def _has(mods: tuple[str, ...]) -> str:
     return "(" + " OR ".join(f"coalesce(modifier_{i}, '') IN ({lst})" for i in range(1, 5)) + ")"
 
 
-def classify_sql(expected: str, actual: str, tol: Tolerance) -> str:
+def classify_sql(expected: str, actual: str, tol: Tolerance, status_type: str | None = None) -> str:
     """underpaid / overpaid / paid_correctly in integers (BIGINT when exact there, else HUGEINT)."""
     diff = f"({expected} - {actual})"
     small = f"abs({diff}) < 90000000000000 AND abs({expected}) < 90000000000000"
@@ -140,10 +151,13 @@ def classify_sql(expected: str, actual: str, tol: Tolerance) -> str:
         return (f"(CASE WHEN {small} THEN {d} * 100000 > {tol.pct_milli} * {expected} "
                 f"ELSE CAST({d} AS HUGEINT) * 100000 > CAST({tol.pct_milli} AS HUGEINT) * {expected} END)")
 
+    def lit(s: str) -> str:
+        return status_literal(s, status_type)
+
     return (
-        f"CASE WHEN {diff} > {tol.cents} AND {over(diff)} THEN 'underpaid' "
-        f"WHEN -{diff} > {tol.cents} AND {over('-' + diff)} THEN 'overpaid' "
-        "ELSE 'paid_correctly' END"
+        f"CASE WHEN {diff} > {tol.cents} AND {over(diff)} THEN {lit('underpaid')} "
+        f"WHEN -{diff} > {tol.cents} AND {over('-' + diff)} THEN {lit('overpaid')} "
+        f"ELSE {lit('paid_correctly')} END"
     )
 
 
@@ -187,22 +201,23 @@ def mppr_ranks_sql(input_rel: str, rates_rel: str) -> str:
 
 
 def prepare(con: object, input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_table: str = "mppr_ranks",
-            carry: tuple[str, ...] = ()) -> str:
+            carry: tuple[str, ...] = (), status_type: str | None = None) -> str:
     """Compute the MPPR ranks (small temp table), return the streaming pricing query.
 
     Keeping the ranks in a table lets the main pass stream: memory stays bounded by the
     rate table and the ranks, not by the number of lines.
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ranks_table} AS {mppr_ranks_sql(input_rel, rates_rel)}")  # type: ignore[attr-defined]
-    return reprice_sql(input_rel, rates_rel, tol, ranks_rel=ranks_table, carry=carry)
+    return reprice_sql(input_rel, rates_rel, tol, ranks_rel=ranks_table, carry=carry, status_type=status_type)
 
 
 def reprice_sql(input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_rel: str | None = None,
-                carry: tuple[str, ...] = ()) -> str:
+                carry: tuple[str, ...] = (), status_type: str | None = None) -> str:
     """The query that prices every line of ``input_rel`` with ``rates_rel``.
 
     ``carry``: further columns of ``input_rel`` passed through to the output unchanged (so a
-    caller persisting the result needs no join back to the input).
+    caller persisting the result needs no join back to the input).  ``status_type``: an ENUM
+    type of :data:`STATUSES` for the ``status`` column (text without).
 
     With ``ranks_rel`` (see :func:`prepare`) the query streams; without, the MPPR ranks
     are computed inline (simpler, but the joined lines are materialised once).
@@ -217,7 +232,7 @@ def reprice_sql(input_rel: str, rates_rel: str, tol: Tolerance, *, ranks_rel: st
           f"WHEN a1 <= {_A_MAX} AND greatest(fb, fa, fn) <= {_F_MAX} THEN {_chain('a1', 'BIGINT')} "
           f"ELSE CAST({_chain('a1', 'HUGEINT')} AS BIGINT) END")
     a_les = f"least({a4}, CASE WHEN lesser_of AND kind = 'unit' THEN charge_c END)"
-    status = classify_sql("exp_c", "act_c", tol)
+    status = classify_sql("exp_c", "act_c", tol, status_type)
     if ranks_rel is None:
         ranks = ",\nrk AS (" + _RANKS_SELECT.format(where="WHERE mppr") + ")"
         ranks_rel = "rk"
@@ -237,8 +252,8 @@ priced AS (SELECT amounts.* FROM amounts CROSS JOIN (SELECT {tol.cents} AS tol_c
 SELECT {', '.join((*INPUT_COLUMNS, *carry))}, contract_id, product_line, segment, term, method, kind,
     {_money("exp_c")} AS expected_allowed,
     {_money("CASE WHEN exp_c IS NOT NULL THEN greatest(exp_c - pr_c, 0) END")} AS expected_paid,
-    CASE WHEN denied THEN 'denied'
-         WHEN kind IS NULL OR exp_c IS NULL THEN 'not_priceable'
+    CASE WHEN denied THEN {status_literal('denied', status_type)}
+         WHEN kind IS NULL OR exp_c IS NULL THEN {status_literal('not_priceable', status_type)}
          ELSE {status} END AS status,
     CASE WHEN denied THEN NULL
          WHEN charge_c < 0 OR units_m < 0 THEN 'negative charge or units (a reversal?)'

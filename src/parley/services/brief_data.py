@@ -286,17 +286,17 @@ def _vbc_totals(res: Any) -> list[float]:
 
 def _underpaid_claims(ws: Workspace, res: Any, top: int = 10) -> list[dict[str, Any]]:
     """The base period's most underpaid claims (appeal first): from the repriced dataset."""
-    folder = ws.datasets / "derived" / "repriced_lines"
-    if not list(folder.glob("part-*.parquet")):
-        return []
-    glob = (folder / "part-*.parquet").as_posix().replace("'", "''")
+    from parley.services.reprice import repriced_view
+
     con = ws.connect()
     try:
+        if not repriced_view(ws, con):
+            return []
         cur = con.execute(f"""
             SELECT claim_id, min(service_date) AS service_date, count(*) AS lines,
                 string_agg(DISTINCT procedure_code, ', ') AS codes, sum(expected_allowed) AS expected_allowed,
                 sum(actual_allowed) AS actual_allowed, sum(underpaid_amount) AS underpaid
-            FROM read_parquet('{glob}')
+            FROM repriced
             WHERE is_final AND contract_id IN (SELECT unnest(?)) AND service_date BETWEEN ? AND ? AND underpaid_amount > 0
             GROUP BY claim_id ORDER BY underpaid DESC, claim_id LIMIT {int(top)}""",
                           [res.contracts, res.base_period[0], res.base_period[1]])

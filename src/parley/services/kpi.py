@@ -197,14 +197,9 @@ class KpiSession:
         _operations_views(workspace, self.con, appointments, quality_csv)
 
     def _repriced(self) -> bool:
-        from parley.services.reprice import DERIVED, REPRICED
+        from parley.services.reprice import repriced_view
 
-        folder = self.ws.datasets / DERIVED / REPRICED
-        if not list(folder.glob("part-*.parquet")):
-            return False
-        glob = (folder / "part-*.parquet").as_posix().replace("'", "''")
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW repriced AS SELECT * FROM read_parquet('{glob}')")
-        return True
+        return repriced_view(self.ws, self.con)
 
     def close(self) -> None:
         self.con.close()

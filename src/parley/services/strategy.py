@@ -67,11 +67,10 @@ def payer_contracts(contracts: list[Contract], payer: str, product_lines: list[s
 
 
 def _repriced_view(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
-    files = list((ws.datasets / "derived" / "repriced_lines").glob("part-*.parquet"))
-    if not files:
+    from parley.services.reprice import repriced_view
+
+    if not repriced_view(ws, con):
         raise WorkspaceError("nothing repriced yet", hint="run 'parley reprice' first")
-    glob = (ws.datasets / "derived" / "repriced_lines" / "part-*.parquet").as_posix().replace("'", "''")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW repriced AS SELECT * FROM read_parquet('{glob}')")
 
 
 def _base_period(con: duckdb.DuckDBPyConnection, ids: list[str], months: int) -> tuple[dt.date, dt.date]:
