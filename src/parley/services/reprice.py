@@ -71,13 +71,15 @@ SELECT r.file_id, r.claim_seq, f.key_base, r.claim_id, CAST(r.status_code AS t_c
        r.service_date_from AS claim_service_date,
        -- the claim's last word: no later remit, and no reversal on the same payment date
        coalesce(NOT (lp.last_payment_date > r.payment_date OR rv.claim_id IS NOT NULL), true) AS is_final,
-       bc.b_file_id, bc.b_claim_seq, bc.claim_pos
+       bc.b_file_id, bc.b_claim_seq, bc.claim_pos,
+       f.key_base + r.claim_seq AS claim_key, fb.key_base + bc.b_claim_seq AS b_claim_key
 FROM remit_claims r
 JOIN reprice_files f ON f.file_id = r.file_id
 LEFT JOIN (SELECT file_id, source_path FROM manifest) m ON m.file_id = r.file_id
 LEFT JOIN last_pay lp ON lp.claim_id = r.claim_id
 LEFT JOIN rev_day rv ON rv.claim_id = r.claim_id AND rv.payment_date = r.payment_date
 LEFT JOIN bc ON bc.claim_id = r.claim_id
+LEFT JOIN reprice_files fb ON fb.file_id = bc.b_file_id
 LEFT JOIN fac_remit fx ON fx.file_id = r.file_id AND fx.claim_seq = r.claim_seq
 WHERE NOT coalesce(r.is_reversal, false) AND fx.claim_key IS NULL
 """
@@ -88,36 +90,48 @@ WHERE NOT coalesce(r.is_reversal, false) AND fx.claim_key IS NULL
 _INPUT_SQL = """
 CREATE OR REPLACE TEMP TABLE reprice_input AS
 WITH pr AS (
-    SELECT a.file_id, a.line_seq, sum(a.amount) AS pr FROM (SELECT * FROM adjustments WHERE true {remit_where}) a
-    SEMI JOIN {claims} c ON c.file_id = a.file_id AND c.claim_seq = a.claim_seq
-    WHERE a.level = 'line' AND a.group_code = 'PR' GROUP BY ALL
+    SELECT f.key_base + a.line_seq AS line_key, sum(a.amount) AS pr
+    FROM (SELECT file_id, line_seq, amount FROM adjustments WHERE level = 'line' AND group_code = 'PR' {remit_where}) a
+    JOIN reprice_files f USING (file_id) GROUP BY ALL
+),
+rl AS (
+    SELECT f.key_base + r.claim_seq AS claim_key, f.key_base + r.line_seq AS line_key, r.*
+    FROM (SELECT file_id, claim_seq, line_seq, line_number, line_control_number, procedure_code, modifier_1, modifier_2,
+                 modifier_3, modifier_4, submitted_procedure_code, units, submitted_units, charge_amount, allowed_amount,
+                 paid_amount, service_date_from FROM remit_lines WHERE true {remit_where}) r
+    JOIN reprice_files f USING (file_id)
+),
+b AS (
+    SELECT f.key_base + c.claim_seq AS b_claim_key, c.line_number, c.line_control_number, c.procedure_code, c.modifier_1,
+           c.modifier_2, c.modifier_3, c.modifier_4, c.units, c.charge_amount, c.place_of_service, c.rendering_npi,
+           c.service_date_from
+    FROM (SELECT * FROM claim_lines WHERE true {b_where}) c JOIN reprice_files f USING (file_id)
+    {b_semi}
 ),
 j AS (
-    SELECT rl.*, rc.key_base, rc.claim_id, rc.status_code, rc.is_final, rc.payer_id, rc.payer_name, rc.remit_file, rc.filing_indicator,
+    SELECT rl.*, rc.claim_id, rc.status_code, rc.is_final, rc.payer_id, rc.payer_name, rc.remit_file, rc.filing_indicator,
            rc.payment_date, rc.claim_service_date, coalesce(pr.pr, 0) AS pr_amount,
            coalesce(bn.procedure_code, bl.procedure_code) AS b_code, coalesce(bn.modifier_1, bl.modifier_1) AS b_m1,
            coalesce(bn.modifier_2, bl.modifier_2) AS b_m2, coalesce(bn.modifier_3, bl.modifier_3) AS b_m3,
            coalesce(bn.modifier_4, bl.modifier_4) AS b_m4, coalesce(bn.units, bl.units) AS b_units,
            coalesce(bn.charge_amount, bl.charge_amount) AS b_charge,
            coalesce(bn.place_of_service, bl.place_of_service,
-                    CASE WHEN bn.file_id IS NOT NULL OR bl.file_id IS NOT NULL THEN rc.claim_pos END) AS b_pos,
+                    CASE WHEN bn.b_claim_key IS NOT NULL OR bl.b_claim_key IS NOT NULL THEN rc.claim_pos END) AS b_pos,
            coalesce(bn.rendering_npi, bl.rendering_npi) AS b_npi, coalesce(bn.service_date_from, bl.service_date_from) AS b_date,
            coalesce(bn.procedure_code, bl.procedure_code) IS NOT NULL AS has_837
-    FROM (SELECT file_id, claim_seq, line_seq, line_number, line_control_number, procedure_code, modifier_1, modifier_2,
-                 modifier_3, modifier_4, submitted_procedure_code, units, submitted_units, charge_amount, allowed_amount,
-                 paid_amount, service_date_from FROM remit_lines WHERE true {remit_where}) rl
-    JOIN {claims} rc USING (file_id, claim_seq)
+    FROM rl
+    JOIN {claims} rc ON rc.claim_key = rl.claim_key
     -- two equality joins, at most one of which matches (an OR in one join condition made every
-    -- remitted line compare with every line of its 837 claim: 2/3 of the reading time)
-    LEFT JOIN {lines} bn ON bn.file_id = rc.b_file_id AND bn.claim_seq = rc.b_claim_seq
+    -- remitted line compare with every line of its 837 claim)
+    LEFT JOIN b bn ON bn.b_claim_key = rc.b_claim_key
          AND bn.line_number = CASE WHEN rl.line_control_number IS NULL THEN rl.line_number END
-    LEFT JOIN (SELECT * FROM {lines} WHERE line_control_number IS NOT NULL) bl
-         ON bl.file_id = rc.b_file_id AND bl.claim_seq = rc.b_claim_seq AND bl.line_control_number = rl.line_control_number
-    LEFT JOIN pr ON pr.file_id = rl.file_id AND pr.line_seq = rl.line_seq
+    LEFT JOIN (SELECT * FROM b WHERE line_control_number IS NOT NULL) bl
+         ON bl.b_claim_key = rc.b_claim_key AND bl.line_control_number = rl.line_control_number
+    LEFT JOIN pr ON pr.line_key = rl.line_key
 )
 SELECT
-    key_base + line_seq AS line_key,
-    key_base + claim_seq AS claim_key,
+    line_key,
+    claim_key,
     file_id, claim_seq, line_seq, claim_id, line_number, payer_id, payer_name, remit_file, filing_indicator, payment_date,
     status_code AS claim_status, is_final,
     coalesce(b_date, service_date_from, claim_service_date) AS service_date,
@@ -279,13 +293,12 @@ def _price_part(con: duckdb.DuckDBPyConnection, i: int, bounds: tuple[int, int] 
     con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     if bounds is None:
         remit_where = ""
-        con.execute(_INPUT_SQL.format(claims="reprice_claims", lines="claim_lines", remit_where=remit_where))
+        con.execute(_INPUT_SQL.format(claims="reprice_claims", remit_where="", b_where="", b_semi=""))
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE part_claims AS SELECT * FROM reprice_claims "
-                    f"WHERE key_base + claim_seq BETWEEN {bounds[0]} AND {bounds[1]}")
+                    f"WHERE claim_key BETWEEN {bounds[0]} AND {bounds[1]}")
         remit_where, b_where = _part_filters(con)
-        con.execute(_INPUT_SQL.format(claims="part_claims", lines=_PART_837_LINES_SQL.format(b_where=b_where),
-                                      remit_where=remit_where))
+        con.execute(_INPUT_SQL.format(claims="part_claims", remit_where=remit_where, b_where=b_where, b_semi=_PART_837_SEMI))
     con.execute("RESET disabled_optimizers")
     con.execute(_RECODED_SQL.format(remit_where=remit_where))
     clock.lap("read_inputs")
@@ -526,8 +539,7 @@ _COPY_OPTIONS = "FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880"
 
 
 # The 837 lines of one part's claims (a semi join on the part's claims, small, builds).
-_PART_837_LINES_SQL = """(SELECT cl.* FROM claim_lines cl
-    SEMI JOIN part_claims pc ON pc.b_file_id = cl.file_id AND pc.b_claim_seq = cl.claim_seq WHERE true {b_where})"""
+_PART_837_SEMI = "SEMI JOIN part_claims pc ON pc.b_claim_key = f.key_base + c.claim_seq"
 
 
 def _part_filters(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
