@@ -56,30 +56,45 @@ SELECT file_id, CAST(row_number() OVER (ORDER BY file_id) AS BIGINT) * 109951162
 FROM (SELECT DISTINCT file_id FROM manifest)
 """
 
+# Every remitted claim with what is known of its claim id (its last payment date, the days it
+# was reversed, its latest 837 submission), for the facility and the professional claims alike:
+# joins on the claim id text are the cost of this stage (about 1 CPU-s per million claims each),
+# and the two kinds of claims share these.
+_REMIT_837_SQL = """
+CREATE OR REPLACE TEMP TABLE remit_837 AS
+WITH ids AS (
+    SELECT claim_id, max(payment_date) AS last_payment_date,
+           list(DISTINCT payment_date) FILTER (WHERE is_reversal) AS reversal_days
+    FROM remit_claims GROUP BY claim_id
+),
+b AS ({latest})
+SELECT r.file_id, r.claim_seq, r.claim_id, r.status_code, r.payer_id, r.payer_name, r.filing_indicator, r.payment_date,
+       r.service_date_from, r.service_date_to, r.charge_amount, r.paid_amount, r.patient_responsibility, r.facility_code,
+       r.frequency_code, r.drg_code, r.is_reversal, ids.last_payment_date, ids.reversal_days,
+       b.* EXCLUDE (claim_id), fb.key_base + b.b_claim_seq AS b_claim_key
+FROM remit_claims r
+JOIN ids USING (claim_id)
+LEFT JOIN b USING (claim_id)
+LEFT JOIN reprice_files fb ON fb.file_id = b.b_file_id
+"""
+
 # The remitted claims to price, one row each, with their 837 claim (the latest submission of the
-# claim id): claim-level work done once per claim, so the line-level join below is a single
-# hash join on (837 file, claim) keys.
+# claim id): claim-level work done once per claim, so the line-level joins below are on integer
+# keys of the (835 and 837) claims.
 _CLAIMS_SQL = """
 CREATE OR REPLACE TEMP TABLE reprice_claims AS
-WITH last_pay AS (SELECT claim_id, max(payment_date) AS last_payment_date FROM remit_claims GROUP BY 1),
-rev_day AS (SELECT DISTINCT claim_id, payment_date FROM remit_claims WHERE is_reversal),
-bc AS (SELECT b_file_id, b_claim_seq, claim_id, claim_pos, b_payer_id, b_filing FROM latest_837)
 SELECT r.file_id, r.claim_seq, f.key_base, r.claim_id, CAST(r.status_code AS t_claim_status) AS status_code,
-       coalesce(bc.b_payer_id, r.payer_id) AS payer_id, CAST(r.payer_name AS t_payer_name) AS payer_name,
+       coalesce(r.b_payer_id, r.payer_id) AS payer_id, CAST(r.payer_name AS t_payer_name) AS payer_name,
        CAST(m.source_path AS t_remit_file) AS remit_file,
-       coalesce(bc.b_filing, r.filing_indicator) AS filing_indicator, r.payment_date,
+       coalesce(r.b_filing, r.filing_indicator) AS filing_indicator, r.payment_date,
        r.service_date_from AS claim_service_date,
        -- the claim's last word: no later remit, and no reversal on the same payment date
-       coalesce(NOT (lp.last_payment_date > r.payment_date OR rv.claim_id IS NOT NULL), true) AS is_final,
-       bc.b_file_id, bc.b_claim_seq, bc.claim_pos,
-       f.key_base + r.claim_seq AS claim_key, fb.key_base + bc.b_claim_seq AS b_claim_key
-FROM remit_claims r
+       coalesce(NOT (r.last_payment_date > r.payment_date OR list_contains(r.reversal_days, r.payment_date)), true) AS is_final,
+       r.b_file_id, r.b_claim_seq, r.claim_pos,
+       f.key_base + r.claim_seq AS claim_key, r.b_claim_key
+FROM remit_837 r
 JOIN reprice_files f ON f.file_id = r.file_id
 LEFT JOIN (SELECT file_id, source_path FROM manifest) m ON m.file_id = r.file_id
-LEFT JOIN last_pay lp ON lp.claim_id = r.claim_id
-LEFT JOIN rev_day rv ON rv.claim_id = r.claim_id AND rv.payment_date = r.payment_date
-LEFT JOIN bc ON bc.claim_id = r.claim_id
-LEFT JOIN reprice_files fb ON fb.file_id = bc.b_file_id
 LEFT JOIN fac_remit fx ON fx.file_id = r.file_id AND fx.claim_seq = r.claim_seq
 WHERE NOT coalesce(r.is_reversal, false) AND fx.claim_key IS NULL
 """
@@ -208,12 +223,12 @@ def reprice(*, workspace: Workspace, tolerance_dollars: str | Decimal | None = N
     staging = target.parent / f".staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE latest_837 AS {LATEST_837_SQL.format(claim_filter='')}")
-        n_fac = facility_inputs(con, latest="latest_837")
-        clock.lap("facility_inputs")
         con.execute(_FILES_SQL)
+        con.execute(_REMIT_837_SQL.format(latest=LATEST_837_SQL.format(claim_filter='')))
+        n_fac = facility_inputs(con, joined="remit_837")
+        clock.lap("facility_inputs")
         con.execute(_CLAIMS_SQL)
-        con.execute("DROP TABLE latest_837")  # one row per claim: done with once the claims have their 837
+        con.execute("DROP TABLE remit_837")  # one row per remitted claim: done with once the claims are split
         parts = _parts(con, part_lines or PART_LINES)
         fac_until = con.execute("SELECT max(greatest(statement_to, statement_from, admission_date)) FROM fac_remit").fetchone()
         price_facility(con, contracts, tol, (fac_until[0] if fac_until else None) or dt.date.today())

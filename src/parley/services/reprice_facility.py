@@ -28,28 +28,32 @@ rl AS (  -- remitted claims with a revenue-code line (filtered first: a scan, no
     FROM remit_lines WHERE revenue_code IS NOT NULL OR procedure_qualifier = 'NU'
 )
 SELECT rc.file_id || ':' || rc.claim_seq AS claim_key, rc.file_id, rc.claim_seq, rc.claim_id,
-    coalesce(bc.b_payer_id, rc.payer_id) AS payer_id, rc.payer_name, coalesce(bc.b_filing, rc.filing_indicator) AS filing_indicator,
+    coalesce(b_payer_id, rc.payer_id) AS payer_id, rc.payer_name, coalesce(b_filing, rc.filing_indicator) AS filing_indicator,
     rc.payment_date, rc.status_code AS claim_status,
-    coalesce(bc.type_of_bill, rc.facility_code || coalesce(rc.frequency_code, '')) AS type_of_bill,
-    coalesce(nullif(trim(bc.b_drg), ''), nullif(trim(rc.drg_code), '')) AS drg_code,
+    coalesce(type_of_bill, rc.facility_code || coalesce(rc.frequency_code, '')) AS type_of_bill,
+    coalesce(nullif(trim(b_drg), ''), nullif(trim(rc.drg_code), '')) AS drg_code,
     nullif(trim(rc.drg_code), '') AS paid_drg_code,
-    coalesce(bc.b_from, rc.service_date_from) AS statement_from, coalesce(bc.b_to, rc.service_date_to) AS statement_to,
-    bc.admission_date,
-    CAST(coalesce(bc.b_charge, rc.charge_amount) AS DECIMAL(14, 2)) AS charge_amount,
+    coalesce(b_from, rc.service_date_from) AS statement_from, coalesce(b_to, rc.service_date_to) AS statement_to,
+    admission_date,
+    CAST(coalesce(b_charge, rc.charge_amount) AS DECIMAL(14, 2)) AS charge_amount,
     CAST(coalesce(rc.patient_responsibility, 0) AS DECIMAL(14, 2)) AS patient_responsibility,
     CAST(coalesce(rc.paid_amount, 0) + coalesce(rc.patient_responsibility, 0) AS DECIMAL(14, 2)) AS actual_allowed,
     rc.paid_amount,
     (rc.status_code = '4' OR (coalesce(rc.paid_amount, 0) = 0 AND coalesce(rc.patient_responsibility, 0) = 0)) AS denied,
-    bc.b_file_id, bc.b_claim_seq, bc.b_file_id IS NOT NULL AS has_837,
-    (nullif(trim(bc.b_drg), '') IS NOT NULL AND nullif(trim(rc.drg_code), '') IS NOT NULL
-     AND lpad(trim(bc.b_drg), 3, '0') <> lpad(trim(rc.drg_code), 3, '0')) AS recoded
-FROM remit_claims rc
-LEFT JOIN bc ON bc.claim_id = rc.claim_id
+    b_file_id, b_claim_seq, b_file_id IS NOT NULL AS has_837,
+    (nullif(trim(b_drg), '') IS NOT NULL AND nullif(trim(rc.drg_code), '') IS NOT NULL
+     AND lpad(trim(b_drg), 3, '0') <> lpad(trim(rc.drg_code), 3, '0')) AS recoded
+FROM {source}
 LEFT JOIN rl ON rl.file_id = rc.file_id AND rl.claim_seq = rc.claim_seq
 WHERE NOT coalesce(rc.is_reversal, false) {remit_filter}
-  AND CASE WHEN bc.claim_type IS NOT NULL THEN bc.claim_type = 'institutional'
+  AND CASE WHEN claim_type IS NOT NULL THEN claim_type = 'institutional'
            ELSE nullif(trim(rc.drg_code), '') IS NOT NULL OR coalesce(rl.has_rev, false) END
 """
+
+# The 837 claim's columns are named apart from the remit's (b_*, claim_type, type_of_bill,
+# admission_date), so the query reads them unqualified from either source: the remitted claims
+# joined here with the latest 837 per claim id, or a table already holding both (parley reprice).
+_JOIN_LATEST = "remit_claims rc LEFT JOIN bc ON bc.claim_id = rc.claim_id"
 
 # The latest 837 submission of each claim id (the billed truth), shared with the professional inputs.
 LATEST_837_SQL = """
@@ -102,14 +106,15 @@ LEFT JOIN manifest m ON m.file_id = f.file_id
 """
 
 
-def facility_inputs(con: duckdb.DuckDBPyConnection, claim_id: str | None = None, *, latest: str | None = None) -> int:
+def facility_inputs(con: duckdb.DuckDBPyConnection, claim_id: str | None = None, *, joined: str | None = None) -> int:
     """Create fac_remit / fac_lines (optionally for one claim id); returns the number of facility claims.
 
-    ``latest``: a relation already holding :data:`LATEST_837_SQL` (the reprice builds it once for
-    both the facility and the professional inputs)."""
+    ``joined``: a relation of the remitted claims already joined with their latest 837 claim
+    (the columns of :data:`LATEST_837_SQL`; parley reprice builds it once for both the facility
+    and the professional inputs)."""
     cf, rf = ("WHERE claim_id = $claim", "AND rc.claim_id = $claim") if claim_id is not None else ("", "")
-    bc = f"SELECT * FROM {latest} {cf}" if latest else LATEST_837_SQL.format(claim_filter=cf)
-    sql = _FAC_REMIT_SQL.format(latest=bc, remit_filter=rf)
+    source = f"{joined} rc" if joined else _JOIN_LATEST
+    sql = _FAC_REMIT_SQL.format(latest=LATEST_837_SQL.format(claim_filter=cf), remit_filter=rf, source=source)
     con.execute(sql, {"claim": claim_id}) if claim_id is not None else con.execute(sql)
     con.execute(_FAC_LINES_SQL)
     row = con.execute("SELECT count(*) FROM fac_remit").fetchone()
