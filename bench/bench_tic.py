@@ -319,9 +319,12 @@ def child_main(args: argparse.Namespace) -> None:
         out = child_ingest(args.file, int(args.workers), codes)
     out["wall"] = time.perf_counter() - start
     if os.environ.get("PARLEY_TIC_TRACE"):
-        from parley.ingest.tic import trace
-
-        trace.mark("reported")  # the end of the wall this child reports
+        try:
+            from parley.ingest.tic import trace
+        except ImportError:  # --baseline-src older than the trace
+            pass
+        else:
+            trace.mark("reported")  # the end of the wall this child reports
     print(json.dumps(out))
 
 
@@ -477,6 +480,7 @@ def _timeline(
         events,
         sampler.samples,
         idle=sampler.idle,
+        by_process=sampler.by_process(),
         launched=launched,
         exited=exited,
         cores=cores,

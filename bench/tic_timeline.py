@@ -99,6 +99,13 @@ class CpuSampler:
             self.idle.append((now, self._cpu_idle()))
             self._stop.wait(self.period)
 
+    def by_process(self) -> dict[int, float]:
+        """CPU seconds per process of the tree (threads summed), as last sampled."""
+        out: dict[int, float] = {}
+        for (pid, _tid), ns in self._last.items():
+            out[pid] = out.get(pid, 0.0) + ns / 1e9
+        return out
+
     def _cpu_idle(self) -> float:
         """Idle + iowait seconds of the run's CPUs since boot (clock ticks)."""
         total = 0
@@ -157,6 +164,7 @@ def stretches(
     samples: list[tuple[float, float]],
     *,
     idle: list[tuple[float, float]] | None = None,
+    by_process: dict[int, float] | None = None,
     launched: float,
     exited: float,
     cores: int,
@@ -219,6 +227,10 @@ def stretches(
             k: {"n": int(v[0]), "wall": round(v[1], 3), "cpu": round(v[2], 3)}
             for k, v in sorted(by_kind.items())
         },
+        "cpu_by_process": {
+            _role(pid, main_pid, pool_pids): round(cpu, 3)
+            for pid, cpu in sorted((by_process or {}).items())
+        },
         "tasks_by_process": {
             str(pid): {
                 "main": pid == main_pid,
@@ -228,6 +240,12 @@ def stretches(
             for pid in sorted({e["pid"] for e in tasks})
         },
     }
+
+
+def _role(pid: int, main_pid: int, pool_pids: list[int]) -> str:
+    if pid == main_pid:
+        return f"main {pid}"
+    return f"{'pool' if pid in pool_pids else 'other (forkserver...)'} {pid}"
 
 
 def render(timeline: dict[str, Any]) -> str:
@@ -241,6 +259,10 @@ def render(timeline: dict[str, Any]) -> str:
             f"{r['stretch']:<42} {r['wall']:>7.3f} {r['cpu']:>7.3f} {r['idle_core_s']:>9.3f} "
             f"{r['cpu_idle_s'] if r['cpu_idle_s'] is not None else '':>7} {r['pool_idle_s']:>10.3f}"
         )
+    lines.append(
+        "  CPU by process: "
+        + ", ".join(f"{k} {v}" for k, v in timeline.get("cpu_by_process", {}).items())
+    )
     for kind, v in timeline["spans"].items():
         lines.append(f"  span {kind:<26} n={v['n']:<5} wall {v['wall']:>7.3f} cpu {v['cpu']:>7.3f}")
     return "\n".join(lines)
