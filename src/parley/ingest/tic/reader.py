@@ -7,8 +7,10 @@ Two paths share the batch code (:func:`run_batch`):
   two items of a top-level array, and returns the bracket events at that
   level and the ``"billing_code"`` keys one level down, with the verdict of
   the code basket on each); the main process chains the chunks' states,
-  rescans the few chunks whose assumption was wrong (the file's last chunk,
-  one where an array ends or a string was cut) and builds the layout.  Only
+  has the few chunks whose assumption was wrong (the file's last chunk, one
+  where an array ends or a string was cut) rescanned from the state it
+  reached (:func:`rescan_chunk`, in the pool: the main process of a pool
+  never loads the compiled index) and builds the layout.  Only
   the items whose code is in the basket are read again: phase B runs them in
   batches, provider references first, so ``provider_references`` placed after
   ``in_network`` costs nothing extra.  Workers read their bytes by offset:
@@ -278,8 +280,8 @@ def scan_chunk(
     assumed to start outside a string between two items of a top-level array:
     it keeps the events at its lowest depth (the items' boundaries, if the
     assumption holds) and the keys one level down (the items' own codes); the
-    main process checks the assumption (the state's ``floor``) and rescans when
-    it fails.
+    main process checks the assumption (the state's ``floor``) and has the chunk
+    rescanned when it fails (:func:`rescan_chunk`).
     """
     buf, got = _read_into(path, start, end - start + LOOKAHEAD)
     n = min(end - start, got)
