@@ -49,3 +49,34 @@ def test_a_failing_task_raises_at_its_turn() -> None:
         for value in ordered(InlineRunner(), ((_fail_on_three, (i,)) for i in range(6))):
             seen.append(value)
     assert seen == [0, 1, 2]
+
+
+_CALLER = """
+import json, sys
+from pathlib import Path
+from parley.ingest.sources import Source
+from parley.ingest.tic import MarketOptions, read_market, sniff_market
+source = Source(Path(sys.argv[1]))
+options = MarketOptions(codes=None, workers=2, block_bytes=4096, batch_bytes=8192)
+rows = 0
+for chunk in read_market(source, sniff_market(source.head(), source.suffix), file_id="t", options=options):
+    rows += sum(frame.height for frame in chunk.tables.values())
+print(json.dumps({"rows": rows, "numba": "numba" in sys.modules}))
+"""
+
+
+def test_the_caller_of_a_pool_never_loads_the_compiled_index() -> None:
+    """Phase A (and its rescans) run in the pool: the caller imports no numba, same rows."""
+    import json
+    import subprocess
+    import sys
+
+    from tic_helpers import TIC, read_all
+
+    path = TIC / "v2-in-network-rates-all-negotiated-types-sample.json"
+    out = subprocess.run(
+        [sys.executable, "-c", _CALLER, str(path)], capture_output=True, text=True, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    frame, _, _ = read_all(path, codes=None)
+    assert result == {"rows": frame.height, "numba": False}
