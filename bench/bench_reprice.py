@@ -268,14 +268,16 @@ def child_sizes(target: str) -> dict[str, float]:
 def child(mode: str, path: str, threads: int, rates_path: str) -> dict[str, float]:
     import duckdb
 
-    from parley.engine.reprice import Tolerance, prepare
+    from parley.engine.reprice import STATUSES, Tolerance, prepare
 
     con = duckdb.connect(config={"threads": threads, "preserve_insertion_order": False})
     con.execute(f"CREATE VIEW lines_in AS SELECT * FROM read_parquet('{path}')")
     con.execute(f"CREATE TABLE rates AS SELECT * FROM read_parquet('{rates_path}')")
+    # the statuses as parley reprice types them (an ENUM: no text built per line)
+    con.execute(f"CREATE TYPE line_status AS ENUM ({', '.join(repr(s) for s in STATUSES)})")
     start = time.perf_counter()
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-    q = prepare(con, "lines_in", "rates", Tolerance()) if mode != "baseline" else ""
+    q = prepare(con, "lines_in", "rates", Tolerance(), status_type="line_status") if mode != "baseline" else ""
     if mode == "baseline":
         row = con.execute("SELECT count(*), sum(charge_amount), sum(actual_allowed), sum(units) FROM lines_in").fetchone()
     elif mode == "reprice":
