@@ -37,7 +37,7 @@ def test_pool_of_two_is_two_processes_and_the_caller_helps() -> None:
 def test_without_help_every_task_runs_in_the_pool() -> None:
     with runner(workers=2) as run:
         tasks = ((_square_and_pid, (i,)) for i in range(50))
-        results = list(ordered(run, tasks, help=False))  # waits for the pool to answer
+        results = list(ordered(run, tasks, caller_helps=False))  # waits for the pool to answer
         assert [r[0] for r in results] == [i * i for i in range(50)]
         pids = {r[1] for r in results}
         assert os.getpid() not in pids and 1 <= len(pids) <= 2

@@ -193,16 +193,16 @@ Task = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
 def ordered(
-    run: Runner, tasks: Iterable[Task], *, local_first: bool = False, help: bool = True
+    run: Runner, tasks: Iterable[Task], *, local_first: bool = False, caller_helps: bool = True
 ) -> Iterator[Any]:
     """The results of ``tasks`` (``(fn, args)``, pulled lazily), in order.
 
     Up to two tasks per pool process are in flight, so no process waits for
-    the next one.  When the runner ``helps`` (and ``help``) and the oldest
+    the next one.  When the runner ``helps`` (and ``caller_helps``) and the oldest
     result is not ready, the calling process runs the next task itself
     instead of waiting (and, with ``local_first``, always runs the first
     task: a lone task is not worth a round trip); until the pool answers it
-    runs every task.  Without ``help`` every task goes to the pool, once it
+    runs every task.  Without ``caller_helps`` every task goes to the pool, once it
     is up.  At most ``4 x workers`` results are held, so memory stays bounded
     whatever the number of tasks.  A task's exception is raised when its
     turn comes.
@@ -211,7 +211,7 @@ def ordered(
     window: deque[Future[Any]] = deque()
     cap = 2 * max(1, run.pool_workers)
     limit = 4 * max(1, run.workers) + 2
-    lock: threading.Lock | None = getattr(run, "help_lock", None) if run.helps and help else None
+    lock: threading.Lock | None = getattr(run, "help_lock", None) if run.helps and caller_helps else None
     if lock is None and not run.ready():
         getattr(run, "wait_ready", lambda: None)()
     exhausted = False

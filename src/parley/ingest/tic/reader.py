@@ -418,7 +418,7 @@ def index_plain(
     bounds = _chunk_bounds(path, size, scan_bytes(size, options.block_bytes, runner.workers))
     # the caller only chains: it never loads the compiled index (the pool's processes have it)
     tasks = ((scan_chunk, (str(path), s, e, codes)) for s, e in bounds)
-    results = ordered(runner, tasks, help=False)
+    results = ordered(runner, tasks, caller_helps=False)
     layout = Layout()
     state = ScanState()
     spans: dict[str, list[np.ndarray]] = {}
