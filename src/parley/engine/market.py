@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import duckdb
@@ -319,7 +319,7 @@ def own_rates(
     sql = """
         SELECT l.procedure_code AS billing_code,
                median(CAST(l.allowed_amount AS DOUBLE) / CAST(coalesce(nullif(l.units, 0), 1) AS DOUBLE)) AS own_rate,
-               sum(CAST(coalesce(nullif(l.units, 0), 1) AS DOUBLE)) AS own_units,
+               sum(CAST(coalesce(nullif(l.units, 0), 1) AS DECIMAL(18, 3))) AS own_units,
                count(*) AS own_lines
         FROM remit_lines l JOIN remit_claims c ON c.file_id = l.file_id AND c.claim_seq = l.claim_seq
         WHERE l.allowed_amount IS NOT NULL AND l.allowed_amount > 0
@@ -390,10 +390,7 @@ def _code_rows(
         o = own_by.get(code)
         own_rate = o["own_rate"] if o else None
         position = 100.0 * int((vals <= own_rate).sum()) / len(vals) if o and len(vals) else None
-        gap = (target - own_rate) if (target is not None and own_rate is not None) else None
-        opportunity = (
-            gap * o["own_units"] if (gap is not None and gap > 0 and o) else (0.0 if o else None)
-        )
+        opportunity = _opportunity(_money(target), _money(own_rate), o["own_units"] if o else None)
         out.append(
             {
                 **{
@@ -406,10 +403,20 @@ def _code_rows(
                 "own_units": o["own_units"] if o else None,
                 "own_percentile": round(position, 1) if position is not None else None,
                 "target_rate": _money(target),
-                "opportunity": _money(opportunity),
+                "opportunity": opportunity,
             }
         )
     return out
+
+
+def _opportunity(target: Decimal | None, own_rate: Decimal | None, units: Decimal | None) -> Decimal | None:
+    """Dollars of moving our rate up to the target at our volume, in exact decimals: the rates are
+    statistics (a percentile, a median) rounded to cents first; the money is then exact."""
+    if units is None:
+        return None
+    if target is None or own_rate is None or target <= own_rate:
+        return Decimal("0.00")
+    return ((target - own_rate) * Decimal(units)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _money(value: float | None) -> Decimal | None:
