@@ -67,6 +67,22 @@ def test_amendment_applies_from_its_effective_date(tmp_path: Path) -> None:
     assert dt.date(2024, 7, 1) in starts and dt.date(2025, 1, 1) in starts and dt.date(2025, 7, 1) in starts
 
 
+def test_periods_end_where_the_contract_says_not_at_the_date_asked(tmp_path: Path) -> None:
+    """The last period runs to the day before the next cut (anniversary, amendment, January 1st)
+    or the expiry, whatever date the periods are asked up to: their bounds (and the engine's
+    period labels) do not move when later claims arrive."""
+    c = load_contract_file(_write(tmp_path, GOOD))
+    early = [(s.start, s.end) for s in c.segments(dt.date(2024, 8, 15))]
+    later = [(s.start, s.end) for s in c.segments(dt.date(2025, 3, 1))]
+    assert early[-1] == (dt.date(2024, 7, 1), dt.date(2024, 12, 31))
+    assert later[: len(early)] == early
+    assert later[-1] == (dt.date(2025, 1, 1), dt.date(2025, 6, 30))
+    beyond = c.segments(dt.date(2030, 1, 1))
+    assert beyond[-1].end == dt.date(2025, 12, 31)  # the expiry
+    first = c.segments(dt.date(2024, 1, 1))
+    assert [(s.start, s.end) for s in first] == [(dt.date(2024, 1, 1), dt.date(2024, 6, 30))]
+
+
 def _error(tmp_path: Path, text: str, fees: str = FEES) -> str:
     with pytest.raises(ContractError) as info:
         load_contract_file(_write(tmp_path, text, fees))

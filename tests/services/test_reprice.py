@@ -190,3 +190,31 @@ def test_reprice_in_parts_equals_one_pass(demo, scored) -> None:
     assert rows() == whole
     assert len(list(folder.glob("part-*.parquet"))) >= parted["parts"]
     assert not list(folder.parent.glob(".staging-*"))
+
+
+def test_repriced_view_derives_the_text_keys_and_reads_older_datasets(tmp_path: Path) -> None:
+    """The derived dataset no longer stores line_key / claim_key: the view derives them (a facility
+    claim's row is file:claim:claim); a dataset written before, which stores them, reads as it was."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from parley.services.reprice import repriced_view
+    from parley.store.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws")
+    folder = ws.datasets / "derived" / "repriced_lines"
+    folder.mkdir(parents=True)
+    con = duckdb.connect()
+    assert not repriced_view(ws, con)
+    rows = {"file_id": ["f1", "f1"], "claim_seq": [3, 4], "line_seq": [7, None], "pricing_level": ["line", "claim"]}
+    pq.write_table(pa.table(rows), folder / "part-0000-0.parquet")
+    assert repriced_view(ws, con)
+    assert con.execute("SELECT line_key, claim_key FROM repriced ORDER BY claim_seq").fetchall() == [
+        ("f1:7", "f1:3"), ("f1:4:claim", "f1:4")]
+    old = {"line_key": ["f1:7"], "claim_key": ["f1:3"], "file_id": ["f1"], "claim_seq": [3], "line_seq": [7],
+           "pricing_level": ["line"]}
+    pq.write_table(pa.table(old), folder / "part-0000-0.parquet")
+    assert repriced_view(ws, con)
+    assert [d[0] for d in con.execute("SELECT * FROM repriced").description].count("line_key") == 1
+    assert con.execute("SELECT line_key, claim_key FROM repriced").fetchall() == [("f1:7", "f1:3")]
