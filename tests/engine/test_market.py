@@ -320,3 +320,23 @@ def test_institutional_rates_are_checked_against_their_own_market() -> None:
     assert all(got[r] is None for r in inst[:-1])  # 6x Medicare, but facility fees
     assert all(got[r] is None for r in prof)
     assert flag_summary(flagged)["outlier_vs_market"] == 1
+
+
+def test_professional_rates_for_facility_places_are_checked_against_the_facility_amount() -> None:
+    """A professional rate published only for facility places of service (21 inpatient, 22
+    outpatient hospital...) is compared with the PFS facility amount (lower practice expense);
+    the same rate for the office (11), or for every place, with the non-facility amount."""
+    places = ["21,22", "11", "CSTM-00", ""]
+    rates = pl.DataFrame({
+        "source": ["tic"] * 4, "payer_name": ["Acme"] * 4, "provider_npi": [str(NPIS[0] + i) for i in range(4)],
+        "provider_tin": [""] * 4, "billing_code": ["99213"] * 4, "modifiers": [""] * 4,
+        "billing_class": ["professional"] * 4, "negotiated_type": ["negotiated"] * 4, "rate": [25.0] * 4,
+        "service_codes": places,
+    })
+    medicare = pl.DataFrame({"billing_code": ["99213"], "medicare": [88.95], "medicare_facility": [63.72]})
+    flagged = flag(rates, medicare)
+    got = dict(zip(flagged["service_codes"].to_list(), flagged["flag"].to_list(), strict=True))
+    assert got["21,22"] is None  # 39% of the facility amount
+    assert got["11"] == got["CSTM-00"] == got[""] == "implausible_vs_medicare"  # 28% of non-facility
+    reasons = flagged.filter(pl.col("service_codes") == "11")["flag_reason"].to_list()
+    assert reasons == ["28.0% of Medicare (outside 30%-1000%)"]

@@ -82,7 +82,8 @@ def load_rates(
     sql = (
         "SELECT source, payer_name, plan_name, billing_code_type, billing_code, coalesce(modifiers, '') AS modifiers, "
         "coalesce(billing_class, '') AS billing_class, negotiated_type, CAST(rate AS DOUBLE) AS rate, "
-        "coalesce(provider_npi, '') AS provider_npi, coalesce(provider_tin, '') AS provider_tin, hospital_name "
+        "coalesce(provider_npi, '') AS provider_npi, coalesce(provider_tin, '') AS provider_tin, hospital_name, "
+        "coalesce(service_codes, '') AS service_codes "
         f"FROM market_rates WHERE {' AND '.join(where)}"
     )
     return canonical_payers(_frame(con, sql, params), aliases)
@@ -114,17 +115,36 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pl.Da
 
 
 def medicare_amounts(codes: Sequence[str], *, year: int, practice_zip: str | None) -> pl.DataFrame:
-    """Medicare PFS amount (global, non-facility) per code for the practice's locality."""
+    """Medicare PFS amounts (global) per code for the practice's locality: ``medicare``
+    (non-facility) and ``medicare_facility`` (the facility setting's, lower practice expense)."""
+    empty = pl.DataFrame(schema={"billing_code": pl.Utf8, "medicare": pl.Float64, "medicare_facility": pl.Float64})
     try:
         from parley.refdata import fee_schedule
 
-        fs = fee_schedule(year, zip=practice_zip) if practice_zip else fee_schedule(year)
+        where = {"zip": practice_zip} if practice_zip else {}
+        settings = [fee_schedule(year, facility=f, **where) for f in (False, True)]
     except Exception:  # noqa: BLE001 - no reference data: benchmarks without Medicare
-        return pl.DataFrame(schema={"billing_code": pl.Utf8, "medicare": pl.Float64})
-    fs = fs.filter((pl.col("modifier") == "") & pl.col("hcpcs").is_in(list(codes)))
-    return fs.select(
-        pl.col("hcpcs").alias("billing_code"), pl.col("amount").cast(pl.Float64).alias("medicare")
+        return empty
+    nf, fac = (
+        fs.filter((pl.col("modifier") == "") & pl.col("hcpcs").is_in(list(codes))).select(
+            pl.col("hcpcs").alias("billing_code"), pl.col("amount").cast(pl.Float64).alias(name)
+        )
+        for fs, name in zip(settings, ("medicare", "medicare_facility"), strict=True)
     )
+    return nf.join(fac, on="billing_code", how="left")
+
+
+def facility_places() -> list[str]:
+    """CMS places of service paid at the PFS facility rate (21 inpatient hospital, 22 outpatient,
+    23 emergency room, 24 ASC...): a professional rate published only for these is compared with
+    the facility amount."""
+    try:
+        from parley.refdata import loader
+
+        pos = loader.place_of_service()
+    except Exception:  # noqa: BLE001 - no reference data: every rate compared with non-facility
+        return []
+    return pos.filter(pl.col("facility"))["pos"].to_list()
 
 
 def flag(
@@ -149,12 +169,16 @@ def flag(
     professional = pl.col("billing_class").is_in(["professional", ""])
     # a facility fee and a professional fee for the same code differ many-fold: each is
     # compared with the market of its own class
+    if "medicare_facility" not in medicare.columns:
+        medicare = medicare.with_columns(pl.lit(None, dtype=pl.Float64).alias("medicare_facility"))
     df = df.join(medicare, on="billing_code", how="left").with_columns(
-        pl.when(professional).then(pl.lit("professional")).otherwise(pl.col("billing_class")).alias("_class")
+        pl.when(professional).then(pl.lit("professional")).otherwise(pl.col("billing_class")).alias("_class"),
+        (professional & _facility_setting(df, facility_places()) & (pl.col("medicare_facility") > 0)).alias("_fac"),
     )
     median = df.group_by("billing_code", "_class").agg(pl.col("rate").median().alias("_market_median"))
     df = df.join(median, on=["billing_code", "_class"], how="left").with_columns(
-        (pl.col("rate") / pl.col("medicare")).alias("ratio")
+        (pl.col("rate") / pl.when(pl.col("_fac")).then(pl.col("medicare_facility")).otherwise(pl.col("medicare")))
+        .alias("ratio")
     )
     has_mcr = pl.col("medicare").is_not_null() & (pl.col("medicare") > 0)
     vs_medicare = has_mcr & professional  # the PFS prices professional services only
@@ -184,8 +208,9 @@ def flag(
         .when(pl.col("flag") == "implausible_vs_medicare")
         .then(
             pl.format(
-                "{}% of Medicare (outside {}%-{}%)",
+                "{}% of Medicare{} (outside {}%-{}%)",
                 (pl.col("ratio") * 100).round(0),
+                pl.when(pl.col("_fac")).then(pl.lit(" facility")).otherwise(pl.lit("")),
                 pl.lit(round(rule.low * 100)),
                 pl.lit(round(rule.high * 100)),
             )
@@ -202,7 +227,17 @@ def flag(
         .then(pl.lit("the provider's taxonomy does not bill this code"))
         .otherwise(None)
     )
-    return df.with_columns(reason.alias("flag_reason")).drop("_dup", "_market_median", "_tax_ok", "_class")
+    return df.with_columns(reason.alias("flag_reason")).drop("_dup", "_market_median", "_tax_ok", "_class", "_fac")
+
+
+def _facility_setting(df: pl.DataFrame, places: list[str]) -> pl.Expr:
+    """Rows whose places of service (``service_codes``, comma separated) are all facility places:
+    the rate is for the professional service in a hospital, ASC or SNF."""
+    if "service_codes" not in df.columns or not places:
+        return pl.lit(False)
+    codes = pl.col("service_codes").fill_null("").str.split(",").list.eval(pl.element().str.strip_chars().str.zfill(2))
+    listed = pl.col("service_codes").fill_null("").str.strip_chars() != ""
+    return listed & codes.list.eval(pl.element().is_in(places)).list.all()
 
 
 def _taxonomy_ok(df: pl.DataFrame, taxonomy: dict[int, str]) -> pl.Series:
