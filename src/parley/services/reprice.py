@@ -359,6 +359,7 @@ def _enum_type(con: duckdb.DuckDBPyConnection, name: str, values: Any) -> None:
 
 
 def _lit(v: str) -> str:
+    """A text as a SQL literal."""
     return "'" + v.replace("'", "''") + "'"
 
 
@@ -423,11 +424,11 @@ def _committed_views(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     ids = [r[0] for r in con.execute("SELECT DISTINCT file_id FROM manifest").fetchall()]
     if not ids:
         return
-    listed = ", ".join("'" + str(i).replace("'", "''") + "'" for i in ids)
+    listed = ", ".join(_lit(str(i)) for i in ids)
     for name in _PRICED_TABLES:
         if not any((ws.datasets / name).glob("*/part-*.parquet")):
             continue
-        glob = (ws.datasets / name / "*" / "part-*.parquet").as_posix().replace("'", "''")
+        glob = _q(ws.datasets / name / "*" / "part-*.parquet")
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet('{glob}', union_by_name=true) "
                     f"WHERE file_id IN ({listed})")
 
