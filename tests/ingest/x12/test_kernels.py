@@ -174,3 +174,23 @@ def test_claim_remark_codes_same_with_and_without_kernels(claim: str) -> None:
     fast, slow = _both(_tiny(claim + "SVC*HC:1*10*10**1~"), "x12-835")
     _same(fast, slow)
     assert fast.table("remit_claims").height == 1
+
+
+@pytest.mark.parametrize("key", [b"k", b"bench-secret-0123456789", bytes(range(64)), b"x" * 100])
+def test_hmac_hex32_is_hmac_sha256(key: bytes) -> None:
+    """The compiled HMAC gives hashlib's values for every message length (0 to 3 blocks,
+    each padding boundary: 55/56 and 119/120 bytes), whatever the key length."""
+    import hashlib
+    import hmac
+
+    import numpy as np
+
+    values = [bytes((65 + (i * 7 + n) % 58) for i in range(n)) for n in range(0, 190)]
+    chars = np.frombuffer(b"".join(values), np.uint8)
+    offsets = np.zeros(len(values) + 1, np.int64)
+    offsets[1:] = np.cumsum([len(v) for v in values])
+    short = hashlib.sha256(key).digest() if len(key) > 64 else key
+    inner, outer = K.pad_states(short)
+    got = K.hmac_hex32(chars, offsets, inner, outer, K.K256).tobytes()
+    want = b"".join(hmac.new(key, v, hashlib.sha256).hexdigest()[:32].encode() for v in values)
+    assert got == want

@@ -304,65 +304,69 @@ _H0 = np.array(
 )
 
 
-_M32 = np.uint64(0xFFFFFFFF)
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _rotr(x, n):  # type: ignore[no-untyped-def]
-    """Rotate right a 32-bit value held in a uint64."""
-    return ((x >> np.uint64(n)) | (x << np.uint64(32 - n))) & _M32
+    """Rotate right a uint32 (numba widens the shifts to 64 bits; the cast narrows back)."""
+    return np.uint32((x >> np.uint32(n)) | (x << np.uint32(32 - n)))
 
 
-@njit(cache=True, nogil=True)
-def _compress(state, block, kk, w):  # type: ignore[no-untyped-def]
-    """One SHA-256 compression of a 64-byte block (uint8[64]) into state (uint32[8]).
+@njit(cache=True, nogil=True, inline="always")
+def _compress(state, w, kk):  # type: ignore[no-untyped-def]
+    """One SHA-256 compression into ``state`` (uint32[8]) of the block whose 16 big-endian
+    words are in ``w[:16]`` (``w``: uint32[64], the message schedule).
 
-    Arithmetic in uint64 masked to 32 bits (numba widens uint32 sums).
+    All in uint32 with a cast after every sum (LLVM then emits 32-bit adds and
+    rotates): about twice as fast as uint64 arithmetic masked to 32 bits.
     """
-    for t in range(16):
-        w[t] = (
-            (np.uint64(block[4 * t]) << np.uint64(24))
-            | (np.uint64(block[4 * t + 1]) << np.uint64(16))
-            | (np.uint64(block[4 * t + 2]) << np.uint64(8))
-            | np.uint64(block[4 * t + 3])
-        )
     for t in range(16, 64):
         x = w[t - 15]
         y = w[t - 2]
-        s0 = _rotr(x, 7) ^ _rotr(x, 18) ^ (x >> np.uint64(3))
-        s1 = _rotr(y, 17) ^ _rotr(y, 19) ^ (y >> np.uint64(10))
-        w[t] = (w[t - 16] + s0 + w[t - 7] + s1) & _M32
-    a = np.uint64(state[0])
-    b = np.uint64(state[1])
-    c = np.uint64(state[2])
-    d = np.uint64(state[3])
-    e = np.uint64(state[4])
-    f = np.uint64(state[5])
-    g = np.uint64(state[6])
-    h = np.uint64(state[7])
+        s0 = _rotr(x, 7) ^ _rotr(x, 18) ^ np.uint32(x >> np.uint32(3))
+        s1 = _rotr(y, 17) ^ _rotr(y, 19) ^ np.uint32(y >> np.uint32(10))
+        w[t] = np.uint32(w[t - 16] + s0 + w[t - 7] + s1)
+    a = state[0]
+    b = state[1]
+    c = state[2]
+    d = state[3]
+    e = state[4]
+    f = state[5]
+    g = state[6]
+    h = state[7]
     for t in range(64):
         s1 = _rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)
-        ch = (e & f) ^ ((~e) & _M32 & g)
-        t1 = (h + s1 + ch + np.uint64(kk[t]) + w[t]) & _M32
+        ch = np.uint32((e & f) ^ (~e & g))
+        t1 = np.uint32(h + s1 + ch + kk[t] + w[t])
         s0 = _rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)
-        maj = (a & b) ^ (a & c) ^ (b & c)
-        t2 = (s0 + maj) & _M32
+        maj = np.uint32((a & b) ^ (a & c) ^ (b & c))
+        t2 = np.uint32(s0 + maj)
         h = g
         g = f
         f = e
-        e = (d + t1) & _M32
+        e = np.uint32(d + t1)
         d = c
         c = b
         b = a
-        a = (t1 + t2) & _M32
-    state[0] = np.uint32((np.uint64(state[0]) + a) & _M32)
-    state[1] = np.uint32((np.uint64(state[1]) + b) & _M32)
-    state[2] = np.uint32((np.uint64(state[2]) + c) & _M32)
-    state[3] = np.uint32((np.uint64(state[3]) + d) & _M32)
-    state[4] = np.uint32((np.uint64(state[4]) + e) & _M32)
-    state[5] = np.uint32((np.uint64(state[5]) + f) & _M32)
-    state[6] = np.uint32((np.uint64(state[6]) + g) & _M32)
-    state[7] = np.uint32((np.uint64(state[7]) + h) & _M32)
+        a = np.uint32(t1 + t2)
+    state[0] = np.uint32(state[0] + a)
+    state[1] = np.uint32(state[1] + b)
+    state[2] = np.uint32(state[2] + c)
+    state[3] = np.uint32(state[3] + d)
+    state[4] = np.uint32(state[4] + e)
+    state[5] = np.uint32(state[5] + f)
+    state[6] = np.uint32(state[6] + g)
+    state[7] = np.uint32(state[7] + h)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _load_block(w, block):  # type: ignore[no-untyped-def]
+    """The 16 big-endian words of a 64-byte block into ``w[:16]``."""
+    for t in range(16):
+        w[t] = (
+            (np.uint32(block[4 * t]) << np.uint32(24))
+            | (np.uint32(block[4 * t + 1]) << np.uint32(16))
+            | (np.uint32(block[4 * t + 2]) << np.uint32(8))
+            | np.uint32(block[4 * t + 3])
+        )
 
 
 @njit(cache=True, nogil=True)
@@ -376,51 +380,45 @@ def hmac_hex32(chars, offsets, inner0, outer0, kk):  # type: ignore[no-untyped-d
     out = np.empty(m * 32, np.uint8)
     hexd = np.array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102], np.uint8)
     state = np.empty(8, np.uint32)
+    w = np.empty(64, np.uint32)
     block = np.zeros(64, np.uint8)
-    w = np.empty(64, np.uint64)
-    digest = np.empty(32, np.uint8)
     for r in range(m):
         s = offsets[r]
         n = offsets[r + 1] - s
-        state[:] = inner0
-        # message blocks (after the 64-byte ipad block already in the state)
+        for i in range(8):
+            state[i] = inner0[i]
+        # message blocks (after the 64-byte ipad block already in the state): the bytes,
+        # then 0x80, zeros and the bit length (of ipad block + message) where they fall
         pos = 0
-        while n - pos >= 64:
+        while True:
             for i in range(64):
-                block[i] = chars[s + pos + i]
-            _compress(state, block, kk, w)
+                j = pos + i
+                if j < n:
+                    block[i] = chars[s + j]
+                elif j == n:
+                    block[i] = 0x80
+                else:
+                    block[i] = 0
+            last = n - pos < 56
+            if last:
+                bits = np.uint64(64 + n) * np.uint64(8)
+                for i in range(8):
+                    block[63 - i] = np.uint8((bits >> np.uint64(8 * i)) & np.uint64(255))
+            _load_block(w, block)
+            _compress(state, w, kk)
+            if last:
+                break
             pos += 64
-        rest = n - pos
-        for i in range(64):
-            block[i] = 0
-        for i in range(rest):
-            block[i] = chars[s + pos + i]
-        block[rest] = 0x80
-        bits = np.uint64(64 + n) * np.uint64(8)
-        if rest >= 56:
-            _compress(state, block, kk, w)
-            for i in range(64):
-                block[i] = 0
+        # outer: opad block state + the 32-byte inner digest (8 words), padded to one block
         for i in range(8):
-            block[63 - i] = np.uint8((bits >> np.uint64(8 * i)) & np.uint64(255))
-        _compress(state, block, kk, w)
+            w[i] = state[i]
+        w[8] = np.uint32(0x80000000)
+        for i in range(9, 15):
+            w[i] = 0
+        w[15] = np.uint32(96 * 8)
         for i in range(8):
-            v = state[i]
-            digest[4 * i] = np.uint8((v >> np.uint32(24)) & np.uint32(255))
-            digest[4 * i + 1] = np.uint8((v >> np.uint32(16)) & np.uint32(255))
-            digest[4 * i + 2] = np.uint8((v >> np.uint32(8)) & np.uint32(255))
-            digest[4 * i + 3] = np.uint8(v & np.uint32(255))
-        # outer: opad block state + the 32-byte inner digest
-        state[:] = outer0
-        for i in range(64):
-            block[i] = 0
-        for i in range(32):
-            block[i] = digest[i]
-        block[32] = 0x80
-        bits = np.uint64(96 * 8)
-        for i in range(8):
-            block[63 - i] = np.uint8((bits >> np.uint64(8 * i)) & np.uint64(255))
-        _compress(state, block, kk, w)
+            state[i] = outer0[i]
+        _compress(state, w, kk)
         for i in range(4):  # 16 bytes = 32 hex chars
             v = state[i]
             for b in range(4):
@@ -430,6 +428,13 @@ def hmac_hex32(chars, offsets, inner0, outer0, kk):  # type: ignore[no-untyped-d
     return out
 
 
+@njit(cache=True, nogil=True)
+def _pad_state(state, block, kk):  # type: ignore[no-untyped-def]
+    w = np.empty(64, np.uint32)
+    _load_block(w, block)
+    _compress(state, w, kk)
+
+
 def pad_states(key: bytes) -> tuple[np.ndarray, np.ndarray]:
     """SHA-256 states after the HMAC ipad and opad blocks of a key."""
     import hashlib
@@ -437,11 +442,10 @@ def pad_states(key: bytes) -> tuple[np.ndarray, np.ndarray]:
     if len(key) > 64:
         key = hashlib.sha256(key).digest()
     key = key.ljust(64, b"\0")
-    kk, w = _K256, np.empty(64, np.uint64)
     out = []
     for pad in (0x36, 0x5C):
         state = _H0.copy()
-        _compress(state, np.frombuffer(bytes(b ^ pad for b in key), np.uint8).copy(), kk, w)
+        _pad_state(state, np.frombuffer(bytes(b ^ pad for b in key), np.uint8).copy(), _K256)
         out.append(state)
     return out[0], out[1]
 
