@@ -6,8 +6,8 @@ items' ``"billing_code"`` keys are, and an item is kept when its own code is
 in the basket or cannot be read without parsing; the exact filter on the
 parsed code follows); a batch not chosen that way is pre-filtered by a byte
 search for ``"billing_code":"X"`` (:func:`prefilter`).  It is newline-joined and parsed by
-``pyarrow.json`` with an explicit schema; Polars then explodes rates, prices
-and providers.  A batch the fast reader refuses (a number where a string is
+``pyarrow.json`` with an explicit schema, then rates, prices and providers are
+exploded in Arrow.  A batch the fast reader refuses (a number where a string is
 expected, NPIs as strings...) is parsed item by item with the standard
 library, and an item that is not JSON becomes a problem at its byte offset.
 """
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from parley.ingest.tic.options import Market
@@ -252,142 +252,272 @@ def _coerce(value: Any, schema: Any) -> Any:
 
 
 # --- flattening -----------------------------------------------------------------------------
+#
+# In Arrow (pyarrow.compute and numpy index arithmetic), not Polars: the pool's workers then
+# never import Polars (about a quarter of a second of every forkserver's start-up), and the
+# rows keep the store's ``string`` type (a Polars frame hands back ``string_view`` columns,
+# whose cast back copies every string).  The semantics are Polars' explode / unnest / join,
+# which the golden tests compare with a plain-Python reference flattener.
 
 
-def _join_list(col: str, name: str) -> pl.Expr:
-    return pl.col(col).list.join(",").alias(name)
+def _explode(table: pa.Table, col: str, *, keep_nulls: bool = False) -> pa.Table:
+    """One row per element of the list column ``col``, the other columns repeated, in order.
+
+    ``keep_nulls``: a null or empty list gives one row with a null element and null
+    elements stay (Polars' ``explode``); otherwise both are dropped (``explode`` followed
+    by a filter on the element).
+    """
+    at = table.schema.get_field_index(col)
+    lists = table.column(col).combine_chunks()
+    n = len(lists)
+    values = lists.flatten()
+    lengths = _int64(pc.list_value_length(lists).fill_null(0))
+    rest = table.remove_column(at)
+    if not keep_nulls:
+        parent = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        if values.null_count:
+            valid = _bools(values.is_valid())
+            parent, values = parent[valid], values.filter(valid)
+        return rest.take(parent).add_column(at, col, values)
+    rows = np.maximum(lengths, 1)
+    parent = np.repeat(np.arange(n, dtype=np.int64), rows)
+    first = np.cumsum(lengths) - lengths  # each list's first element in ``values``
+    rank = np.arange(len(parent), dtype=np.int64) - np.repeat(np.cumsum(rows) - rows, rows)
+    empty = (lengths == 0)[parent]
+    index = pa.array(first[parent] + rank, mask=empty) if empty.any() else first[parent] + rank
+    return rest.take(parent).add_column(at, col, values.take(index))
 
 
-def _money(col: str) -> pl.Expr:
-    value = pl.col(col)
-    return pl.when(value.abs() < 1e11).then(value.round(2)).otherwise(None).cast(pl.Decimal(14, 2))
+def _unnest(table: pa.Table, col: str) -> pa.Table:
+    """The struct column ``col`` replaced by its fields, in place (null struct: null fields)."""
+    at = table.schema.get_field_index(col)
+    structs = table.column(col)
+    out = table.remove_column(at)
+    for k, f in enumerate(structs.type):
+        out = out.add_column(at + k, f.name, pc.struct_field(structs, [k]))
+    return out
+
+
+def _int64(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _bools(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _joined(lists: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Each list's strings joined with "," (null elements skipped, as Polars' ``list.join``)."""
+    arr = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
+    values = arr.flatten()
+    if values.null_count:
+        lengths = _int64(pc.list_value_length(arr).fill_null(0))
+        parent = np.repeat(np.arange(len(arr), dtype=np.int64), lengths)
+        valid = _bools(values.is_valid())
+        counts = np.bincount(parent[valid], minlength=len(arr))
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        arr = pa.ListArray.from_arrays(pa.array(offsets), values.filter(valid), mask=arr.is_null())
+    return pc.binary_join(arr, ",")
+
+
+def _money(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A float amount as DECIMAL(14, 2): ``rint(x * 100)`` cents (Polars' ``round(2)``), null
+    when missing, not finite or 1e11 and over (no 14-digit decimal holds it)."""
+    x = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)  # nulls -> NaN
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(x) < 1e11
+    cents = np.rint(np.where(ok, x, 0.0) * 100).astype(np.int64)
+    words = np.empty(2 * len(cents), np.int64)  # little-endian 128-bit two's complement
+    words[0::2] = cents
+    words[1::2] = cents >> 63
+    validity = None if ok.all() else pa.py_buffer(np.packbits(ok, bitorder="little"))
+    return pa.Array.from_buffers(
+        pa.decimal128(14, 2), len(cents), [validity, pa.py_buffer(words)], null_count=-1
+    )
+
+
+#: expiration dates as payers write them: ISO first (the schema's), then common variants
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%Y%m%d")
+
+
+def _dates(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Date strings -> date32 (ISO, also with a time part, or a common variant); else null."""
+    text = pc.utf8_trim_whitespace(text)
+    stamped = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}[T ]")
+    text = pc.if_else(stamped, pc.utf8_slice_codeunits(text, 0, 10), text)
+    out = None
+    for fmt in _DATE_FORMATS:
+        parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+        out = parsed if out is None else pc.coalesce(out, parsed)
+        if out.null_count == text.null_count:
+            break
+    return pc.cast(out, pa.date32())
+
+
+def _constant(text: str, n: int) -> pa.Array:
+    return pa.array([text], _S).take(np.zeros(n, np.int64))
+
+
+def _inner_join(left: pa.Table, right: pa.Table, key: str) -> pa.Table:
+    """Inner join on ``key`` (null keys never match): left's rows in order, each followed by
+    its matches in right's order; right's other columns appended."""
+    right = right.filter(pc.is_valid(right.column(key)))
+    rk = right.column(key).to_numpy()
+    order = np.argsort(rk, kind="stable")
+    rk = rk[order]
+    lk = left.column(key).to_numpy(zero_copy_only=False)
+    lo = np.searchsorted(rk, lk, side="left")
+    hi = np.searchsorted(rk, lk, side="right")
+    if left.column(key).null_count:
+        hi = np.where(_bools(pc.is_valid(left.column(key))), hi, lo)
+    counts = hi - lo
+    li = np.repeat(np.arange(len(lk), dtype=np.int64), counts)
+    rank = np.arange(len(li), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    ri = order[np.repeat(lo, counts) + rank]
+    out = left.take(li)
+    for name in right.column_names:
+        if name != key:
+            out = out.append_column(name, right.column(name).take(ri))
+    return out
+
+
+def _select(table: pa.Table, columns: dict[str, Any]) -> pa.Table:
+    """A table of the named columns: a name (str) takes the column as it is."""
+    arrays = [table.column(v) if isinstance(v, str) else v for v in columns.values()]
+    return pa.Table.from_arrays(arrays, names=list(columns))
+
+
+def _in_basket(table: pa.Table, codes: frozenset[str] | None) -> pa.Table:
+    if codes is None:
+        return table
+    basket = pa.array(sorted(codes), _S)
+    return table.filter(pc.is_in(table.column("billing_code"), value_set=basket))
 
 
 def providers_of(table: pa.Table, market: Market) -> pa.Table:
     """provider_references items -> (group id, npi, tin), filtered to the market."""
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    df = df.filter(pl.col("provider_groups").is_not_null()).select(
-        "provider_group_id", "provider_groups"
+    groups = _explode(table.select(["provider_group_id", "provider_groups"]), "provider_groups")
+    return _explode_groups(groups, "provider_groups", market, ["provider_group_id"])
+
+
+def _explode_groups(table: pa.Table, col: str, market: Market, keys: list[str]) -> pa.Table:
+    g = table.column(col)
+    tin = pc.struct_field(g, "tin")
+    flat = _select(
+        table,
+        {
+            **{k: k for k in keys},
+            "npi": pc.struct_field(g, "npi"),
+            "tin_type": pc.struct_field(tin, "type"),
+            "tin_value": pc.struct_field(tin, "value"),
+        },
     )
-    return _explode_groups(
-        df.explode("provider_groups"), "provider_groups", market, ["provider_group_id"]
+    flat = flat.filter(
+        pc.or_(pc.is_valid(flat.column("npi")), pc.is_valid(flat.column("tin_value")))
     )
+    digits = pc.replace_substring_regex(flat.column("tin_value"), pattern=r"\D", replacement="")
+    flat = flat.set_column(flat.schema.get_field_index("tin_value"), "tin_value", digits)
+    return _market_filter(_explode(flat, "npi", keep_nulls=True), market)
 
 
-def _explode_groups(df: pl.DataFrame, col: str, market: Market, keys: list[str]) -> pa.Table:
-    g = pl.col(col)
-    flat = df.select(
-        *keys,
-        g.struct.field("npi").alias("npi"),
-        g.struct.field("tin").struct.field("type").alias("tin_type"),
-        g.struct.field("tin").struct.field("value").alias("tin_value"),
-    ).filter(pl.col("npi").is_not_null() | pl.col("tin_value").is_not_null())
-    flat = flat.with_columns(pl.col("tin_value").str.replace_all(r"\D", "").alias("tin_value"))
-    flat = flat.explode("npi")
-    flat = _market_filter(flat, market)
-    return flat.to_arrow()
-
-
-def _market_filter(flat: pl.DataFrame, market: Market) -> pl.DataFrame:
+def _market_filter(flat: pa.Table, market: Market) -> pa.Table:
     if not market.active:
         return flat
-    cond = pl.lit(False)
+    keep = pa.array(np.zeros(flat.num_rows, bool))
     if market.npis is not None:
-        cond = cond | pl.col("npi").is_in(list(market.npis))
+        npis = pa.array(sorted(market.npis), pa.int64())
+        keep = pc.or_(keep, pc.is_in(flat.column("npi"), value_set=npis))
     if market.tins is not None:
-        cond = cond | pl.col("tin_value").is_in(list(market.tins))
-    return flat.filter(cond)
+        tins = pa.array(sorted(market.tins), _S)
+        keep = pc.or_(keep, pc.is_in(flat.column("tin_value"), value_set=tins))
+    return flat.filter(keep)
+
+
+_HEAD = [
+    "negotiation_arrangement",
+    "billing_code_type",
+    "billing_code_type_version",
+    "billing_code",
+]
 
 
 def flatten_in_network(
     table: pa.Table, codes: frozenset[str] | None, market: Market
 ) -> tuple[pa.Table, pa.Table]:
     """(priced rows with a provider_group_id, priced rows with inline providers resolved)."""
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    if codes is not None:
-        df = df.filter(pl.col("billing_code").is_in(list(codes)))
-    head = [
-        "negotiation_arrangement",
-        "billing_code_type",
-        "billing_code_type_version",
-        "billing_code",
-    ]
-    rates = df.explode("negotiated_rates").filter(pl.col("negotiated_rates").is_not_null())
-    rates = rates.with_row_index("rate_id").unnest("negotiated_rates")
-    price = pl.col("negotiated_prices")
-    prices = (
-        rates.select("rate_id", *head, "negotiated_prices")
-        .explode("negotiated_prices")
-        .filter(price.is_not_null())
-        .unnest("negotiated_prices")
-        .select(
-            "rate_id",
-            *head,
-            "negotiated_type",
-            _money("negotiated_rate").alias("rate"),
-            pl.col("expiration_date").str.to_date(strict=False).alias("expiration_date"),
-            _join_list("service_code", "service_codes"),
-            "billing_class",
-            "setting",
-            _join_list("billing_code_modifier", "modifiers"),
-            "additional_information",
-        )
+    rates = _explode(_in_basket(table, codes), "negotiated_rates")
+    rates = _unnest(
+        rates.add_column(0, "rate_id", pa.array(np.arange(rates.num_rows))), "negotiated_rates"
     )
-    refs = (
-        rates.select("rate_id", "provider_references").explode("provider_references").drop_nulls()
+    prices = _unnest(
+        _explode(rates.select(["rate_id", *_HEAD, "negotiated_prices"]), "negotiated_prices"),
+        "negotiated_prices",
     )
-    by_ref = prices.join(refs.rename({"provider_references": "provider_group_id"}), on="rate_id")
-    groups = rates.select("rate_id", "provider_groups").explode("provider_groups").drop_nulls()
-    inline = pl.from_arrow(_explode_groups(groups, "provider_groups", market, ["rate_id"]))
-    assert isinstance(inline, pl.DataFrame)
-    resolved = prices.join(inline, on="rate_id")
-    return by_ref.drop("rate_id").to_arrow(), resolved.drop("rate_id").to_arrow()
+    prices = _select(
+        prices,
+        {
+            "rate_id": "rate_id",
+            **{h: h for h in _HEAD},
+            "negotiated_type": "negotiated_type",
+            "rate": _money(prices.column("negotiated_rate")),
+            "expiration_date": _dates(prices.column("expiration_date")),
+            "service_codes": _joined(prices.column("service_code")),
+            "billing_class": "billing_class",
+            "setting": "setting",
+            "modifiers": _joined(prices.column("billing_code_modifier")),
+            "additional_information": "additional_information",
+        },
+    )
+    refs = _explode(rates.select(["rate_id", "provider_references"]), "provider_references")
+    refs = refs.rename_columns(["rate_id", "provider_group_id"])
+    by_ref = _inner_join(prices, refs, "rate_id")
+    groups = _explode(rates.select(["rate_id", "provider_groups"]), "provider_groups")
+    inline = _explode_groups(groups, "provider_groups", market, ["rate_id"])
+    resolved = _inner_join(prices, inline, "rate_id")
+    return by_ref.drop_columns(["rate_id"]), resolved.drop_columns(["rate_id"])
 
 
 def resolve(by_ref: pa.Table, providers: pa.Table) -> pa.Table:
     """Join priced rows holding a group id to the provider table (inner: market only)."""
-    left = pl.from_arrow(by_ref)
-    right = pl.from_arrow(providers)
-    assert isinstance(left, pl.DataFrame) and isinstance(right, pl.DataFrame)
-    left = left.drop([c for c in right.columns if c in left.columns and c != "provider_group_id"])
-    return left.join(right, on="provider_group_id").to_arrow()
+    shared = [
+        c for c in providers.column_names if c in by_ref.column_names and c != "provider_group_id"
+    ]
+    return _inner_join(by_ref.drop_columns(shared), providers, "provider_group_id")
 
 
 def flatten_allowed(table: pa.Table, codes: frozenset[str] | None, market: Market) -> pa.Table:
     """out_of_network items -> one row per allowed amount x provider NPI."""
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    if codes is not None:
-        df = df.filter(pl.col("billing_code").is_in(list(codes)))
-    head = ["billing_code_type", "billing_code_type_version", "billing_code"]
+    amounts = _unnest(_explode(_in_basket(table, codes), "allowed_amounts"), "allowed_amounts")
+    tin = amounts.column("tin")
+    digits = pc.replace_substring_regex(
+        pc.struct_field(tin, "value"), pattern=r"\D", replacement=""
+    )
     amounts = (
-        df.explode("allowed_amounts")
-        .filter(pl.col("allowed_amounts").is_not_null())
-        .unnest("allowed_amounts")
+        amounts.append_column("tin_type", pc.struct_field(tin, "type"))
+        .append_column("tin_value", digits)
+        .append_column("service_codes", _joined(amounts.column("service_code")))
     )
-    amounts = amounts.with_columns(
-        pl.col("tin").struct.field("type").alias("tin_type"),
-        pl.col("tin").struct.field("value").str.replace_all(r"\D", "").alias("tin_value"),
-        _join_list("service_code", "service_codes"),
+    pays = _unnest(_explode(amounts, "payments"), "payments")
+    provs = _explode(
+        _unnest(_explode(pays, "providers", keep_nulls=True), "providers"), "npi", keep_nulls=True
     )
-    pays = amounts.explode("payments").filter(pl.col("payments").is_not_null()).unnest("payments")
-    provs = pays.explode("providers").unnest("providers").explode("npi")
-    out = provs.select(
-        *head,
-        pl.lit("allowed amount").alias("negotiated_type"),
-        _money("allowed_amount").alias("rate"),
-        _money("billed_charge").alias("billed_charge"),
-        "service_codes",
-        "billing_class",
-        "setting",
-        _join_list("billing_code_modifier", "modifiers"),
-        "npi",
-        "tin_type",
-        "tin_value",
+    out = _select(
+        provs,
+        {
+            **{h: h for h in _HEAD[1:]},
+            "negotiated_type": _constant("allowed amount", provs.num_rows),
+            "rate": _money(provs.column("allowed_amount")),
+            "billed_charge": _money(provs.column("billed_charge")),
+            "service_codes": "service_codes",
+            "billing_class": "billing_class",
+            "setting": "setting",
+            "modifiers": _joined(provs.column("billing_code_modifier")),
+            "npi": "npi",
+            "tin_type": "tin_type",
+            "tin_value": "tin_value",
+        },
     )
-    return _market_filter(out, market).to_arrow()
+    return _market_filter(out, market)
 
 
 def provider_locations(table: pa.Table) -> list[tuple[float, str]]:
