@@ -13,9 +13,10 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import polars as pl
+if TYPE_CHECKING:  # Polars is imported where frames are built: the pool's workers never need it
+    import polars as pl
 
 Severity = Literal["error", "warning"]
 
@@ -81,6 +82,8 @@ class PatientHasher:
 
     def hash_series(self, identifiers: pl.Series) -> pl.Series:
         """Hash a column of identifiers; nulls and blanks stay null."""
+        import polars as pl
+
         cleaned = identifiers.cast(pl.Utf8).str.strip_chars()
         uniques = cleaned.drop_nulls().unique()
         uniques = uniques.filter(uniques != "")

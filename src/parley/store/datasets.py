@@ -29,14 +29,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parley.store.tables import ALL_TABLES, MANIFEST, PROBLEMS, schema
+
+if TYPE_CHECKING:  # frames arrive as Polars or Arrow; pool workers writing parts import no Polars
+    import polars as pl
 
 STAGING = ".staging"
 
@@ -44,7 +46,7 @@ STAGING = ".staging"
 def conform(table: str, frame: pl.DataFrame | pa.Table, *, file_id: str) -> pa.Table:
     """Cast a frame to the canonical schema: add missing columns as nulls, order, type."""
     target = schema(table)
-    arrow = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+    arrow = frame if isinstance(frame, pa.Table) else frame.to_arrow()
     n = arrow.num_rows
     columns = []
     for fld in target:

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 
 from parley.ingest.base import ParsedChunk, Problem
 from parley.ingest.tic.options import Market, MarketOptions, shoppable_codes
+
+if TYPE_CHECKING:  # Polars only for finish(): the pool's workers never import it
+    import polars as pl
 
 __all__ = ["Market", "MarketOptions", "sniff_market", "read_market", "shoppable_codes"]
 
@@ -97,6 +99,8 @@ def read_market(
 
 def finish(table: pa.Table, header: dict[str, Any], source_kind: str, seq0: int) -> pl.DataFrame:
     """Add the file-level columns (payer, plan, version...) and the row numbers (Polars)."""
+    import polars as pl
+
     df = pl.from_arrow(finish_arrow(table, header, source_kind, seq0))
     assert isinstance(df, pl.DataFrame)
     return df

@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-import polars as pl
-
 from parley.ingest.base import ParsedChunk, Problem
 from parley.ingest.tic import finish_arrow, problem_from
 from parley.ingest.tic.options import MarketOptions
@@ -86,7 +84,7 @@ def read_tic_source(
                 )
                 seq += frame.num_rows
                 done += frame.num_rows
-                rates: Any = frame if arrow else pl.from_arrow(frame)
+                rates: Any = frame if arrow else _polars(frame)
                 yield ParsedChunk(tables={"market_rates": rates})
         if parts is not None and output.written:
             parts.wrote(output.written)
@@ -213,3 +211,10 @@ def _toc_problems(source: Any) -> list[Problem]:
             "'parley market ingest TOC --fetch' downloads and reads them",
         )
     ]
+
+
+def _polars(table: Any) -> Any:
+    """A Polars frame of an Arrow table (for callers that asked for frames, not Arrow)."""
+    import polars as pl
+
+    return pl.from_arrow(table)
