@@ -194,3 +194,23 @@ def test_hmac_hex32_is_hmac_sha256(key: bytes) -> None:
     got = K.hmac_hex32(chars, offsets, inner, outer, K.K256).tobytes()
     want = b"".join(hmac.new(key, v, hashlib.sha256).hexdigest()[:32].encode() for v in values)
     assert got == want
+
+
+@pytest.mark.parametrize("shift", range(9))
+def test_isa_candidates_word_at_a_time(shift: int) -> None:
+    """The eight-bytes-at-a-time ISA search finds what a byte loop finds, at every alignment,
+    across word boundaries and in the last bytes that make no whole word."""
+    import numpy as np
+
+    pieces = [b"~ISA*", b"\nISA", b"\rISA", b"LISA", b"xISA", b"ISA", b"~IS", b"~ISxA", b"~~ISA"]
+    rng = np.random.default_rng(shift)
+    body = b"".join(pieces[int(i)] + b"ab"[: int(j)] for i, j in rng.integers(0, 9, (400, 2)))
+    for data in (b"x" * shift + body, (b"x" * shift + body)[:-1], b"~ISA"[:shift], b"ab~ISA"):
+        arr = np.frombuffer(data, np.uint8)
+        words = np.frombuffer(data, "<u8", count=len(data) // 8)
+        want = [
+            i
+            for i in range(2, len(data) - 2)
+            if data[i : i + 3] == b"ISA" and data[i - 1] in b"~\r\n"
+        ]
+        assert K.isa_candidates(arr, words, ord("~")).tolist() == want

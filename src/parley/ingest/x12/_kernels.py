@@ -206,10 +206,31 @@ def compact(arr, term, drop_lf, pad):  # type: ignore[no-untyped-def]
     return data, p, ends, count, high >= 128
 
 
+_ONES = np.uint64(0x0101010101010101)
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def zero_bytes(v):  # type: ignore[no-untyped-def]
+    """The high bit of each byte of ``v`` that is zero, exactly (no false positives)."""
+    return ~(((v & _LOW7) + _LOW7) | v | _LOW7)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _isa_at(arr, i, n, term):  # type: ignore[no-untyped-def]
+    if i >= 2 and i < n - 2 and arr[i] == 73 and arr[i + 1] == 83 and arr[i + 2] == 65:
+        b = arr[i - 1]
+        return b == term or b == 10 or b == 13
+    return False
+
+
 @njit(cache=True, nogil=True)
-def isa_candidates(arr, term):  # type: ignore[no-untyped-def]
+def isa_candidates(arr, words, term):  # type: ignore[no-untyped-def]
     """Positions (>= 2) of "ISA" right after the terminator, a CR or an LF.
 
+    ``words``: the same bytes as little-endian uint64 (``len(arr) // 8`` of them).  Eight
+    bytes at a time: a word whose bytes hold no "ISA" start (nearly all) costs a few
+    integer operations and no branch; only the others are looked at byte by byte.
     One pass into an output sized for the worst case (a candidate takes four
     bytes; untouched pages cost nothing).  Not a growing buffer: an array
     variable reassigned inside a loop makes numba refcount it on every
@@ -218,12 +239,24 @@ def isa_candidates(arr, term):  # type: ignore[no-untyped-def]
     n = arr.shape[0]
     out = np.empty(n // 4 + 1, np.int64)
     k = 0
-    for i in range(2, n - 2):
-        if arr[i] == 73 and arr[i + 1] == 83 and arr[i + 2] == 65:
-            b = arr[i - 1]
-            if b == term or b == 10 or b == 13:
-                out[k] = i
-                k += 1
+    nw = words.shape[0] - 1  # the last word's "ISA" may run into the tail: byte by byte
+    letter_i = _ONES * np.uint64(73)
+    letter_s = _ONES * np.uint64(83)
+    letter_a = _ONES * np.uint64(65)
+    for q in range(nw):
+        w = words[q]
+        nxt = words[q + 1]
+        at1 = (w >> np.uint64(8)) | (nxt << np.uint64(56))  # bytes 1..8 from this word
+        at2 = (w >> np.uint64(16)) | (nxt << np.uint64(48))  # bytes 2..9
+        if zero_bytes(w ^ letter_i) & zero_bytes(at1 ^ letter_s) & zero_bytes(at2 ^ letter_a):
+            for j in range(8):
+                if _isa_at(arr, 8 * q + j, n, term):
+                    out[k] = 8 * q + j
+                    k += 1
+    for i in range(8 * max(nw, 0), n):  # the last word and the bytes that make no word
+        if _isa_at(arr, i, n, term):
+            out[k] = i
+            k += 1
     return out[:k]
 
 

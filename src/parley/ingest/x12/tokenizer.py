@@ -348,7 +348,8 @@ class Tokenizer:
 
     def _isa_candidates(self, buf: bytes, leads: set[int]) -> list[int]:
         if K.ENABLED:
-            return K.isa_candidates(np.frombuffer(buf, dtype=np.uint8), self.term).tolist()
+            words = np.frombuffer(buf, dtype="<u8", count=len(buf) // 8)
+            return K.isa_candidates(np.frombuffer(buf, dtype=np.uint8), words, self.term).tolist()
         hits: list[int] = []
         for lead in sorted(leads):
             pattern = bytes([lead]) + b"ISA"
