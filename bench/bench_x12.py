@@ -48,11 +48,13 @@ DEFAULT_GENERATOR = Path("/work/shared/bench/gen_835.py")
 
 TINY = (
     b"ISA*00*          *00*          *ZZ*A              *ZZ*B              *240101*1200*^*00501*"
-    b"000000001*0*P*:~GS*HP*A*B*20240101*1200*1*X*005010X221A1~ST*835*0001~BPR*I*10*C*CHK"
+    b"000000001*0*P*:~GS*HP*A*B*20240101*1200*1*X*005010X221A1~ST*835*0001~BPR*I*30*C*CHK"
     b"************20240101~TRN*1*1*1~N1*PR*P~N1*PE*Q*XX*1~CLP*C1*1*10*10*0*12*X~NM1*QC*1*A*B"
     b"****MI*M1~DTM*232*20240101~SVC*HC:99213*10*10**1~DTM*472*20240101~CAS*CO*45*0~"
-    b"AMT*B6*10~SE*12*0001~GE*1*1~IEA*1*000000001~"
-)
+    b"AMT*B6*10~CLP*C2*1*20*20*0*12*X~NM1*QC*1*C*D****MI*M2~SVC*HC:99213:25*10*10**1~"
+    b"DTM*472*20240101~SVC*HC:99214*10*10**1~DTM*472*20240102~AMT*B6*10~"
+    b"SE*20*0001~GE*1*1~IEA*1*000000001~"
+)  # two claims of two lines: every kernel meets the array layouts of real batches
 
 
 def _warm() -> float:
@@ -200,7 +202,12 @@ def child_baseline(path: str, chunk_mb: int) -> dict[str, float]:
 
 
 def run_child(
-    kind: str, path: Path, chunk_mb: int, threads: str, cache_dir: str | None = None
+    kind: str,
+    path: Path,
+    chunk_mb: int,
+    threads: str,
+    cache_dir: str | None = None,
+    src: Path | None = None,
 ) -> dict[str, float]:
     env = dict(os.environ)
     if threads == "1":
@@ -211,7 +218,7 @@ def run_child(
         env.pop("NUMBA_NUM_THREADS", None)
     if cache_dir is not None:
         env["NUMBA_CACHE_DIR"] = cache_dir
-    src = Path(__file__).resolve().parents[1] / "src"
+    src = src or Path(__file__).resolve().parents[1] / "src"
     env["PYTHONPATH"] = f"{src}{os.pathsep}{env.get('PYTHONPATH', '')}"
     cmd = [
         sys.executable,
@@ -228,7 +235,12 @@ def run_child(
 
 
 def measure(
-    path: Path, repeat: int, chunk_mb: int, threads: list[str], kinds: list[str]
+    path: Path,
+    repeat: int,
+    chunk_mb: int,
+    threads: list[str],
+    kinds: list[str],
+    baseline_src: Path | None = None,
 ) -> dict[str, object]:
     size = path.stat().st_size
     result: dict[str, object] = {
@@ -247,31 +259,47 @@ def measure(
     }
     for kind in kinds:
         for t in threads:
-            runs = [run_child(kind, path, chunk_mb, t) for _ in range(repeat)]
-            secs = statistics.median(r["seconds"] for r in runs)
-            entry: dict[str, object] = {
-                "median_seconds": round(secs, 3),
-                "mb_per_s": round(size / secs / 1e6, 1),
-                "lines_per_s": round(runs[0]["lines"] / secs),
-                "claims": runs[0]["claims"],
-                "service_lines": runs[0]["lines"],
-                "peak_rss_mb": round(max(r["rss_kb"] for r in runs) / 1024, 1),
-                "ratio_to_baseline": round(base_s / secs, 2),
-                "all_seconds": [round(r["seconds"], 3) for r in runs],
-                "work_cpu_seconds": round(
-                    statistics.median(r["work_cpu_seconds"] for r in runs), 3
-                ),
-                "process_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs), 3),
-            }
-            entry["first_call_seconds"] = round(
-                statistics.median(r["first_call_seconds"] for r in runs), 3
-            )
-            if kind == "reader":
-                entry["problems"] = runs[0]["problems"]
-            else:
-                entry["status"] = runs[0]["status"]
-            result[f"{kind}_threads_{t}"] = entry
+            runs, base_runs = [], []
+            for _ in range(repeat):  # interleaved with the baseline source, when given
+                runs.append(run_child(kind, path, chunk_mb, t))
+                if baseline_src is not None:
+                    base_runs.append(run_child(kind, path, chunk_mb, t, src=baseline_src))
+            if base_runs:
+                result[f"{kind}_threads_{t}_baseline_src"] = _entry(kind, size, base_s, base_runs)
+                mine = _entry(kind, size, base_s, runs)
+                mine["cpu_ratio_to_baseline_src"] = round(
+                    statistics.median(r["work_cpu_seconds"] for r in base_runs)
+                    / statistics.median(r["work_cpu_seconds"] for r in runs),
+                    3,
+                )
+                result[f"{kind}_threads_{t}"] = mine
+                continue
+            result[f"{kind}_threads_{t}"] = _entry(kind, size, base_s, runs)
     return result
+
+
+def _entry(kind: str, size: int, base_s: float, runs: list[dict[str, Any]]) -> dict[str, object]:
+    """Medians of one kind's runs (``cpu_mb_per_s``: bytes per work CPU-second)."""
+    secs = statistics.median(r["seconds"] for r in runs)
+    entry: dict[str, object] = {
+        "median_seconds": round(secs, 3),
+        "mb_per_s": round(size / secs / 1e6, 1),
+        "lines_per_s": round(runs[0]["lines"] / secs),
+        "claims": runs[0]["claims"],
+        "service_lines": runs[0]["lines"],
+        "peak_rss_mb": round(max(r["rss_kb"] for r in runs) / 1024, 1),
+        "ratio_to_baseline": round(base_s / secs, 2),
+        "all_seconds": [round(r["seconds"], 3) for r in runs],
+        "work_cpu_seconds": round(statistics.median(r["work_cpu_seconds"] for r in runs), 3),
+        "process_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs), 3),
+    }
+    entry["cpu_mb_per_s"] = round(size / 1e6 / max(float(entry["work_cpu_seconds"]), 1e-9), 1)  # type: ignore[arg-type]
+    entry["first_call_seconds"] = round(statistics.median(r["first_call_seconds"] for r in runs), 3)
+    if kind == "reader":
+        entry["problems"] = runs[0]["problems"]
+    else:
+        entry["status"] = runs[0]["status"]
+    return entry
 
 
 def ensure_file(size: str, generator: Path, out_dir: Path) -> Path | None:
@@ -314,6 +342,12 @@ def main() -> None:
     parser.add_argument(
         "--cold", action="store_true", help="also measure the first call with an empty numba cache"
     )
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="also run every measurement with this other source tree (e.g. an older commit's "
+        "'src', from git archive), interleaved run by run with this one, and report the CPU ratio",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
         "--child", choices=["reader", "baseline", "e2e", "write", "cold"], help=argparse.SUPPRESS
@@ -345,7 +379,9 @@ def main() -> None:
                 targets.append((size, path))
     results = {}
     for label, path in targets:
-        results[label] = measure(path, args.repeat, args.chunk_mb, threads, kinds)
+        results[label] = measure(
+            path, args.repeat, args.chunk_mb, threads, kinds, baseline_src=args.baseline_src
+        )
         if not args.json:
             _print(label, results[label])
     if args.cold and targets:
@@ -386,6 +422,11 @@ def _print(label: str, result: dict[str, object]) -> None:
                 f"{value['lines_per_s']:,} lines/s  rss {value['peak_rss_mb']:.0f} MB  "
                 f"x{value['ratio_to_baseline']} baseline  (cpu {value['work_cpu_seconds']:.2f} s"
                 f"{extra})"
+                + (
+                    f"  cpu x{value['cpu_ratio_to_baseline_src']} vs --baseline-src"
+                    if "cpu_ratio_to_baseline_src" in value
+                    else ""
+                )
             )
 
 
