@@ -625,6 +625,8 @@ def strings(
     # rows of the kernel's column-major tables are strided views: passed as they are
     # (the kernel reads them in place), not copied
     present = np.asarray(present, np.bool_)
+    if not present.any():  # a column the batch never fills (MIA, DRG, SVC06...): no views
+        return pl.repeat(None, len(present), dtype=pl.String, eager=True).alias(name)
     views, chars = K.string_views(
         data,
         np.asarray(start, np.int64),
