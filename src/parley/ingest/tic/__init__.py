@@ -99,9 +99,14 @@ def read_market(
 
 def finish(table: pa.Table, header: dict[str, Any], source_kind: str, seq0: int) -> pl.DataFrame:
     """Add the file-level columns (payer, plan, version...) and the row numbers (Polars)."""
+    return as_frame(finish_arrow(table, header, source_kind, seq0))
+
+
+def as_frame(table: pa.Table) -> pl.DataFrame:
+    """A Polars frame of finished rows (Polars imported here only: workers never need it)."""
     import polars as pl
 
-    df = pl.from_arrow(finish_arrow(table, header, source_kind, seq0))
+    df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
     return df
 

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from parley.ingest.tic import constant_string
 from parley.ingest.tic.options import Market
 
 _S = pa.string()
@@ -354,10 +355,6 @@ def _dates(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return pc.cast(out, pa.date32())
 
 
-def _constant(text: str, n: int) -> pa.Array:
-    return pa.array([text], _S).take(np.zeros(n, np.int64))
-
-
 def _inner_join(left: pa.Table, right: pa.Table, key: str) -> pa.Table:
     """Inner join on ``key`` (null keys never match): left's rows in order, each followed by
     its matches in right's order; right's other columns appended."""
@@ -505,7 +502,7 @@ def flatten_allowed(table: pa.Table, codes: frozenset[str] | None, market: Marke
         provs,
         {
             **{h: h for h in _HEAD[1:]},
-            "negotiated_type": _constant("allowed amount", provs.num_rows),
+            "negotiated_type": constant_string("allowed amount", provs.num_rows),
             "rate": _money(provs.column("allowed_amount")),
             "billed_charge": _money(provs.column("billed_charge")),
             "service_codes": "service_codes",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from parley.ingest.base import ParsedChunk, Problem
-from parley.ingest.tic import finish_arrow, problem_from
+from parley.ingest.tic import as_frame, finish_arrow, problem_from
 from parley.ingest.tic.options import MarketOptions
 from parley.ingest.tic.parallel import Runner, runner
 from parley.ingest.tic.reader import (
@@ -84,7 +84,7 @@ def read_tic_source(
                 )
                 seq += frame.num_rows
                 done += frame.num_rows
-                rates: Any = frame if arrow else _polars(frame)
+                rates: Any = frame if arrow else as_frame(frame)
                 yield ParsedChunk(tables={"market_rates": rates})
         if parts is not None and output.written:
             parts.wrote(output.written)
@@ -211,10 +211,3 @@ def _toc_problems(source: Any) -> list[Problem]:
             "'parley market ingest TOC --fetch' downloads and reads them",
         )
     ]
-
-
-def _polars(table: Any) -> Any:
-    """A Polars frame of an Arrow table (for callers that asked for frames, not Arrow)."""
-    import polars as pl
-
-    return pl.from_arrow(table)
