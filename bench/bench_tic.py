@@ -38,7 +38,7 @@ COMMIT src | tar -x -C /tmp/base``), interleaved: a same-run before/after.
 Each N-process measurement runs on N CPUs (``sched_setaffinity``, inherited by the
 forkserver and the pool; ``--no-pin`` to turn it off): one process then has one core for
 its helper threads too (the SHA-256 thread, the Parquet writer threads), so 1 -> 2
-compares one core with two.  Unpinned, "1 process" already uses ~1.3 cores through those
+compares one core with two.  Unpinned, "1 process" already uses 1.3-1.5 cores through those
 threads on a 2-core machine, and 1 -> 2 measures what is left of the second core.
 
 Bytecode: this sandbox's venv has no ``.pyc`` files and PYTHONDONTWRITEBYTECODE
@@ -333,10 +333,11 @@ def child_main(args: argparse.Namespace) -> None:
 
 
 #: PSS (``memory_full_info``: the whole of /proc/PID/smaps, ~1.5 ms of CPU per process, and a
-#: walk of its page tables that page faults wait for) every 5th sample, i.e. every 0.25 s; RSS
-#: and CPU times (cheap) every 50 ms; the process tree (a scan of all of /proc) with the PSS.  Sampling PSS every 50 ms took ~15% of a core from a
-#: 2-process run (which has no spare core for the sampler) and slowed it ~10%, and none from a
-#: pinned 1-process run (the sampler ran on the idle core): a bias against the N-process runs.
+#: walk of its page tables that page faults wait for) and the process tree (a scan of all of
+#: /proc) every 5th sample, i.e. every 0.25 s; RSS and CPU times (cheap) every 50 ms.  Reading
+#: PSS every 50 ms took ~15% of a core from a 2-process run (no spare core for the sampler)
+#: and nothing from a pinned 1-process run (the sampler ran on the idle core): a bias
+#: against the N-process runs.
 PSS_EVERY = 5
 
 
