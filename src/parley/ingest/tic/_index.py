@@ -266,3 +266,68 @@ def index_block(  # type: ignore[no-untyped-def]
                     k_depth[nk] = depth
                     nk += 1
     return ne, nk, blk, np.int64(instr & _ONE), depth, carry, floor
+
+
+def cfunc_index_block() -> Any:
+    """:func:`index_block` behind a C signature, for :mod:`parley.ingest._native` (called by
+    :mod:`parley.ingest.tic._kernel`): raw pointers and lengths, nothing raised or allocated.
+
+    Arguments: the bytes (pointer, length), the same as uint64 words (pointer, count), ``n``,
+    ``state`` (int64[16]: in, from 0, block, parity, depth, escape, floor, limit, relative,
+    key_limit, backslashes; out, from 9, events, keys, next block, parity, depth, escape,
+    floor), the event arrays (position int64, delta int8, depth int32, is_array uint8, their
+    capacity) and the key arrays (position int64, depth int32, their capacity).
+    """
+    if not ENABLED:
+        return None
+    from numba import carray, cfunc
+
+    p = types.CPointer
+    sig = types.void(
+        p(types.uint8),
+        types.int64,
+        p(types.uint64),
+        types.int64,
+        types.int64,
+        p(types.int64),
+        p(types.int64),
+        p(types.int8),
+        p(types.int32),
+        p(types.uint8),
+        types.int64,
+        p(types.int64),
+        p(types.int32),
+        types.int64,
+    )
+
+    def run(a_p, alen, w_p, nw, n, st_p, pos_p, delta_p, depth_p, arr_p, cap, kpos_p, kdepth_p, kcap):  # type: ignore[no-untyped-def]  # noqa: E501
+        st = carray(st_p, (16,))
+        ne, nk, blk, parity, depth, carry, floor = index_block(
+            carray(a_p, (alen,)),
+            carray(w_p, (nw,)),
+            n,
+            st[0],
+            st[1],
+            st[2],
+            st[3] != 0,
+            st[4],
+            st[5],
+            st[6] != 0,
+            st[7],
+            st[8] != 0,
+            carray(pos_p, (cap,)),
+            carray(delta_p, (cap,)),
+            carray(depth_p, (cap,)),
+            carray(arr_p, (cap,)).view(np.bool_),
+            carray(kpos_p, (kcap,)),
+            carray(kdepth_p, (kcap,)),
+        )
+        st[9] = ne
+        st[10] = nk
+        st[11] = blk
+        st[12] = parity
+        st[13] = depth
+        st[14] = 1 if carry else 0
+        st[15] = floor
+
+    return cfunc(sig, nopython=True)(run)

@@ -22,7 +22,8 @@ depth 3.  State (quote parity, depth, a pending backslash) carries across
 blocks, so a stream of any size is indexed with one block in memory.
 
 The same index is computed in one compiled pass by :mod:`parley.ingest.tic._index`
-(numba, used whenever it is importable; ``PARLEY_TIC_NUMBA=0`` forces the
+(numba, used whenever it is importable, its machine code called without numba's start-up
+when :mod:`parley.ingest._native` can; ``PARLEY_TIC_NUMBA=0`` forces the
 numpy passes below, which stay as the reference the tests compare it with).
 Both can also report the positions of the keys ``"billing_code"`` at a shallow
 depth (``key_limit``), which the reader's code basket is checked on.
@@ -242,12 +243,12 @@ def structure(
 
 
 def _kernel() -> Any:
-    """The compiled index (:mod:`parley.ingest.tic._index`), imported on first use: numba
-    costs a process about half a second (import, then the kernel from its cache), which a
-    process that never scans (the caller of a process pool) does not pay."""
-    from parley.ingest.tic import _index
+    """The compiled index (:mod:`parley.ingest.tic._kernel`), imported on first use: its
+    machine code linked directly (a few ms), or numba's dispatcher (about 0.4 s), which a
+    process that never scans (the caller of a process pool) does not pay either way."""
+    from parley.ingest.tic import _kernel
 
-    return _index
+    return _kernel
 
 
 def _has_backslash(block: bytes | bytearray | memoryview, n: int) -> bool:
