@@ -9,10 +9,12 @@ gives one line, not a million.
 from __future__ import annotations
 
 from functools import lru_cache
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from parley.ingest.base import ParsedChunk, Problem
+
+if TYPE_CHECKING:  # imported on use: a TiC ingest never checks codes this way
+    import polars as pl
 
 _MAX_LISTED = 20
 
@@ -43,6 +45,8 @@ def _unknown(values: pl.Series, known: frozenset[str], *, listed: bool) -> pl.Da
     # counted first: a column holds a handful of distinct values, so the split, the
     # strip and the known-code test run on those, not on every row (a chunk's checks
     # 30 -> 3 ms)
+    import polars as pl
+
     name = values.name or "code"
     counts = values.rename(name).value_counts(name="rows").drop_nulls(name)
     if listed:
@@ -61,6 +65,8 @@ def _unknown(values: pl.Series, known: frozenset[str], *, listed: bool) -> pl.Da
 
 def check_codes(chunk: ParsedChunk) -> list[Problem]:
     """Warnings for codes that are not in Parley's code lists (data kept as sent)."""
+    import polars as pl
+
     known = _known()
     problems: list[Problem] = []
     for table, column, kind, code, what, listed in _CHECKS:

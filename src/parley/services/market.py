@@ -22,10 +22,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -56,6 +54,9 @@ from parley.store.datasets import (
     read_manifest,
 )
 from parley.store.workspace import Workspace
+
+if TYPE_CHECKING:  # Polars and DuckDB load on use: not on the way to a pool's first task
+    import polars as pl
 
 BASKETS = ("billed", "shoppable", "all")
 
@@ -428,6 +429,8 @@ def with_canonical_payer(frame: pl.DataFrame | pa.Table, aliases: PayerAliases) 
         payers = pa.array([mapping.get(v) for v in distinct.to_pylist()], pa.string())
         payer = payers.take(pc.index_in(names, value_set=distinct))
         return frame.append_column("payer", payer)
+    import polars as pl
+
     mapping = aliases.mapping(frame["payer_name"].unique().to_list())
     return frame.with_columns(
         pl.col("payer_name")
@@ -660,6 +663,8 @@ def payer_names(*, workspace: Workspace, names: Sequence[str] = ()) -> dict[str,
 
 
 def _published_names(ws: Workspace) -> list[tuple[str, str]]:
+    import duckdb
+
     con = ws.connect()
     out: list[tuple[str, str]] = []
     try:

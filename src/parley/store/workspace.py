@@ -21,14 +21,16 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from parley.config import CONFIG_NAME, Settings, load_settings
 from parley.errors import WorkspaceError
 from parley.ingest.base import PatientHasher
 from parley.store.datasets import part_tags, schema_tag, sweep_staging
 from parley.store.tables import ALL_TABLES, MANIFEST
+
+if TYPE_CHECKING:  # imported by connect(): an ingest that never queries does not load DuckDB
+    import duckdb
 
 SECRET_NAME = ".secret"
 FOLDERS = ("datasets", "refdata", "contracts", "reports")
@@ -86,6 +88,8 @@ class Workspace:
 
     def connect(self, *, threads: int | None = None) -> duckdb.DuckDBPyConnection:
         """DuckDB in memory with a view per canonical table over the committed Parquet."""
+        import duckdb
+
         con = duckdb.connect(config={"threads": threads} if threads else {})
         ordered = sorted(ALL_TABLES.items(), key=lambda kv: kv[0] != MANIFEST.name)
         for name, table in ordered:
