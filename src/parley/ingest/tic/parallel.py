@@ -40,6 +40,7 @@ from parley.ingest.forkserver import (
     in_worker,
     one_core_per_worker,
     restore,
+    take_pool,
 )
 from parley.ingest.tic import trace
 
@@ -177,7 +178,8 @@ def runner(*, workers: int | None = None, scheduler: str | None = None) -> Itera
         return
     saved = one_core_per_worker()  # inherited by the forkserver (unless prestart launched it)
     try:
-        with ProcessPoolExecutor(max_workers=n, mp_context=context()) as pool:
+        early = take_pool(n)  # the command's prestart forked them already
+        with early or ProcessPoolExecutor(max_workers=n, mp_context=context()) as pool:
             run = PoolRunner(pool, n)
             # start the workers in the background while the caller hashes, sniffs or reads
             threading.Thread(target=_warm, args=(pool, n, run.warm), daemon=True).start()
