@@ -65,14 +65,14 @@ def _unknown(values: pl.Series, known: frozenset[str], *, listed: bool) -> pl.Da
 
 def check_codes(chunk: ParsedChunk) -> list[Problem]:
     """Warnings for codes that are not in Parley's code lists (data kept as sent)."""
-    import polars as pl
-
-    known = _known()
     problems: list[Problem] = []
     for table, column, kind, code, what, listed in _CHECKS:
         frame = chunk.tables.get(table)
         if frame is None or column not in frame.columns or frame.height == 0:
             continue
+        import polars as pl  # only for a chunk with codes to check (never a TiC chunk)
+
+        known = _known()
         bad = _unknown(frame[column].cast(pl.Utf8), known[kind], listed=listed)
         for value, rows in bad.head(_MAX_LISTED).iter_rows():
             problems.append(Problem(
