@@ -128,3 +128,33 @@ def test_pool_workers_parse_and_flatten_without_polars() -> None:
 
     numba = _kernel.native() is None  # numba only when the native kernel is not available
     assert all(flags == {"polars": False, "numba": numba} for flags in workers.values())
+
+
+def test_prestart_forks_the_pool_that_the_runner_then_takes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`parley market ingest` forks its workers before it imports the rest of Parley; the
+    batch's runner uses those processes (once), and a second batch opens its own pool."""
+    from parley.ingest import forkserver
+
+    monkeypatch.setattr(forkserver, "_EARLY", [])
+    assert forkserver.prestart(2)
+    assert forkserver.prestart(2) and len(forkserver._EARLY) == 1  # one early pool at most
+    early = forkserver._EARLY[0][1]
+    with runner(workers=2) as run:
+        assert run._pool is early  # type: ignore[attr-defined]
+        pids = {run.submit(os.getpid).result() for _ in range(8)}
+        assert os.getpid() not in pids
+    assert forkserver._EARLY == []
+    with runner(workers=2) as run:
+        assert run._pool is not early  # type: ignore[attr-defined]
+        assert run.submit(int, "7").result() == 7
+
+
+def test_an_early_pool_for_another_size_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    from parley.ingest import forkserver
+
+    monkeypatch.setattr(forkserver, "_EARLY", [])
+    assert forkserver.prestart(3)
+    assert forkserver.take_pool(2) is None
+    pool = forkserver.take_pool(3)
+    assert pool is not None
+    pool.shutdown()
