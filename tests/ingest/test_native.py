@@ -89,17 +89,16 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def _call(fn: object) -> tuple[int, ...]:
-    args = _args(b'{"in_network":[{"billing_code":"1"}]}', 64, 2, False, 3)
-    monkey = _kernel.native
-    try:
-        _kernel.native = lambda: fn  # type: ignore[assignment]
-        return _kernel.index_block(*args)
-    finally:
-        _kernel.native = monkey  # type: ignore[assignment]
+def _call(fn: object, monkeypatch: pytest.MonkeyPatch) -> tuple[int, ...]:
+    """``index_block`` through the given ctypes kernel."""
+    with monkeypatch.context() as m:
+        m.setattr(_kernel, "native", lambda: fn)
+        return _kernel.index_block(*_args(b'{"in_network":[{"billing_code":"1"}]}', 64, 2, False, 3))
 
 
-def test_a_damaged_object_file_is_rebuilt(private_cache: Path) -> None:
+def test_a_damaged_object_file_is_rebuilt(
+    private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = _native.load(_kernel.SPEC)
     assert first is not None
     (built,) = private_cache.glob("tic-index-block-*.native")
@@ -109,7 +108,7 @@ def test_a_damaged_object_file_is_rebuilt(private_cache: Path) -> None:
     again = _native.load(_kernel.SPEC)
     assert again is not None
     assert _native._read(built) is not None  # whole again (numba's code may differ byte-wise)
-    assert _call(again) == _call(first) == (6, 1, 1, 0, 0, False, 0)
+    assert _call(again, monkeypatch) == _call(first, monkeypatch) == (6, 1, 1, 0, 0, False, 0)
 
 
 def test_a_symbol_the_process_cannot_resolve_means_numba(

@@ -86,7 +86,7 @@ def prestart(workers: int | None = None, scheduler: str | None = None) -> bool:
             from concurrent.futures import ProcessPoolExecutor
 
             pool = ProcessPoolExecutor(max_workers=n, mp_context=context())
-            threading.Thread(target=_fork_workers, args=(pool, n), daemon=True).start()
+            threading.Thread(target=fork_workers, args=(pool, n), daemon=True).start()
             _EARLY.append((n, pool))
     except OSError:  # the pool will try again, and report, when it is needed
         return False
@@ -95,8 +95,10 @@ def prestart(workers: int | None = None, scheduler: str | None = None) -> bool:
     return True
 
 
-def _fork_workers(pool: Any, n: int) -> None:
-    with contextlib.suppress(Exception):  # shut down before it started: nothing to do
+def fork_workers(pool: Any, n: int) -> None:
+    """Start a pool's ``n`` processes and wait until they answer (the first submit to a
+    forkserver pool blocks until the server has preloaded: call it off the caller's thread)."""
+    with contextlib.suppress(Exception):  # the pool may already be shutting down
         for fut in [pool.submit(int) for _ in range(n)]:
             fut.result()
 

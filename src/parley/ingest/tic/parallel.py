@@ -19,7 +19,6 @@ missing install raises an error naming the extra to install.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -37,6 +36,7 @@ from parley.errors import ConfigError
 from parley.ingest.forkserver import (
     context,
     default_workers,
+    fork_workers,
     in_worker,
     one_core_per_worker,
     restore,
@@ -277,14 +277,9 @@ def _local(task: Task, lock: threading.Lock) -> Future[Any]:
 
 
 def _warm(pool: ProcessPoolExecutor, n: int, warm: threading.Event) -> None:
-    """Start the pool's processes; ``warm`` is set once they answer.
-
-    The first submit to a forkserver pool blocks until the server has imported
-    the readers (about a second): done here, off the caller's thread.
-    """
-    with contextlib.suppress(Exception):  # the pool may already be shutting down
-        for fut in [pool.submit(int) for _ in range(n)]:
-            fut.result()
+    """Start the pool's processes (:func:`~parley.ingest.forkserver.fork_workers`, off the
+    caller's thread); ``warm`` is set once they answer."""
+    fork_workers(pool, n)
     warm.set()
     trace.mark("pool_warm")
 
