@@ -138,37 +138,59 @@ def child_e2e(path: str, chunk_mb: int) -> dict[str, Any]:
 def child_write(path: str, chunk_mb: int) -> dict[str, Any]:
     """The Parquet floor: the reader's own output conformed and written exactly as the ingest
     service writes it (zstd, decimals as integers, per-table dictionaries, statistics and
-    delta encodings), on
-    this one thread.  Streamed chunk by chunk like the service (memory stays flat); only the
-    conform + write of each chunk is timed, not the reading.  An end-to-end ingest on one core
-    cannot be faster than this."""
+    delta encodings; a table's chunks held until they make a part), on this one thread.
+    Streamed like the service (memory stays flat); only the conform + write of each part is
+    timed, not the reading.  An end-to-end ingest on one core cannot be faster than this."""
     import tempfile
 
-    from parley.store.datasets import conform, write_options, write_parquet
+    from parley.store import datasets
 
     first_call = _warm()
-    lines = claims = 0
+    # sources from before parts were coalesced (--baseline-src) write one part per chunk
+    part_bytes = getattr(datasets, "PART_BYTES", 0)
+    part_rows = getattr(datasets, "PART_ROWS", 0)
+    held: dict[str, list[Any]] = {}
+    sizes: dict[str, tuple[int, int]] = {}
+    lines = claims = parts = 0
     seconds = cpu = 0.0
+
+    def write(name: str, folder: Path) -> None:
+        nonlocal seconds, cpu, parts
+        frames = held.pop(name)
+        sizes.pop(name)
+        cpu0 = time.process_time()
+        start = time.perf_counter()
+        out = folder / f"{name}-{parts}.parquet"
+        if hasattr(datasets, "write_frames"):
+            datasets.write_frames(name, frames, out, file_id="bench-file-id-00")
+        else:
+            arrow = datasets.conform(name, frames[0], file_id="bench-file-id-00")
+            datasets.write_parquet(arrow, out, **datasets.write_options(name, arrow))
+        seconds += time.perf_counter() - start
+        cpu += time.process_time() - cpu0
+        parts += 1
+
     with tempfile.TemporaryDirectory(prefix="bench-x12-write-") as tmp:
-        for i, chunk in enumerate(_chunks(path, chunk_mb)):
-            cpu0 = time.process_time()
-            start = time.perf_counter()
+        for chunk in _chunks(path, chunk_mb):
             for name, frame in chunk.tables.items():
                 if frame.height:
-                    arrow = conform(name, frame, file_id="bench-file-id-00")
-                    out = Path(tmp) / f"{name}-{i}.parquet"
-                    write_parquet(arrow, out, **write_options(name, arrow))
-            seconds += time.perf_counter() - start
-            cpu += time.process_time() - cpu0
+                    held.setdefault(name, []).append(frame)
+                    rows, size = sizes.get(name, (0, 0))
+                    sizes[name] = (rows + frame.height, size + frame.estimated_size())
+                    if sizes[name][0] >= part_rows or sizes[name][1] >= part_bytes:
+                        write(name, Path(tmp))
             if "remit_lines" in chunk.tables:
                 lines += chunk.tables["remit_lines"].height
             if "remit_claims" in chunk.tables:
                 claims += chunk.tables["remit_claims"].height
+        for name in list(held):
+            write(name, Path(tmp))
     return {
         "seconds": seconds,
         "work_cpu_seconds": cpu,
         "lines": lines,
         "claims": claims,
+        "parts": parts,
         "status": "written",
         "first_call_seconds": first_call,
     }

@@ -80,6 +80,7 @@ def test_abort_and_crash_leave_nothing(workspace) -> None:
 def test_orphaned_table_folder_without_manifest_is_invisible(workspace) -> None:
     commit = FileCommit(workspace.datasets, "f4")
     commit.write("remit_lines", lines_frame())
+    commit.flush()
     (workspace.datasets / "remit_lines").mkdir(exist_ok=True)
     (commit.staging / "remit_lines").rename(
         workspace.datasets / "remit_lines" / "f4"
@@ -115,3 +116,71 @@ def test_parts_written_by_an_older_schema_still_read(workspace) -> None:
     con = workspace.connect()
     assert con.execute("select count(*), count(allowed_amount), sum(paid_amount) from remit_lines").fetchone() == (
         3, 0, Decimal("266.85"))
+
+
+def _parts(workspace, table: str, file_id: str) -> list:
+    return sorted((workspace.datasets / table / file_id).glob("part-*.parquet"))
+
+
+def test_chunks_are_held_and_written_as_one_part_in_order(workspace) -> None:
+    """Small chunks of a table make one part, rows in the order written; the counts are
+    the manifest's whatever the parts."""
+    import pyarrow.parquet as pq
+
+    commit = FileCommit(workspace.datasets, "c1")
+    for i in range(5):
+        frame = lines_frame(4).with_columns(pl.col("line_seq") + 10 * i)
+        commit.write("remit_lines", frame)
+    commit.commit(manifest_row())
+    (part,) = _parts(workspace, "remit_lines", "c1")
+    assert pq.read_table(part).column("line_seq").to_pylist() == [
+        10 * i + j for i in range(5) for j in range(4)
+    ]
+    assert read_manifest(workspace.datasets).column("record_counts").to_pylist() == [
+        '{"remit_lines": 20}'
+    ]
+
+
+def test_a_part_is_written_once_it_holds_enough_rows(workspace) -> None:
+    commit = FileCommit(workspace.datasets, "c2", part_rows=6)
+    for _ in range(5):
+        commit.write("remit_lines", lines_frame(3))  # parts of 6, 6 and 3 rows
+    commit.commit(manifest_row())
+    import pyarrow.parquet as pq
+
+    parts = _parts(workspace, "remit_lines", "c2")
+    assert [pq.read_metadata(p).num_rows for p in parts] == [6, 6, 3]
+    assert workspace.connect().execute("select count(*) from remit_lines").fetchone()[0] == 15
+
+
+def test_string_views_are_written_as_they_are_and_read_back_as_strings(workspace) -> None:
+    """A chunk whose strings are Arrow views (the 835 reader's) and one with plain strings
+    join in one part; every reader sees the canonical schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from parley.store.tables import schema
+
+    views = lines_frame(2)  # Polars holds strings as views: conform keeps them
+    assert pa.types.is_string_view(conform("remit_lines", views, file_id="v").schema.field("procedure_code").type)
+    plain = lines_frame(2).to_arrow()  # large strings: cast to string
+    assert pa.types.is_string(conform("remit_lines", plain, file_id="v").schema.field("procedure_code").type)
+    commit = FileCommit(workspace.datasets, "v1")
+    commit.write("remit_lines", views)
+    commit.write("remit_lines", plain)
+    commit.commit(manifest_row())
+    (part,) = _parts(workspace, "remit_lines", "v1")
+    table = pq.read_table(part)
+    assert table.schema == schema("remit_lines").remove_metadata()
+    assert table.column("procedure_code").to_pylist() == ["99213"] * 4
+    con = workspace.connect()
+    assert con.execute("select count(distinct procedure_code) from remit_lines").fetchone()[0] == 1
+
+
+def test_abort_drops_held_rows_unwritten(workspace) -> None:
+    commit = FileCommit(workspace.datasets, "a1")
+    commit.write("remit_lines", lines_frame())
+    staging = commit.staging
+    commit.abort()
+    assert not staging.exists()
+    assert workspace.connect().execute("select count(*) from remit_lines").fetchone()[0] == 0
