@@ -44,7 +44,7 @@ def x12_version(head: bytes) -> str | None:
 
 def detect(source: Source, head: bytes, *, mapping: Any | None) -> Detected:
     """The file's format, or UnknownFormatError saying what was seen."""
-    from parley.ingest.x12 import sniff_x12
+    from parley.ingest.x12 import sniff_x12, why_not_x12
 
     if not head.strip():
         raise UnknownFormatError(f"{source.name}: the file is empty (0 bytes of content)")
@@ -68,6 +68,11 @@ def detect(source: Source, head: bytes, *, mapping: Any | None) -> Detected:
             )
         return Detected(f"tabular-{mapping.kind}", getattr(mapping, "name", None) or "tabular")
     printable = head[:40].decode("latin-1").encode("unicode_escape").decode()
+    if (why := why_not_x12(head)) is not None:
+        raise UnknownFormatError(
+            f"{source.name}: {why} (it starts with '{printable}')",
+            hint="Parley reads X12 835 remittances and 837P/837I claims; check the file with its sender",
+        )
     raise UnknownFormatError(
         f"{source.name}: not a format Parley reads (it starts with '{printable}')",
         hint="Parley reads X12 835/837 files, and CSV/Excel extracts with --mapping",

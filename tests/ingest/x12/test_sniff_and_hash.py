@@ -63,3 +63,32 @@ def test_compiled_hash_lengths(secret: bytes) -> None:
     values = [c * n for n in (1, 54, 55, 56, 57, 63, 64, 65, 119, 120, 200) for c in "aZ9"]
     ids = pl.Series("id", [*values, None, " x ", "MiXeD-09"])
     assert hash_ids(hasher, ids).to_list() == hasher.hash_series(ids).to_list()
+
+
+_ISA = (
+    b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240810*1200*^*00501*"
+    b"000000001*0*P*:~"
+)
+
+
+@pytest.mark.parametrize(
+    ("head", "says"),
+    [
+        (_ISA + b"GS*HS*A*B*20240810*1200*1*X*005010X279A1~ST*270*0001*005010X279A1~", "transaction set 270 (005010X279A1)"),
+        (_ISA.replace(b"*", b"|") + b"GS*HP*A*B*20240810*1200*1*X*005010X221A1~ST*835*0001~", "no GS or ST segment follows"),
+        (b"ISA*00*short~GS*HP*A*B~", "interchange header cannot be read"),
+    ],
+)
+def test_why_x12_looking_bytes_are_not_read(head: bytes, says: str) -> None:
+    from parley.ingest.x12 import sniff_x12, why_not_x12
+
+    assert sniff_x12(head) is None
+    assert says in (why_not_x12(head) or "")
+
+
+def test_why_not_x12_is_silent_for_other_bytes_and_readable_x12() -> None:
+    from parley.ingest.x12 import why_not_x12
+
+    assert why_not_x12(b"claim_id,charge\n1,2\n") is None
+    assert why_not_x12(b"\x00\x01 this is not X12 at all") is None
+    assert why_not_x12(_ISA + b"GS*HP*A*B*20240810*1200*1*X*005010X221A1~ST*835*0001~") is None

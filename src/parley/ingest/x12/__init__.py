@@ -3,6 +3,7 @@
 Public surface::
 
     sniff_x12(head)                      -> 'x12-835' | 'x12-837p' | 'x12-837i' | None
+    why_not_x12(head)                    -> why X12-looking bytes are not an 835/837, or None
     read_835(stream, file_id=, hasher=)  -> Iterator[ParsedChunk]
     read_837(stream, file_id=, hasher=)  -> Iterator[ParsedChunk]
 
@@ -41,8 +42,8 @@ x12.too_many_problems      warning  more than 1000 of one code: the rest are cou
 =========================  =======  ===============================================
 """
 
-from parley.ingest.x12.envelope import sniff_x12
+from parley.ingest.x12.envelope import sniff_x12, why_not_x12
 from parley.ingest.x12.x12_835 import read_835
 from parley.ingest.x12.x12_837 import read_837
 
-__all__ = ["read_835", "read_837", "sniff_x12"]
+__all__ = ["read_835", "read_837", "sniff_x12", "why_not_x12"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from parley.ingest.base import Problem, Severity
-from parley.ingest.x12.tokenizer import Batch, C, code_sid, detect, isin, split
+from parley.ingest.x12.tokenizer import Batch, C, Delimiters, code_sid, detect, isin, split
 
 ENVELOPE_CODES = frozenset(C[s] for s in ("ISA", "IEA", "GS", "GE", "ST", "SE"))
 
@@ -30,10 +30,45 @@ def sniff_x12(head: bytes) -> str | None:
         return None
 
 
+def why_not_x12(head: bytes) -> str | None:
+    """Why a file that starts like X12 (ISA, GS or ST) is not read as an 835 or 837, or
+    None when it does not start like X12 (or is one)."""
+    body = head.lstrip(b" \t\r\n\x00")
+    if body[:3] != b"ISA" and body[:3] not in (b"GS" + body[2:3], b"ST" + body[2:3]):
+        return None
+    try:
+        found = detect(head)
+        if found is None:
+            return (
+                "it starts like X12 but its interchange header cannot be read: an ISA has "
+                "16 elements, the element separator right after 'ISA', ISA16 (the component "
+                "separator) then the segment terminator"
+            )
+        seen = _seen(head, found)
+    except Exception:  # noqa: BLE001 - a diagnosis must never raise
+        return None
+    st01, version, has = seen
+    if _kind(st01, version, has) is not None:
+        return None
+    if not st01 and not version:
+        return (
+            f"it starts like X12 (element separator {found[0].element!r}, segment terminator "
+            f"{found[0].terminator!r}) but no GS or ST segment follows with those delimiters: "
+            "are the segments written with the separators the ISA declares?"
+        )
+    what = f"transaction set {st01 or '?'}" + (f" ({version})" if version else "")
+    return f"it is X12 but holds {what}, not an 835 remittance or an 837 claim"
+
+
 def _sniff(head: bytes) -> str | None:
     found = detect(head)
     if found is None:
         return None
+    return _kind(*_seen(head, found))
+
+
+def _seen(head: bytes, found: tuple[Delimiters, int]) -> tuple[str, str, set[str]]:
+    """(ST01, the version, the segment ids) of the first bytes, read with ``found``'s delimiters."""
     delims, start = found
     text = (
         head[start:]
@@ -57,7 +92,7 @@ def _sniff(head: bytes) -> str | None:
             kind = els[5].split(delims.component)
             if len(kind) > 1 and kind[1] in ("A", "B"):
                 has.add("CLM5" + kind[1])
-    return _kind(st01, version, has)
+    return st01, version, has
 
 
 def _kind(st01: str, version: str, has: set[str]) -> str | None:
