@@ -36,6 +36,23 @@ def test_missing_workspace_is_a_short_error(tmp_path: Path, capsys: pytest.Captu
     assert "Traceback" not in err
 
 
+def test_json_errors_are_one_json_document_on_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With --json a script reads JSON whatever happened: a failed command prints
+    {"ok": false, "error": ...} on stdout (the human message stays on stderr)."""
+    code, out, err = run(capsys, "status", "--workspace", str(tmp_path / "nowhere"), "--json")
+    assert code == 2
+    error = json.loads(out)["error"]
+    assert error["type"] == "WorkspaceError" and "no Parley workspace" in error["message"]
+    assert "parley init" in error["hint"] and "no Parley workspace" in err
+    code, out, _ = run(capsys, "status", "--no-such-option", "--json")
+    assert code == 2
+    report = json.loads(out)
+    assert report["ok"] is False and report["error"]["type"] == "UsageError"
+    assert report["error"]["message"] == "No such option: --no-such-option"
+    code, out, _ = run(capsys, "status", "--workspace", str(tmp_path / "nowhere"))
+    assert code == 2 and out == ""  # without --json nothing on stdout
+
+
 def test_bad_files_fail_with_reasons_and_nonzero_exit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ws = tmp_path / "ws"
     run(capsys, "init", str(ws))

@@ -7,6 +7,7 @@ Errors print one short red message and exit non-zero; ``--debug`` (or
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -348,19 +349,27 @@ def db_upgrade(workspace: WorkspaceOpt = None, json: JsonOpt = False) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point with the error boundary."""
+    """Entry point with the error boundary.
+
+    A command that fails before giving its result says why on stderr; with ``--json`` it
+    also prints ``{"ok": false, "error": {...}}`` on stdout, so that a script always reads
+    one JSON document whatever happened.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("PARLEY_DEBUG") == "1" or "--debug" in args
     args = [a for a in args if a != "--debug"]
+    as_json = "--json" in args
     try:
         code = app(args=args, prog_name="parley", standalone_mode=False)
     except ParleyError as exc:
         if debug:
             raise
         output.err_console.print(f"[red]error:[/red] {exc}")
+        _json_error(as_json, type(exc).__name__, exc.args[0] if exc.args else str(exc), exc.hint)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         output.err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
+        _json_error(as_json, "Interrupted", "interrupted: nothing half-written was kept", None)
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -370,8 +379,15 @@ def main(argv: list[str] | None = None) -> None:
             show()
         else:
             output.err_console.print(f"[red]error:[/red] {exc.format_message()}")
+        _json_error(as_json, "UsageError", exc.format_message(), "see 'parley --help' or 'parley COMMAND --help'")
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _json_error(as_json: bool, kind: str, message: str, hint: str | None) -> None:
+    if as_json:
+        error = {"type": kind, "message": message, "hint": hint}
+        sys.stdout.write(json.dumps({"ok": False, "error": error}) + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover
