@@ -59,6 +59,10 @@ def test_bad_files_fail_with_reasons_and_nonzero_exit(tmp_path: Path, capsys: py
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "empty.835").write_bytes(b"")
     (tmp_path / "in" / "notes.835").write_bytes(b"\x00\x01 this is not X12 at all")
+    isa = b"ISA*00*          *00*          *ZZ*A              *ZZ*B              *240101*1200*^*00501*000000001*0*P*:~"
+    (tmp_path / "in" / "eligibility.txt").write_bytes(  # X12, and a .txt: not taken for a CSV
+        isa + b"GS*HS*A*B*20240101*1200*1*X*005010X279A1~ST*270*0001*005010X279A1~SE*2*0001~"
+    )
     code, out, _ = run(capsys, "ingest", str(tmp_path / "in"), "-w", str(ws), "--json")
     assert code == 1
     report = json.loads(out)
@@ -66,6 +70,7 @@ def test_bad_files_fail_with_reasons_and_nonzero_exit(tmp_path: Path, capsys: py
     code, out, _ = run(capsys, "problems", "-w", str(ws), "--json")
     messages = " ".join(p["message"] for p in json.loads(out))
     assert "empty" in messages and "not a format Parley reads" in messages
+    assert "holds transaction set 270" in messages and "column mapping" not in messages
 
 
 def test_sql_is_read_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -41,3 +41,35 @@ def test_truncated_gzip_fails_on_read(tmp_path: Path) -> None:
     (source,) = expand([str(tmp_path / "t.835.gz")])
     with pytest.raises(EOFError):
         source.digest()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("packing", ["plain", "gz", "zip"])
+def test_utf16_text_is_read_as_utf8(tmp_path: Path, encoding: str, packing: str) -> None:
+    """A UTF-16 file (with or without a byte-order mark, plain, gzipped or zipped) reads as
+    its UTF-8 bytes, line ends and non-ASCII characters kept, and is not opened by path."""
+    text = "ISA*00*x~\r\nNM1*QC*1*MÜLLER*JOSÉ~\r\n" * 5000  # ~190 KB: more than one read
+    data = text.encode(encoding)
+    if packing == "plain":
+        (tmp_path / "a.835").write_bytes(data)
+    elif packing == "gz":
+        with gzip.open(tmp_path / "a.835.gz", "wb") as f:
+            f.write(data)
+    else:
+        with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
+            z.writestr("a.835", data)
+    (source,) = expand([str(tmp_path)])
+    assert source.head(9) == b"ISA*00*x~"
+    with source.open() as stream:
+        assert stream.read() == text.encode()
+    assert source.digest()[1] == len(text.encode())
+    assert source.local_path() is None
+
+
+def test_utf8_and_binary_are_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "a.835").write_bytes(b"ISA*00*x~")
+    (tmp_path / "b.bin").write_bytes(bytes(range(256)))
+    by = {s.path.name: s for s in expand([str(tmp_path)])}
+    assert by["a.835"].local_path() == tmp_path / "a.835"
+    with by["b.bin"].open() as stream:
+        assert stream.read() == bytes(range(256))

@@ -45,6 +45,22 @@ def test_gzip_and_zip_members_load_like_plain_files(workspace, tmp_path: Path) -
     assert count(workspace, "claims") > 0 and count(workspace, "remit_claims") > 0
 
 
+def test_utf16_file_loads_like_its_utf8_original(workspace, tmp_path: Path) -> None:
+    """A remittance saved as UTF-16 by a Windows tool, its segments indented and on CRLF
+    lines, loads every claim, line and adjustment of the original, balanced."""
+    text = MANAGED_CARE.read_text().replace("~", "~\r\n        ")
+    (tmp_path / "remit-unicode.txt").write_bytes(text.encode("utf-16"))
+    report = ingest_paths(workspace=workspace, paths=[tmp_path / "remit-unicode.txt"], workers=1)
+    assert [(f.format, f.status) for f in report.files] == [("x12-835", "loaded")]
+    utf16 = {t: count(workspace, t) for t in ("remit_claims", "remit_lines", "adjustments")}
+    con = workspace.connect()
+    assert con.execute("select count(*) from remit_lines where not balanced").fetchone()[0] == 0
+    con.close()
+    ingest_paths(workspace=workspace, paths=[MANAGED_CARE], workers=1)
+    assert {t: count(workspace, t) for t in utf16} == {t: 2 * n for t, n in utf16.items()}
+    assert utf16["remit_lines"] > 0
+
+
 def test_parallel_workers_give_the_same_rows(workspace, tmp_path: Path) -> None:
     report = ingest_paths(workspace=workspace, paths=[MANAGED_CARE, CLAIMS_837], workers=2)
     assert report.ok and len(report.files) == 2

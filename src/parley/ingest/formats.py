@@ -55,6 +55,12 @@ def detect(source: Source, head: bytes, *, mapping: Any | None) -> Detected:
 
     if (market := sniff_market(head, source.suffix)) is not None:
         return Detected(market)
+    printable = head[:40].decode("latin-1").encode("unicode_escape").decode()
+    if (why := why_not_x12(head)) is not None:  # before the tabular guess: X12 often ends in .txt
+        raise UnknownFormatError(
+            f"{source.name}: {why} (it starts with '{printable}')",
+            hint="Parley reads X12 835 remittances and 837P/837I claims; check the file with its sender",
+        )
     if source.suffix in TABULAR_SUFFIXES or head[:2] == b"PK":
         if mapping is None and head[:2] != b"PK":  # appointment / quality extracts: known by their header
             from parley.ingest.tabular.operations import sniff_operations
@@ -67,12 +73,6 @@ def detect(source: Source, head: bytes, *, mapping: Any | None) -> Detected:
                 hint="pass --mapping FILE.yaml (see docs/tabular-mapping.md and examples/mappings/)",
             )
         return Detected(f"tabular-{mapping.kind}", getattr(mapping, "name", None) or "tabular")
-    printable = head[:40].decode("latin-1").encode("unicode_escape").decode()
-    if (why := why_not_x12(head)) is not None:
-        raise UnknownFormatError(
-            f"{source.name}: {why} (it starts with '{printable}')",
-            hint="Parley reads X12 835 remittances and 837P/837I claims; check the file with its sender",
-        )
     raise UnknownFormatError(
         f"{source.name}: not a format Parley reads (it starts with '{printable}')",
         hint="Parley reads X12 835/837 files, and CSV/Excel extracts with --mapping",

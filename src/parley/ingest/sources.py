@@ -2,14 +2,18 @@
 
 A :class:`Source` is something that can be opened as a binary stream more than
 once (hashing is a first pass, parsing a second).  Compressed sources are
-decompressed on the fly; a .zip yields one source per member.
+decompressed on the fly; a .zip yields one source per member.  A UTF-16 file
+(Excel's "Unicode text", some Windows EDI tools) is read as UTF-8: every reader
+sees the same bytes whatever the file's encoding.
 """
 
 from __future__ import annotations
 
+import functools
 import glob
 import gzip
 import hashlib
+import io
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -44,6 +48,14 @@ class Source:
         return (self.member or self.path.name).lower().endswith(".gz")
 
     def open(self) -> BinaryIO:
+        """The source's bytes (decompressed; UTF-16 text as UTF-8)."""
+        raw = self._open_raw()
+        encoding = _utf16(_peek(raw))
+        if encoding is None:
+            return raw
+        return io.BufferedReader(_Utf8Of(raw, encoding), 1 << 20)  # type: ignore[return-value]
+
+    def _open_raw(self) -> BinaryIO:
         if self.member is not None:
             archive = zipfile.ZipFile(self.path)
             raw: BinaryIO = archive.open(self.member)  # type: ignore[assignment]
@@ -53,9 +65,15 @@ class Source:
             return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
         return raw
 
+    @functools.cached_property
+    def _is_utf16(self) -> bool:
+        with self._open_raw() as raw:
+            return _utf16(_peek(raw)) is not None
+
     def local_path(self) -> Path | None:
         """The plain file on disk, when there is one (readers may then open it by path)."""
-        return self.path if self.member is None and not self.is_gzip else None
+        plain = self.member is None and not self.is_gzip and not self._is_utf16
+        return self.path if plain else None
 
     def head(self, size: int = HEAD_BYTES) -> bytes:
         with self.open() as stream:
@@ -70,6 +88,54 @@ class Source:
                 sha.update(chunk)
                 total += len(chunk)
         return sha.hexdigest(), total
+
+
+def _peek(raw: BinaryIO) -> bytes:
+    """The first bytes of a stream, left unread (files, gzip and zip members can peek)."""
+    peek = getattr(raw, "peek", None)
+    return peek(64)[:64] if callable(peek) else b""
+
+
+def _utf16(head: bytes) -> str | None:
+    """'utf-16' (a byte-order mark), 'utf-16-le' / 'utf-16-be' (ASCII text with a NUL
+    before or after every character), or None."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    even, odd = head[0:32:2], head[1:32:2]
+    if len(head) < 8 or len(even) != len(odd):
+        return None
+    if not any(odd) and all(even):
+        return "utf-16-le"
+    if not any(even) and all(odd):
+        return "utf-16-be"
+    return None
+
+
+class _Utf8Of(io.RawIOBase):
+    """A UTF-16 byte stream read as UTF-8 bytes (line ends and every character kept)."""
+
+    def __init__(self, raw: BinaryIO, encoding: str) -> None:
+        self._text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        want = len(buffer)
+        while len(self._pending) < want:
+            text = self._text.read(max(want // 2, 1 << 16))
+            if not text:
+                break
+            self._pending += text.encode("utf-8")
+        out, self._pending = self._pending[:want], self._pending[want:]
+        buffer[: len(out)] = out
+        return len(out)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._text.close()
+        super().close()
 
 
 def _expand_one(text: str) -> list[Path]:

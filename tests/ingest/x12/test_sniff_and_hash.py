@@ -77,6 +77,12 @@ _ISA = (
         (_ISA + b"GS*HS*A*B*20240810*1200*1*X*005010X279A1~ST*270*0001*005010X279A1~", "transaction set 270 (005010X279A1)"),
         (_ISA.replace(b"*", b"|") + b"GS*HP*A*B*20240810*1200*1*X*005010X221A1~ST*835*0001~", "no GS or ST segment follows"),
         (b"ISA*00*short~GS*HP*A*B~", "interchange header cannot be read"),
+        (  # an 837 of dental claims, whatever its GS08 says
+            b"\xef\xbb\xbf" + _ISA + b"GS*HC*A*B*20070816*1615*31*X*004010X096A1~ST*837*1~"
+            b"CLM*26403774*150***11::1*Y**Y*Y~LX*1~SV3*AD:D0120*40~",
+            "837 dental claim file",
+        ),
+        (_ISA + b"GS*HC*A*B*20240101*1200*1*X*005010X224A2~ST*837*1*005010X224A2~", "837 dental"),
     ],
 )
 def test_why_x12_looking_bytes_are_not_read(head: bytes, says: str) -> None:
@@ -90,5 +96,7 @@ def test_why_not_x12_is_silent_for_other_bytes_and_readable_x12() -> None:
     from parley.ingest.x12 import why_not_x12
 
     assert why_not_x12(b"claim_id,charge\n1,2\n") is None
+    assert why_not_x12(b"STATUS,claim_id\nok,1\n") is None  # a CSV header, not an ST segment
+    assert why_not_x12(b"GSX|claim\n") is None
     assert why_not_x12(b"\x00\x01 this is not X12 at all") is None
     assert why_not_x12(_ISA + b"GS*HP*A*B*20240810*1200*1*X*005010X221A1~ST*835*0001~") is None

@@ -278,3 +278,35 @@ def test_interchanges_with_different_delimiters(chunk_bytes: int) -> None:
     assert r.table("remit_claims")["paid_amount"].sum() == Decimal("2835.00")
     assert r.codes().count("x12.mixed_delimiters") == 2
     assert r.table("remit_lines")["procedure_code"].to_list() == ["99211", "93555"] * 3
+
+
+def _pretty(segments: list[list[str]]) -> bytes:
+    """The file as some senders and tools write it: a UTF-8 byte-order mark, one segment
+    per CRLF line, indented by loop depth with spaces and tabs (up to 14 blanks)."""
+    lines = []
+    depth = 0
+    for seg in segments:
+        sid = seg[0]
+        depth = {"ISA": 0, "GS": 1, "ST": 2, "SE": 2, "GE": 1, "IEA": 0}.get(sid, min(depth + 1, 7))
+        lines.append(" " * (2 * depth) + ("\t" if depth > 5 else "") + "*".join(seg) + "~")
+    return b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [MANAGED, "LinuxForHealth__x12__demo-file_demo.837", "LinuxForHealth__x12__demo-file_demo.837i"],
+)
+@pytest.mark.parametrize("kernels", [True, False])
+def test_indented_segments_give_identical_tables(name: str, kernels: bool, monkeypatch) -> None:  # noqa: ANN001
+    """Leading blanks are skipped however many: a pretty-printed file (segments indented by
+    more than 8 blanks) loses no segment, line or adjustment, and its SE counts hold."""
+    from parley.ingest.x12 import _kernels as K
+
+    original = sample(name)
+    reference = parse(original)
+    monkeypatch.setattr(K, "ENABLED", kernels and K.ENABLED)
+    pretty = parse(_pretty(segments_of(original)))
+    assert max(len(line) - len(line.lstrip()) for line in _pretty(segments_of(original)).splitlines()) > 8
+    for table, frame in reference.tables.items():
+        assert pretty.table(table).equals(frame), table
+    assert pretty.codes() == reference.codes()

@@ -152,3 +152,25 @@ def test_referring_provider_and_group() -> None:
     assert (claim["group_number"], claim["group_name"]) == ("123XYZ", None)
     r = parse(sample(TWO_CLAIMS_I))
     assert r.table("claims")["referring_npi"].null_count() == r.table("claims").height
+
+
+def test_claim_dates_as_senders_write_them() -> None:
+    """DT (date and hour) gives its date, a from-to range under D8 is still a range, TM (an
+    hour alone) gives no date and no warning; a DT that is no date is still reported."""
+    raw = sample(TWO_CLAIMS_I).decode()
+    first, second = (i for i, _ in enumerate(raw) if raw.startswith("DTP*434*RD8*", i))
+    end = raw.index("~", first) + 1
+    raw = (
+        raw[:first]
+        + "DTP*434*D8*20050315-20050316~DTP*435*DT*200503140930~DTP*096*TM*1134~"
+        + raw[end:second]
+        + "DTP*435*DT*999999999999~"
+        + raw[second:]
+    )
+    r = parse(raw.encode())
+    claims = r.table("claims").sort("claim_seq")
+    assert claims["admission_date"].to_list() == [date(2005, 3, 14), None]
+    statement = claims.select("service_date_from", "service_date_to").rows()
+    assert statement[0] == (date(2005, 3, 15), date(2005, 3, 16))  # the claim's 434 range
+    dated = [(p.code, p.segment_id) for p in r.problems if p.code != "x12.se_count"]  # 4 more
+    assert dated == [("x12.bad_date", "DTP")]

@@ -273,8 +273,8 @@ def seal(data, size, ends, sep, pad):  # type: ignore[no-untyped-def]
 def segment_codes(arr, starts, ends, sep):  # type: ignore[no-untyped-def]
     """Segment id codes (0 for an empty/blank segment) and where each starts after blanks.
 
-    The rules of ``Tokenizer._codes``: at most 8 leading blanks (space, tab,
-    NUL) are skipped.
+    The rules of ``Tokenizer._codes``: leading blanks (space, tab, NUL) are
+    skipped, however many (pretty-printed files indent segments by loop depth).
     """
     m = starts.shape[0]
     code = np.zeros(m, np.int64)
@@ -283,13 +283,12 @@ def segment_codes(arr, starts, ends, sep):  # type: ignore[no-untyped-def]
     safe = n - 1
     for r in range(m):
         p = starts[r]
-        e = ends[r]
-        for _ in range(8):
-            if p < e:
-                b = arr[min(p, safe)]
-                if b == 32 or b == 9 or b == 0:
-                    p += 1
-                    continue
+        e = min(ends[r], n)
+        while p < e:
+            b = arr[p]
+            if b == 32 or b == 9 or b == 0:
+                p += 1
+                continue
             break
         pos[r] = p
         length = e - p

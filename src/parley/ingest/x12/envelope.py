@@ -33,8 +33,10 @@ def sniff_x12(head: bytes) -> str | None:
 def why_not_x12(head: bytes) -> str | None:
     """Why a file that starts like X12 (ISA, GS or ST) is not read as an 835 or 837, or
     None when it does not start like X12 (or is one)."""
-    body = head.lstrip(b" \t\r\n\x00")
-    if body[:3] != b"ISA" and body[:3] not in (b"GS" + body[2:3], b"ST" + body[2:3]):
+    body = head.lstrip(b" \t\r\n\x00\xef\xbb\xbf")  # blanks and a UTF-8 byte-order mark
+    at = 3 if body[:3] == b"ISA" else (2 if body[:2] in (b"GS", b"ST") else 0)
+    sep = body[at : at + 1]
+    if not at or not sep or sep.isalnum() or sep.isspace():  # "STATUS,..." is no X12
         return None
     try:
         found = detect(head)
@@ -55,6 +57,11 @@ def why_not_x12(head: bytes) -> str | None:
             f"it starts like X12 (element separator {found[0].element!r}, segment terminator "
             f"{found[0].terminator!r}) but no GS or ST segment follows with those delimiters: "
             "are the segments written with the separators the ISA declares?"
+        )
+    if _dental(st01, version, has):
+        return (
+            "it is an 837 dental claim file (SV3 service lines), which Parley does not read: "
+            "it reads professional (837P) and institutional (837I) claims"
         )
     what = f"transaction set {st01 or '?'}" + (f" ({version})" if version else "")
     return f"it is X12 but holds {what}, not an 835 remittance or an 837 claim"
@@ -95,7 +102,16 @@ def _seen(head: bytes, found: tuple[Delimiters, int]) -> tuple[str, str, set[str
     return st01, version, has
 
 
+def _dental(st01: str, version: str, has: set[str]) -> bool:
+    """An 837D: its guide (X097 / X224), or dental service lines (SV3) and no other kind."""
+    if st01 not in ("837", "") or not (st01 or "X097" in version or "X224" in version):
+        return False
+    return "X097" in version or "X224" in version or ("SV3" in has and not {"SV1", "SV2"} & has)
+
+
 def _kind(st01: str, version: str, has: set[str]) -> str | None:
+    if _dental(st01, version, has):
+        return None  # dental claims: not read (see why_not_x12)
     if st01 == "835" or (not st01 and ("X221" in version or "X091" in version)):
         return "x12-835"
     if st01 == "837" or (not st01 and any(x in version for x in ("X222", "X223", "X096", "X098"))):

@@ -457,15 +457,13 @@ class Tokenizer:
                 self.sep,
             )
             return code_k, pos_k
-        pos = starts.copy()
-        lead = False
-        for _ in range(8):
-            first = arr[np.minimum(pos, len(arr) - 1)]
-            blank = (pos < ends) & ((first == 32) | (first == 9) | (first == 0))
-            if not blank.any():
-                break
-            lead = True
-            pos[blank] += 1
+        # leading blanks skipped however many: each segment starts at the first byte that
+        # is not a blank at or after its start (or at its end when it is only blanks)
+        solid = np.flatnonzero((arr != 32) & (arr != 9) & (arr != 0))
+        at = np.searchsorted(solid, starts)
+        first = solid[np.minimum(at, len(solid) - 1)] if len(solid) else np.full_like(starts, len(arr))
+        pos = np.minimum(np.where(at < len(solid), first, len(arr)), ends).astype(np.int64)
+        lead = bool((pos != starts).any())
         length = ends - pos
         safe = len(arr) - 1
         b0 = arr[np.minimum(pos, safe)].astype(np.int64)

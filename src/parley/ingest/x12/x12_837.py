@@ -297,18 +297,25 @@ class Reader837:
         )
 
     def _date_ranges(self, dtp: pl.DataFrame, loop: str) -> pl.DataFrame:
-        """DTP with D8 (one date) or RD8 (from-to): columns _d0, _d1."""
+        """DTP with D8 (one date), RD8 (from-to) or DT (date and time): columns _d0, _d1
+        (TM, a time alone, gives none).
+
+        Read as senders write them, not only as the guide says: a from-to range under D8 is
+        still a range, and DT's CCYYMMDDHHMM gives its date (the admission date-hour of
+        an 837I)."""
         value = pl.col("e3").str.strip_chars()
+        value = (
+            pl.when(pl.col("e2") == "DT")
+            .then(value.str.slice(0, 8))
+            .when(pl.col("e2") == "TM")  # a time alone (the discharge hour): no date
+            .then(pl.lit(None, pl.String))
+            .otherwise(value)
+        )
         rng = value.str.splitn("-", 2)
+        ranged = (pl.col("e2") == "RD8") | value.str.contains("-", literal=True)
         out = dtp.with_columns(
-            pl.when(pl.col("e2") == "RD8")
-            .then(rng.struct.field("field_0"))
-            .otherwise(value)
-            .alias("_v0"),
-            pl.when(pl.col("e2") == "RD8")
-            .then(rng.struct.field("field_1"))
-            .otherwise(value)
-            .alias("_v1"),
+            pl.when(ranged).then(rng.struct.field("field_0")).otherwise(value).alias("_v0"),
+            pl.when(ranged).then(rng.struct.field("field_1")).otherwise(value).alias("_v1"),
         )
         out = out.with_columns(F.date("_v0").alias("_d0"), F.date("_v1").alias("_d1"))
         bad = out.filter(F.bad("_v0", "_d0") | F.bad("_v1", "_d1")).select("seg_no", "claim_seq")
