@@ -77,6 +77,7 @@ _ISA = (
         (_ISA + b"GS*HS*A*B*20240810*1200*1*X*005010X279A1~ST*270*0001*005010X279A1~", "transaction set 270 (005010X279A1)"),
         (_ISA.replace(b"*", b"|") + b"GS*HP*A*B*20240810*1200*1*X*005010X221A1~ST*835*0001~", "no GS or ST segment follows"),
         (b"ISA*00*short~GS*HP*A*B~", "interchange header cannot be read"),
+        (_ISA + b"TA1*000000001*240810*1200*A*000~IEA*0*000000001~", "only TA1 segments"),
         (  # an 837 of dental claims, whatever its GS08 says
             b"\xef\xbb\xbf" + _ISA + b"GS*HC*A*B*20070816*1615*31*X*004010X096A1~ST*837*1~"
             b"CLM*26403774*150***11::1*Y**Y*Y~LX*1~SV3*AD:D0120*40~",

@@ -52,6 +52,9 @@ def why_not_x12(head: bytes) -> str | None:
     st01, version, has = seen
     if _kind(st01, version, has) is not None:
         return None
+    ids = sorted(i for i in has - {"ISA", "IEA", ""} if 2 <= len(i) <= 3 and i.isalnum() and i.isupper())
+    if not st01 and not version and ids:
+        return f"it is X12 but holds no GS/ST transaction, only {', '.join(ids[:5])} segments"
     if not st01 and not version:
         return (
             f"it starts like X12 (element separator {found[0].element!r}, segment terminator "
