@@ -274,10 +274,8 @@ class PartWriter:
         for name, value in self.constants:
             if name not in rows.column_names:
                 rows = rows.append_column(name, _text_column(value, rows.num_rows))
-        arrow = conform(self.table, rows, file_id=self.file_id)
         path = Path(self.folder) / f"part-w{part:05d}.{schema_tag(self.table)}.parquet"
-        write_parquet(arrow, path, **write_options(self.table, arrow))  # as FileCommit writes
-        return arrow.num_rows
+        return write_frames(self.table, [rows], path, file_id=self.file_id)  # as FileCommit writes
 
 
 def _text_column(value: str | None, n: int) -> pa.Array:

@@ -107,9 +107,10 @@ def _seen(head: bytes, found: tuple[Delimiters, int]) -> tuple[str, str, set[str
 
 def _dental(st01: str, version: str, has: set[str]) -> bool:
     """An 837D: its guide (X097 / X224), or dental service lines (SV3) and no other kind."""
-    if st01 not in ("837", "") or not (st01 or "X097" in version or "X224" in version):
+    if st01 not in ("837", ""):
         return False
-    return "X097" in version or "X224" in version or ("SV3" in has and not {"SV1", "SV2"} & has)
+    guide = "X097" in version or "X224" in version
+    return guide or (st01 == "837" and "SV3" in has and not {"SV1", "SV2"} & has)
 
 
 def _kind(st01: str, version: str, has: set[str]) -> str | None:
