@@ -259,9 +259,11 @@ def _print_demo(result: dict[str, Any]) -> None:
         f"files in {result['inputs']}"
     )
     ing = result["ingest"]
+    wait = result["seconds"].get("compile_wait", 0)
     output.console.print(
         f"Ingested {len(ing['files'])} files in {result['seconds']['ingest']:.1f}s "
         f"({', '.join(f'{v} {k}' for k, v in ing['by_status'].items())})"
+        + (f", after {wait:.1f}s compiling the X12 readers (first run only)" if wait >= 1 else "")
     )
     _print_summary(result["summary"])
     rep = result["reprice"]
