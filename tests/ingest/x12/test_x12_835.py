@@ -8,6 +8,8 @@ import polars as pl
 import pytest
 from x12_support import assert_canonical, parse, sample, segments_of, serialize
 
+from parley.ingest.x12 import sniff_x12
+
 MANAGED = "LinuxForHealth__x12__src_tests_resources_835_005010X221A1_managed-care.835"
 TIGER = "slott56__TigerShark__tests_835-example.txt"
 
@@ -310,3 +312,22 @@ def test_indented_segments_give_identical_tables(name: str, kernels: bool, monke
     for table, frame in reference.tables.items():
         assert pretty.table(table).equals(frame), table
     assert pretty.codes() == reference.codes()
+
+
+@pytest.mark.parametrize("name", [MANAGED, "LinuxForHealth__x12__demo-file_demo.837i"])
+@pytest.mark.parametrize("kernels", [True, False])
+def test_carriage_return_alone_ends_segments(name: str, kernels: bool, monkeypatch) -> None:  # noqa: ANN001
+    """ISA16 followed by a bare CR (no LF anywhere: old Mac-style exports): the CR is the
+    terminator, not a character to drop; the file reads as its "~" original does."""
+    from parley.ingest.x12 import _kernels as K
+
+    original = sample(name)
+    reference = parse(original)
+    monkeypatch.setattr(K, "ENABLED", kernels and K.ENABLED)
+    bare_cr = serialize(segments_of(original), "*", ":", "\r")
+    assert b"\n" not in bare_cr
+    assert sniff_x12(bare_cr[:4096]) == sniff_x12(original[:4096]) is not None
+    result = parse(bare_cr, chunk_bytes=200)
+    for table, frame in reference.tables.items():
+        assert result.table(table).equals(frame), table
+    assert result.codes() == reference.codes()

@@ -6,7 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 import polars as pl
-from x12_support import HASHER, assert_canonical, parse, sample
+import pytest
+from x12_support import HASHER, assert_canonical, parse, sample, segments_of, serialize
+
+from parley.ingest.x12 import sniff_x12
 
 TWO_CLAIMS_I = (
     "LinuxForHealth__x12__src_tests_resources_837_005010X223A3_two-claims-single-provider.837i"
@@ -174,3 +177,24 @@ def test_claim_dates_as_senders_write_them() -> None:
     assert statement[0] == (date(2005, 3, 15), date(2005, 3, 16))  # the claim's 434 range
     dated = [(p.code, p.segment_id) for p in r.problems if p.code != "x12.se_count"]  # 4 more
     assert dated == [("x12.bad_date", "DTP")]
+
+
+@pytest.mark.parametrize(
+    ("name", "column"),
+    [("LinuxForHealth__x12__demo-file_demo.837i", "type_of_bill"), ("LinuxForHealth__x12__demo-file_demo.837", "place_of_service")],
+)
+def test_no_envelope_component_separator_not_taken_from_the_claim_id(name: str, column: str) -> None:
+    """A file that starts at GS has no ISA16 to name the component separator; it is read from
+    a real composite (SV101, SV202, HI, CLM05), never from the free-text claim id: a "-" in
+    CLM01 once split every composite on "-" and lost the diagnoses and the type of bill."""
+    segments = segments_of(sample(name))
+    reference = parse(sample(name))
+    headless = [s for s in segments if s[0] not in ("ISA", "IEA")]
+    for seg in headless:
+        if seg[0] == "CLM":
+            seg[1] = seg[1][:3] + "-" + seg[1][3:]
+    result = parse(serialize(headless, "*", ":", "~\n"), kind=sniff_x12(sample(name)[:4096]))
+    assert result.table("diagnoses").height == reference.table("diagnoses").height > 0
+    assert result.table("claims")[column].to_list() == reference.table("claims")[column].to_list()
+    assert result.table("claim_lines")["procedure_code"].to_list() == reference.table("claim_lines")["procedure_code"].to_list()
+    assert result.table("claims")["claim_id"].str.contains("-").all()

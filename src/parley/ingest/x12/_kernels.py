@@ -181,8 +181,8 @@ def gather(data, start, end, present):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, nogil=True)
 def compact(arr, term, drop_lf, pad):  # type: ignore[no-untyped-def]
-    """One pass of the tokenizer over a chunk: CR (and LF unless LF is the
-    terminator) removed, terminator positions found.
+    """One pass of the tokenizer over a chunk: CR (unless CR alone is the terminator)
+    and LF (unless LF is the terminator) removed, terminator positions found.
 
     Returns (data, size, ends, count, high): the compacted bytes in
     ``data[:size]`` (``data`` has ``pad`` spare bytes at the end), the
@@ -196,13 +196,14 @@ def compact(arr, term, drop_lf, pad):  # type: ignore[no-untyped-def]
     count = 0
     p = 0
     high = 0
+    drop_cr = term != 13  # CR is dropped unless it alone ends segments
     for i in range(n):  # branch-free: ~10x faster than skipping with `continue`
         ch = arr[i]
         data[p] = ch
         high |= ch
         ends[count] = p
         count += ch == term
-        p += not (ch == 13 or (drop_lf and ch == 10))
+        p += not ((drop_cr and ch == 13) or (drop_lf and ch == 10))
     return data, p, ends, count, high >= 128
 
 

@@ -80,12 +80,11 @@ def _sniff(head: bytes) -> str | None:
 def _seen(head: bytes, found: tuple[Delimiters, int]) -> tuple[str, str, set[str]]:
     """(ST01, the version, the segment ids) of the first bytes, read with ``found``'s delimiters."""
     delims, start = found
-    text = (
-        head[start:]
-        .decode("latin-1")
-        .replace("\r", "")
-        .replace("\n", "" if delims.terminator != "\n" else "\n")
-    )
+    text = head[start:].decode("latin-1")
+    if delims.terminator != "\r":
+        text = text.replace("\r", "")
+    if delims.terminator != "\n":
+        text = text.replace("\n", "")
     segments = [s.strip().split(delims.element) for s in text.split(delims.terminator)]
     version = st01 = ""
     has = set()

@@ -136,7 +136,7 @@ def _with_terminator(
         if rest and not chr(rest[0]).isalnum() and chr(rest[0]) not in (element, " "):
             term = chr(rest[0])  # the "\n~" style: newline first, terminator next
         else:
-            term = "\n"
+            term = _newline(head, at)
     if term.isalnum() or term == element or term in " \x00":
         return None
     repetition = rep.decode("latin-1") if rep and not rep.isalnum() and rep != b" " else None
@@ -173,20 +173,39 @@ def _headless(body: bytes, start: int) -> tuple[Delimiters, int] | None:
         ch = chr(body[i])
         if ch == sep or ch.isalnum() or ch in " .-_/&,()#@":
             continue
-        term = "\n" if ch == "\r" else ch
+        term = _newline(body, i) if ch in "\r\n" else ch
         return Delimiters(sep, _guess_component(body, sep, term), term), start
     return None
 
 
+def _newline(head: bytes, at: int) -> str:
+    """The newline that ends segments when the terminator at ``at`` is one: LF (with or
+    without CR), or CR alone (old Mac-style files: no LF anywhere in the head)."""
+    if head[at] == 13 and b"\n" not in head:
+        return "\r"
+    return "\n"
+
+
+#: composites whose first component is a short qualifier (segment id, element position):
+#: SVC01 / SV101 / SV202 "HC:99213", HI01 "ABK:J069", CLM05 "11:B:1".  Never CLM01: a claim
+#: id is free text, and a "-" in it is not a separator
+_COMPOSITES = ((b"SVC", 1), (b"SV1", 1), (b"SV2", 2), (b"HI", 1), (b"CLM", 5))
+
+
 def _guess_component(body: bytes, sep: str, term: str) -> str:
-    for sid in (b"SVC", b"SV1", b"SV2", b"CLM"):
-        at = body.find(sid + sep.encode())
-        if at >= 0:
-            i = at + 4
-            while i < len(body) and chr(body[i]).isalnum():
-                i += 1
-            if i < len(body) and chr(body[i]) not in (sep, term, "\r", "\n"):
-                return chr(body[i])
+    """The component separator of a file with no ISA (which would name it): the character
+    after the qualifier of the first composite element in the head, else ":"."""
+    segments = [s.strip(b" \t\r\n") for s in body.split(term.encode())]
+    by_id: dict[bytes, list[list[bytes]]] = {}
+    for seg in segments:
+        elements = seg.split(sep.encode())
+        by_id.setdefault(elements[0], []).append(elements)
+    for sid, pos in _COMPOSITES:
+        for elements in by_id.get(sid, ()):
+            value = elements[pos] if pos < len(elements) else b""
+            head = value.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+            if head and len(value) - len(head) <= 3 and chr(head[0]) not in (sep, term, " ", ".", "-"):
+                return chr(head[0])
     return ":" if ":" not in (sep, term) else "^"
 
 
@@ -281,7 +300,7 @@ class Tokenizer:
         self.seg_count = 0
         self.term = ord(delims.terminator)
         self.sep = ord(delims.element)
-        self.strip_cr = delims.terminator != "\n"
+        self.strip_cr = delims.terminator != "\n"  # LF dropped unless it ends segments
 
     def __iter__(self) -> Iterator[Batch | Oversize | Delimiters]:
         carry = self.first
@@ -362,7 +381,7 @@ class Tokenizer:
         self.d = delims
         self.term = ord(delims.terminator)
         self.sep = ord(delims.element)
-        self.strip_cr = delims.terminator != "\n"
+        self.strip_cr = delims.terminator != "\n"  # LF dropped unless it ends segments
 
     def _cut(self, buf: bytes, *, final: bool) -> tuple[Batch | None, bytes, Oversize | None]:
         arr, ends, room, high = self._compact(buf)
@@ -424,7 +443,7 @@ class Tokenizer:
                 np.frombuffer(buf, dtype=np.uint8), self.term, self.strip_cr, PAD + 1
             )
             return room[:size], ends[:count], room, bool(high)
-        if b"\r" in buf:
+        if b"\r" in buf and self.term != 13:
             buf = buf.replace(b"\r", b"")
         if self.strip_cr and b"\n" in buf:
             buf = buf.replace(b"\n", b"")
