@@ -11,6 +11,7 @@ import pytest
 
 from parley.services import ingest as ingest_service
 from parley.services.ingest import ingest_paths
+from parley.store.workspace import init_workspace
 
 SAMPLES = Path(__file__).parents[1] / "data" / "x12"
 MANAGED_CARE = SAMPLES / "LinuxForHealth__x12__src_tests_resources_835_005010X221A1_managed-care.835"
@@ -56,8 +57,9 @@ def test_utf16_file_loads_like_its_utf8_original(workspace, tmp_path: Path) -> N
     con = workspace.connect()
     assert con.execute("select count(*) from remit_lines where not balanced").fetchone()[0] == 0
     con.close()
-    ingest_paths(workspace=workspace, paths=[MANAGED_CARE], workers=1)
-    assert {t: count(workspace, t) for t in utf16} == {t: 2 * n for t, n in utf16.items()}
+    original = init_workspace(tmp_path / "utf8", organization="Test Group")
+    ingest_paths(workspace=original, paths=[MANAGED_CARE], workers=1)
+    assert {t: count(original, t) for t in utf16} == utf16
     assert utf16["remit_lines"] > 0
 
 
@@ -73,7 +75,8 @@ def test_bad_claim_is_quarantined_and_the_rest_kept(workspace, tmp_path: Path) -
     fields = text[first_clp:].split("~", 1)[0].split("*")
     bad_segment = "*".join([*fields[:3], "12X.5", *fields[4:]])
     broken = tmp_path / "broken.835"
-    broken.write_text(text[:first_clp] + bad_segment + text[first_clp + len("*".join(fields)):])
+    broken_text = text[:first_clp] + bad_segment + text[first_clp + len("*".join(fields)):]
+    broken.write_text(broken_text.replace("7170066655", "7170066657"))  # another payment (TRN02)
     good = ingest_paths(workspace=workspace, paths=[MANAGED_CARE], workers=1)
     report = ingest_paths(workspace=workspace, paths=[broken], workers=1)
     result = report.files[0]
@@ -112,3 +115,68 @@ def test_truncated_gzip_fails_cleanly_and_others_load(workspace, tmp_path: Path)
     assert statuses == {"cut.835.gz": "failed", "ok.835": "loaded"}
     assert not report.ok
     assert "cannot be read" in report.files[0].first_problems[0]
+
+
+def _resaved(text: str) -> bytes:
+    """The same ERA saved by another tool: "|" elements, "^" components, one segment a line."""
+    segments = [s.strip() for s in text.replace("\n", "").split("~") if s.strip()]
+    out = []
+    for seg in segments:
+        els = seg.split("*")
+        if els[0] == "ISA":
+            els[16] = "^"
+            out.append("|".join(els))
+        else:
+            out.append("|".join(e.replace(":", "^") for e in els))
+    return ("\n".join(out) + "\n").encode()
+
+
+def _paid(ws) -> str:
+    con = ws.connect()
+    try:
+        return str(con.execute("select sum(paid_amount) from remit_claims").fetchone()[0])
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_payment_resaved_in_other_bytes_is_not_counted_twice(workspace, tmp_path: Path, workers: int) -> None:
+    """A re-sent or re-saved ERA (other delimiters, other line breaks: another content hash)
+    pays what is already loaded: the copy is a duplicate, nothing of it lands, even when both
+    copies are read at once by two workers."""
+    (tmp_path / "copy.txt").write_bytes(_resaved(MANAGED_CARE.read_text()))
+    report = ingest_paths(workspace=workspace, paths=[MANAGED_CARE, tmp_path / "copy.txt"], workers=workers)
+    assert sorted(f.status for f in report.files) == ["duplicate", "loaded"]
+    assert report.ok
+    duplicate = next(f for f in report.files if f.status == "duplicate")
+    assert "already loaded from" in duplicate.first_problems[0] and "7170066655" in duplicate.first_problems[0]
+    assert count(workspace, "remittances") == 1
+    assert _paid(workspace) == "945.00"
+
+
+def test_only_the_repeated_transactions_of_a_file_are_skipped(workspace, tmp_path: Path) -> None:
+    """A file with a payment already loaded and a new one: the new one loads, the repeated
+    one (and a transaction repeated within the file) is skipped with a warning per transaction."""
+    ingest_paths(workspace=workspace, paths=[MANAGED_CARE], workers=1)
+    text = MANAGED_CARE.read_text()
+    start, end = text.index("ST*835"), text.index("GE*")
+    repeated = text[start:end]
+    new = repeated.replace("7170066655", "7170066656").replace("ST*835*112233", "ST*835*112234").replace(
+        "SE*26*112233", "SE*26*112234")
+    mixed = text[:start] + repeated + new + new.replace("112234", "112235") + text[end:].replace("GE*1*", "GE*3*")
+    (tmp_path / "mixed.835").write_text(mixed)
+    report = ingest_paths(workspace=workspace, paths=[tmp_path / "mixed.835"], workers=1)
+    assert [f.status for f in report.files] == ["partial"]
+    con = workspace.connect()
+    try:
+        rows = con.execute(
+            "select p.transaction_control, p.code, p.severity from problems p join manifest m using (file_id) "
+            "where m.source_path like '%mixed.835' and p.code = 'x12.duplicate_remittance' order by 1").fetchall()
+        traces = con.execute("select trace_number, count(*) from remittances group by 1 order by 1").fetchall()
+        claims = con.execute("select count(*) from remit_claims").fetchone()[0]
+        lines = con.execute("select count(*) from remit_lines").fetchone()[0]
+    finally:
+        con.close()
+    assert rows == [("112233", "x12.duplicate_remittance", "warning"), ("112235", "x12.duplicate_remittance", "warning")]
+    assert traces == [("7170066655", 1), ("7170066656", 1)]
+    assert claims == 4 and lines == 4

@@ -123,6 +123,8 @@ def _print_ingest(report: Any) -> None:
     for f in report.files:
         for line in f.first_problems if f.status in ("failed", "partial") else []:
             output.err_console.print(f"[red]{line}[/red]")
+        for line in f.first_problems if f.status == "duplicate" else []:  # same payments, other bytes
+            output.console.print(f"{f.source}: {line}")
     by = report.as_dict()["by_status"]
     output.console.print(", ".join(f"{v} {k}" for k, v in by.items()))
     if not report.ok:

@@ -9,14 +9,18 @@ with byte-level progress.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import polars as pl
+import pyarrow as pa
 
 from parley.errors import InputError, ParleyError
 from parley.ingest.base import ParsedChunk, Problem
@@ -31,6 +35,7 @@ from parley.store.datasets import (
     read_manifest,
     sweep_staging,
 )
+from parley.store.remittance_index import INDEX, KEY_COLUMNS, Key, commit_lock, keys_of
 from parley.store.workspace import Workspace, open_workspace
 
 MARKET_PREFIXES = ("tic-", "hpt-")
@@ -122,33 +127,40 @@ def commit_file(
     started = time.perf_counter() if started is None else started
     file_id = sha256[:16]
     commit = commit if commit is not None else FileCommit(ws.datasets, file_id)
+    before = list(problems)
     try:
-        for chunk in chunks(file_id) if detected is not None else ():
-            for table, frame in chunk.tables.items():
-                commit.write(table, frame)
-            problems.extend(chunk.problems)
-            problems.extend(check_codes(chunk))
-            if progress:
-                progress(source.name, chunk.bytes_done, size)
-        counts = dict(commit.counts)
-        status = _status(counts, problems)
-        commit.write("problems", problem_rows((p.as_row() for p in problems), source_path=source.name))
-        errors = sum(p.severity == "error" for p in problems)
-        elapsed = time.perf_counter() - started
-        commit.commit(
-            {
-                "sha256": sha256,
-                "source_path": source.name,
-                "source_bytes": size,
-                "format": detected.format if detected else None,
-                "version": detected.version if detected else None,
-                "status": status,
-                "ingested_at": now_utc(),
-                "problem_count": len(problems),
-                "error_count": errors,
-                "elapsed_seconds": elapsed,
-            }
-        )
+        remits = _stream(commit, chunks(file_id) if detected is not None else (), problems, source, size, progress)
+        with commit_lock(ws.datasets) if remits else contextlib.nullcontext():
+            repeats = _repeated_payments(ws, file_id, remits)
+            if repeats and all(r.earlier for r in repeats) and len(repeats) == sum(len(r) for r in remits):
+                commit.abort()  # every payment of the file is already loaded from other files
+                return FileResult(source.name, file_id, "duplicate", format=detected.format if detected else None,
+                                  bytes=size, first_problems=[_repeat_message(ws, repeats[0])])
+            if repeats:  # read it again without the repeated transactions
+                commit.abort()
+                commit = FileCommit(ws.datasets, file_id)
+                problems[:] = before + [_repeat_problem(ws, r) for r in repeats]
+                dropped = {r.remittance_seq for r in repeats}
+                _stream(commit, _without(chunks(file_id), dropped), problems, source, size, progress)
+            counts = dict(commit.counts)
+            status = _status(counts, problems)
+            commit.write("problems", problem_rows((p.as_row() for p in problems), source_path=source.name))
+            errors = sum(p.severity == "error" for p in problems)
+            elapsed = time.perf_counter() - started
+            commit.commit(
+                {
+                    "sha256": sha256,
+                    "source_path": source.name,
+                    "source_bytes": size,
+                    "format": detected.format if detected else None,
+                    "version": detected.version if detected else None,
+                    "status": status,
+                    "ingested_at": now_utc(),
+                    "problem_count": len(problems),
+                    "error_count": errors,
+                    "elapsed_seconds": elapsed,
+                }
+            )
     except BaseException:
         commit.abort()
         raise
@@ -157,6 +169,105 @@ def commit_file(
         format=detected.format if detected else None, version=detected.version if detected else None,
         bytes=size, seconds=round(elapsed, 3), counts=counts, errors=errors,
         warnings=len(problems) - errors, first_problems=_summarise(problems, source.name),
+    )
+
+
+def _stream(
+    commit: FileCommit, chunks: Iterable[ParsedChunk], problems: list[Problem], source: Source, size: int,
+    progress: Progress | None,
+) -> list[pa.Table]:
+    """Write the chunks into ``commit``, gather their problems; returns the remittances rows."""
+    remits: list[pa.Table] = []
+    for chunk in chunks:
+        for table, frame in chunk.tables.items():
+            commit.write(table, frame)
+            if table == "remittances" and frame.height:
+                remits.append(frame.to_arrow())
+        problems.extend(chunk.problems)
+        problems.extend(check_codes(chunk))
+        if progress:
+            progress(source.name, chunk.bytes_done, size)
+    return remits
+
+
+@dataclass(frozen=True)
+class _Repeat:
+    """A remittance whose payment is already in the workspace (``earlier``: its file) or earlier
+    in the same file (``earlier`` None)."""
+
+    remittance_seq: int
+    control: str
+    key: Key
+    earlier: str | None
+
+
+def _repeated_payments(ws: Workspace, file_id: str, remits: list[pa.Table]) -> list[_Repeat]:
+    if not remits:
+        return []
+    known = INDEX.known(ws.datasets)
+    seen: set[Key] = set()
+    out: list[_Repeat] = []
+    for table in remits:
+        seqs = table.column("remittance_seq").to_pylist()
+        for seq, (key, control) in zip(seqs, keys_of(table), strict=True):
+            if key is None:
+                continue
+            earlier = known.get(key)
+            if earlier is not None and earlier != file_id:
+                out.append(_Repeat(seq, control, key, earlier))
+            elif key in seen:
+                out.append(_Repeat(seq, control, key, None))
+            seen.add(key)
+    return out
+
+
+def _without(chunks: Iterable[ParsedChunk], dropped: set[int]) -> Iterator[ParsedChunk]:
+    """The chunks without the rows of the ``dropped`` remittances (claims, their lines and
+    adjustments, PLB); a claim's lines and adjustments never come before the claim."""
+    claims: set[int] = set()
+    for chunk in chunks:
+        tables = {}
+        for name, frame in chunk.tables.items():
+            if "remittance_seq" in frame.columns:
+                if name == "remit_claims":
+                    gone = frame.filter(pl.col("remittance_seq").is_in(list(dropped)))
+                    claims.update(gone["claim_seq"].to_list())
+                frame = frame.filter(~pl.col("remittance_seq").is_in(list(dropped)))
+            elif "claim_seq" in frame.columns and claims:
+                frame = frame.filter(~pl.col("claim_seq").is_in(list(claims)))
+            tables[name] = frame
+        yield ParsedChunk(tables=tables, problems=chunk.problems, bytes_done=chunk.bytes_done)
+
+
+def _describe(key: Key) -> str:
+    named = dict(zip(KEY_COLUMNS, key, strict=True))
+    return f"trace {named['trace_number']}, {named['payment_amount']} paid {named['payment_date'] or 'undated'}"
+
+
+def _source_of(ws: Workspace, file_id: str | None) -> str:
+    if file_id is None:
+        return "earlier in this file"
+    manifest = read_manifest(ws.datasets)
+    paths = dict(zip(manifest.column("file_id").to_pylist(), manifest.column("source_path").to_pylist(), strict=True))
+    return f"from {paths.get(file_id, file_id)}"
+
+
+def _repeat_message(ws: Workspace, repeat: _Repeat) -> str:
+    return (f"the same payments are already loaded {_source_of(ws, repeat.earlier)} ({_describe(repeat.key)}): "
+            "a re-sent or re-saved ERA; nothing was loaded, so no payment counts twice")
+
+
+def _repeat_problem(ws: Workspace, repeat: _Repeat) -> Problem:
+    return Problem(
+        "warning",
+        "x12.duplicate_remittance",
+        f"transaction {repeat.control or '?'} pays what is already loaded {_source_of(ws, repeat.earlier)} "
+        f"({_describe(repeat.key)}); it was skipped so that no payment counts twice",
+        segment_id="TRN",
+        loop="header",
+        element="TRN02",
+        transaction_control=repeat.control or None,
+        quarantined=True,
     )
 
 

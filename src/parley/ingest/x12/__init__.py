@@ -39,6 +39,8 @@ x12.truncated              warning  no terminator at the end of the file
 x12.mixed_delimiters       warning  a later interchange uses other delimiters (read
                                     with its own)
 x12.too_many_problems      warning  more than 1000 of one code: the rest are counted
+x12.duplicate_remittance   warning  (ingest service) a payment already loaded, from another
+                                    file or earlier in this one: its transaction skipped
 =========================  =======  ===============================================
 """
 
