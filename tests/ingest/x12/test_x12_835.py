@@ -331,3 +331,14 @@ def test_carriage_return_alone_ends_segments(name: str, kernels: bool, monkeypat
     for table, frame in reference.tables.items():
         assert result.table(table).equals(frame), table
     assert result.codes() == reference.codes()
+
+
+def test_envelope_numbers_compare_as_numbers() -> None:
+    """GE01/GE02, SE01, IEA01/IEA02 are numeric elements: "0001" is 1 (no warning); a different
+    number still is one."""
+    original = sample(MANAGED).decode()
+    reference = parse(original.encode())
+    padded = original.replace("SE*26*", "SE*026*").replace("GE*1*1~", "GE*01*0001~")
+    assert padded != original
+    assert parse(padded.encode()).codes() == reference.codes()
+    assert "x12.ge_control" in parse(original.replace("GE*1*1~", "GE*1*0002~").encode()).codes()

@@ -257,7 +257,7 @@ class EnvelopeChecker:
             )
             return
         actual = seg_no - self.st.seg_no + 1
-        if _s(e[1]) != str(actual):
+        if not _same_number(_s(e[1]), str(actual)):
             self._warn(
                 "x12.se_count",
                 f"SE01 says {_s(e[1])!s} segments, the transaction has {actual}; "
@@ -287,7 +287,7 @@ class EnvelopeChecker:
                 "x12.unexpected_ge", "GE without a matching GS; ignored", seg_no, "GE", "group"
             )
             return
-        if _s(e[1]) != str(self.gs.count):
+        if not _same_number(_s(e[1]), str(self.gs.count)):
             self._warn(
                 "x12.ge_count",
                 f"GE01 says {_s(e[1])!s} transactions, the group has {self.gs.count}",
@@ -296,7 +296,7 @@ class EnvelopeChecker:
                 "group",
                 "GE01",
             )
-        if _s(e[2]) != self.gs.control:
+        if not _same_number(_s(e[2]), self.gs.control):
             self._warn(
                 "x12.ge_control",
                 f"GE02 {_s(e[2])!s} differs from GS06 {self.gs.control!s}",
@@ -324,7 +324,7 @@ class EnvelopeChecker:
                 "interchange",
             )
             return
-        if _s(e[1]) != str(self.isa.count):
+        if not _same_number(_s(e[1]), str(self.isa.count)):
             self._warn(
                 "x12.iea_count",
                 f"IEA01 says {_s(e[1])!s} groups, the interchange has {self.isa.count}",
@@ -333,7 +333,7 @@ class EnvelopeChecker:
                 "interchange",
                 "IEA01",
             )
-        if _s(e[2]) != self.isa.control:
+        if not _same_number(_s(e[2]), self.isa.control):
             self._warn(
                 "x12.iea_control",
                 f"IEA02 {_s(e[2])!s} differs from ISA13 {self.isa.control!s}",
@@ -379,6 +379,13 @@ class EnvelopeChecker:
     def take(self) -> list[Problem]:
         out, self.problems = self.problems, []
         return out
+
+
+def _same_number(a: str | None, b: str | None) -> bool:
+    """Two numeric (N0) envelope values are equal as numbers ("02" is 2); others as text."""
+    if a is not None and b is not None and a.strip().isdigit() and b.strip().isdigit():
+        return int(a) == int(b)
+    return a == b
 
 
 def _s(value: str | None) -> str | None:
