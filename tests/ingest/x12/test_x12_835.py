@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import polars as pl
@@ -342,3 +343,70 @@ def test_envelope_numbers_compare_as_numbers() -> None:
     assert padded != original
     assert parse(padded.encode()).codes() == reference.codes()
     assert "x12.ge_control" in parse(original.replace("GE*1*1~", "GE*1*0002~").encode()).codes()
+
+
+COB = "LinuxForHealth__x12__src_tests_resources_835_005010X221A1_cob-contractural-adjustment.835"
+
+
+def test_component_separator_other_than_isa16_is_read_with_a_warning() -> None:
+    """This real sample declares ISA16 ':' but writes 'SVC*HC>55669': the codes are read with
+    the separator the data uses (before: qualifier 'HC>55669', no procedure code), once warned."""
+    data = sample(COB)
+    assert data[104:105] == b":" and b"SVC*HC>55669*" in data
+    r = parse(data)
+    lines = r.table("remit_lines")
+    assert lines["procedure_qualifier"].to_list() == ["HC"]
+    assert lines["procedure_code"].to_list() == ["55669"]
+    warned = [p for p in r.problems if p.code == "x12.component_separator"]
+    assert len(warned) == 1 and warned[0].element == "ISA16" and "'>'" in warned[0].message
+    # the same file declaring '>' reads the same, with no warning
+    fixed = parse(data[:104] + b">" + data[105:])
+    assert fixed.table("remit_lines").equals(lines)
+    assert "x12.component_separator" not in fixed.codes()
+
+
+def test_declared_separator_present_in_the_data_is_kept() -> None:
+    """ISA16 ':' with 'HC:99211' (the usual case) and a qualifier-only SVC01: no override."""
+    r = parse(sample(MANAGED))
+    assert "x12.component_separator" not in r.codes()
+    data = sample(MANAGED).replace(b"SVC*HC:99211", b"SVC*99211").replace(b"SVC*HC:93555", b"SVC*HC")
+    assert "x12.component_separator" not in parse(data).codes()
+
+
+def test_plb_without_amount_is_warned_and_kept() -> None:
+    data = sample(MANAGED).replace(b"SE*26*", b"PLB*5544667733*20021231*L6:X**~SE*27*")
+    r = parse(data)
+    plb = r.table("provider_adjustments")
+    assert plb.select("reason_code", "reference").rows() == [("L6", "X")]
+    assert plb["amount"].to_list() == [None]
+    bad = [p for p in r.problems if p.code == "x12.bad_amount"]
+    assert len(bad) == 1 and bad[0].element == "PLB04" and bad[0].segment_id == "PLB"
+
+
+@pytest.mark.parametrize("tail", [b"\x1a", b"\r\n\x1a", b"\n\x1a\x00\x00"])
+def test_trailing_ctrl_z_is_not_a_cut_file(tail: bytes) -> None:
+    """Old PC tools end files with a DOS end-of-file mark (Ctrl-Z): not 'cut short'."""
+    reference = parse(sample(MANAGED))
+    r = parse(sample(MANAGED) + tail)
+    assert r.codes() == reference.codes() and "x12.truncated" not in r.codes()
+    for table, frame in reference.tables.items():
+        assert r.table(table).equals(frame), table
+    # a real cut still is one
+    assert "x12.truncated" in parse(sample(MANAGED)[:-30] + b"\x1a").codes()
+
+
+def test_payment_date_shifted_into_bpr15_is_read_with_a_warning() -> None:
+    """A sender that leaves out one bank element writes the date in BPR15."""
+    shifted = sample(MANAGED).replace(b"*DA*144444*20002316", b"*DA*20020316")
+    r = parse(shifted)
+    assert r.table("remittances")["payment_date"].to_list() == [date(2002, 3, 16)]
+    (p,) = [p for p in r.problems if p.code == "x12.bad_date"]
+    assert p.element == "BPR16" and "BPR15" in p.message
+    # no date anywhere: warned, left empty (days to pay cannot be measured)
+    missing = parse(sample(MANAGED).replace(b"*DA*144444*20002316", b"*DA*144444"))
+    assert missing.table("remittances")["payment_date"].to_list() == [None]
+    (p,) = [p for p in missing.problems if p.code == "x12.bad_date"]
+    assert p.element == "BPR16" and "missing" in p.message
+    # an account number in BPR15 that is no plausible date is not taken for one
+    account = parse(sample(MANAGED).replace(b"*DA*144444*20002316", b"*DA*99991231"))
+    assert account.table("remittances")["payment_date"].to_list() == [None]

@@ -198,3 +198,46 @@ def test_no_envelope_component_separator_not_taken_from_the_claim_id(name: str, 
     assert result.table("claims")[column].to_list() == reference.table("claims")[column].to_list()
     assert result.table("claim_lines")["procedure_code"].to_list() == reference.table("claim_lines")["procedure_code"].to_list()
     assert result.table("claims")["claim_id"].str.contains("-").all()
+
+
+EXAMPLE1 = "LinuxForHealth__x12__src_tests_resources_837_005010X222A2_demo.example1.837"
+
+
+def test_service_lines_without_lx_are_read_with_a_warning() -> None:
+    """SV1 segments with no LX before them (the LX that opens loop 2400 left out): each is a
+    line of its own, with its own dates, as if numbered (before: all four dropped silently)."""
+    import re
+
+    reference = parse(sample(EXAMPLE1))
+    data = re.sub(rb"LX\*\d+~", b"", sample(EXAMPLE1)).replace(b"SE*40*", b"SE*36*")
+    r = parse(data, chunk_bytes=200)
+    cols = ["claim_seq", "line_number", "procedure_code", "charge_amount", "service_date_from"]
+    assert r.table("claim_lines").select(cols).equals(reference.table("claim_lines").select(cols))
+    assert r.table("claim_lines").height == 4
+    (p,) = [p for p in r.problems if p.code == "x12.missing_lx"]  # one per claim
+    assert p.claim_id == "26463774" and p.severity == "warning"
+    assert r.codes() == ["x12.missing_lx"]
+    # two SV1 under one LX: two lines (before: the second was dropped)
+    twice = sample(EXAMPLE1).replace(b"LX*2~", b"").replace(b"SE*40*", b"SE*39*")
+    lines = parse(twice).table("claim_lines")
+    assert lines["procedure_code"].to_list() == ["99213", "87070", "99214", "86663"]
+    assert "x12.missing_lx" in parse(twice).codes()
+
+
+def test_claim_charge_not_the_sum_of_its_lines_is_warned() -> None:
+    reference = parse(sample(EXAMPLE1))
+    assert "x12.unbalanced_claim" not in reference.codes()
+    r = parse(sample(EXAMPLE1).replace(b"CLM*26463774*100.00", b"CLM*26463774*110.00"))
+    (p,) = [p for p in r.problems if p.code == "x12.unbalanced_claim"]
+    assert p.element == "CLM02" and p.claim_id == "26463774"
+    assert r.table("claims")["charge_amount"].to_list() == [Decimal("110.00")]  # kept as sent
+
+
+def test_transaction_with_no_claim_is_warned() -> None:
+    data = sample(EXAMPLE1)
+    empty = data[: data.index(b"HL*1**20")] + b"SE*6*0021~GE*1*1~IEA*1*000000907~"
+    r = parse(empty, kind="x12-837")
+    assert r.table("claims").height == 0
+    (p,) = [p for p in r.problems if p.code == "x12.empty_transaction"]
+    assert p.transaction_control == "0021" and p.segment_number == 3
+    assert "x12.empty_transaction" not in parse(data).codes()

@@ -24,9 +24,15 @@ x12.missing_se             error    file ends inside a transaction: its last cla
 x12.segment_too_long       error    > 4 x chunk_bytes without a terminator: skipped
 x12.wrong_transaction      error    e.g. an 837 inside an 835 file: skipped
 x12.reader_failed          error    last-resort guard (never seen in the fuzz tests)
-x12.bad_date               warning  date unparseable: value left null
+x12.bad_date               warning  date unparseable: value left null (BPR16 empty: a
+                                    date in BPR15 is read, else null)
 x12.unbalanced_line/claim/ warning  balancing rule fails: data kept, balanced=false
-  remittance
+  remittance                        (837: CLM02 is not the sum of the line charges)
+x12.component_separator    warning  the codes use another component separator than
+                                    ISA16 declares ("HC>99213" under ':'): read with
+                                    the data's one
+x12.missing_lx             warning  837 SV1/SV2 with no LX before it: read as a line
+x12.empty_transaction      warning  837 transaction with no claim
 x12.unknown_status         warning  CLP02 not a known claim status
 x12.unknown_group_code     warning  CAS01 not CO/PR/OA/PI/CR
 x12.orphan_segment         warning  SVC/CAS/SV1 outside a claim: ignored
@@ -35,7 +41,8 @@ x12.se_count/se_control,   warning  envelope counts / control numbers disagree
   iea_count/iea_control
 x12.missing_ge/missing_iea warning  trailer missing
 x12.unexpected_se/ge/iea   warning  trailer without header
-x12.truncated              warning  no terminator at the end of the file
+x12.truncated              warning  no terminator at the end of the file (blanks, NULs
+                                    and a DOS Ctrl-Z after the last one are ignored)
 x12.mixed_delimiters       warning  a later interchange uses other delimiters (read
                                     with its own)
 x12.too_many_problems      warning  more than 1000 of one code: the rest are counted

@@ -45,6 +45,8 @@ def run(
         return
     delims, skip = found
     reader = make_reader(delims=delims, file_id=file_id, **kwargs)
+    if delims.declared_component:
+        reader.sink.add(_component(delims, 1))
     tokens = Tokenizer(
         stream, delims, skip=skip, first=head, chunk_bytes=chunk_bytes, boundaries=reader.boundaries
     )
@@ -56,6 +58,8 @@ def run(
                 continue
             if isinstance(item, Delimiters):
                 reader.sink.add(_switch(item, tokens.seg_count + 1))
+                if item.declared_component:
+                    reader.sink.add(_component(item, tokens.seg_count + 1))
                 reader.use_delimiters(item)
                 delims = item
                 continue
@@ -99,6 +103,20 @@ def _switch(delims: Delimiters, seg_no: int) -> Problem:
         "read with its own delimiters",
         segment_number=seg_no,
         segment_id="ISA",
+        loop="interchange",
+    )
+
+
+def _component(delims: Delimiters, seg_no: int) -> Problem:
+    return Problem(
+        "warning",
+        "x12.component_separator",
+        f"ISA16 declares {delims.declared_component!r} as the component separator, but the "
+        f"codes are written with {delims.component!r} (e.g. 'HC{delims.component}99213'); read "
+        f"with {delims.component!r}: ask the sender to fix ISA16",
+        segment_number=seg_no,
+        segment_id="ISA",
+        element="ISA16",
         loop="interchange",
     )
 

@@ -34,7 +34,9 @@ import pyarrow as pa
 from parley.ingest.x12 import _kernels as K
 
 _WS = b" \t\r\n\x00\xef\xbb\xbf"
-_WS_CODES = np.frombuffer(_WS, dtype=np.uint8)
+#: what may follow the last terminator of a file: blanks, NUL padding and the DOS end-of-file
+#: mark (Ctrl-Z, 0x1A) that some old PC tools append
+_WS_CODES = np.frombuffer(_WS + b"\x1a", dtype=np.uint8)
 
 #: bytes per batch at most, whatever chunk_bytes asks: bigger batches are no faster
 #: (their temporaries no longer fit the allocator's reuse) and cost memory
@@ -49,6 +51,8 @@ class Delimiters:
     component: str
     terminator: str
     repetition: str | None = None
+    #: the component separator ISA16 declares when the data uses another one (``component``)
+    declared_component: str | None = None
 
 
 def sid_code(sid: str) -> int:
@@ -159,7 +163,7 @@ def detect(head: bytes) -> tuple[Delimiters, int] | None:
         if len(body) >= 106 and body[103:104] == body[3:4]:
             fixed = _with_terminator(body, chr(body[3]), chr(body[104]), 105, body[82:83])
         found = fixed or _isa_by_counting(body, 0)
-        return (found, start) if found else None
+        return (_checked_component(body, found), start) if found else None
     if body[:2] in (b"GS", b"ST") and len(body) > 3:
         return _headless(body, start)
     return None
@@ -195,6 +199,19 @@ _COMPOSITES = ((b"SVC", 1), (b"SV1", 1), (b"SV2", 2), (b"HI", 1), (b"CLM", 5))
 def _guess_component(body: bytes, sep: str, term: str) -> str:
     """The component separator of a file with no ISA (which would name it): the character
     after the qualifier of the first composite element in the head, else ":"."""
+    value = _first_composite(body, sep, term)
+    if value:
+        head = value.lstrip(_QUALIFIER)
+        if head and len(value) - len(head) <= 3 and chr(head[0]) not in (sep, term, " ", ".", "-"):
+            return chr(head[0])
+    return ":" if ":" not in (sep, term) else "^"
+
+
+_QUALIFIER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _first_composite(body: bytes, sep: str, term: str) -> bytes | None:
+    """The first non-empty composite element (in :data:`_COMPOSITES` order) in the head."""
     segments = [s.strip(b" \t\r\n") for s in body.split(term.encode())]
     by_id: dict[bytes, list[list[bytes]]] = {}
     for seg in segments:
@@ -203,10 +220,29 @@ def _guess_component(body: bytes, sep: str, term: str) -> str:
     for sid, pos in _COMPOSITES:
         for elements in by_id.get(sid, ()):
             value = elements[pos] if pos < len(elements) else b""
-            head = value.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-            if head and len(value) - len(head) <= 3 and chr(head[0]) not in (sep, term, " ", ".", "-"):
-                return chr(head[0])
-    return ":" if ":" not in (sep, term) else "^"
+            if value:
+                return value
+    return None
+
+
+def _checked_component(body: bytes, found: Delimiters) -> Delimiters:
+    """ISA16 checked against the data: when the first composite in the head (SVC01, SV101,
+    HI01...) does not contain ISA16 but has another separator right after its qualifier
+    ("HC>99213" under ISA16 ':'), the data's separator is used and ISA16 kept as declared
+    (the reader warns: otherwise every code of the file would be lost silently)."""
+    value = _first_composite(body, found.element, found.terminator)
+    if not value or found.component.encode("latin-1") in value:
+        return found
+    rest = value.lstrip(_QUALIFIER)
+    if not rest or len(rest) == 1 or not 2 <= len(value) - len(rest) <= 3:
+        return found
+    ch = chr(rest[0])
+    taken = (found.element, found.terminator, found.repetition, " ", ".", "-", "/", "'", ",")
+    if ch in taken or ch.isalnum() or ch in "\r\n\t\x00" or not rest[1:2].isalnum():
+        return found
+    return Delimiters(
+        found.element, ch, found.terminator, found.repetition, declared_component=found.component
+    )
 
 
 @dataclass(slots=True)

@@ -12,7 +12,9 @@ Problems (severity: meaning):
 - x12.bad_amount (error): an amount of a claim, line or adjustment does not
   parse; the whole claim is quarantined (its rows left out of every table).
   In BPR02 or PLB: warning, the value is left null.
-- x12.bad_date (warning): a date does not parse; the value is left null.
+- x12.bad_date (warning): a date does not parse; the value is left null.  An
+  empty BPR16 is warned too; a plausible date in BPR15 (the elements shifted by
+  one) is then read as the payment date.
 - x12.missing_se (error): the file ends inside a transaction; its last claim
   is quarantined (it may be cut short), the rest is kept.
 - x12.unbalanced_line / _claim / _remittance (warning): the balancing rule
@@ -238,7 +240,7 @@ class Reader835:
         if sid == "BPR" and "handling_code" not in head:
             head.update(handling_code=q, credit_debit=row["e3"], payment_method=row["e4"])
             head["payment_amount"] = self._decimal(row["e2"], seg, "BPR", "BPR02")
-            head["payment_date"] = self._date(row["e16"], seg, "BPR", "BPR16")
+            head["payment_date"] = self._payment_date(row, seg)
         elif sid == "TRN" and "trace_number" not in head:
             head.update(trace_number=row["e2"], payer_tax_id=row["e3"])
         elif sid == "DTM" and q == "405":
@@ -268,6 +270,19 @@ class Reader835:
             if composite is None and raw is None:
                 continue
             amount = self._decimal(raw, seg, "PLB", f"PLB{4 + 2 * k:02d}")
+            if raw is None:
+                self.sink.add(
+                    Problem(
+                        "warning",
+                        "x12.bad_amount",
+                        f"PLB{4 + 2 * k:02d} is empty: the adjustment {composite} has no amount "
+                        "(kept with an empty amount, left out of the BPR balance): ask the payer",
+                        seg,
+                        "PLB",
+                        "header",
+                        f"PLB{4 + 2 * k:02d}",
+                    )
+                )
             parts = (composite or "").split(self.d.component)
             out.append(
                 {
@@ -304,6 +319,24 @@ class Reader835:
                 )
             )
             return None
+
+    def _payment_date(self, row: dict[str, Any], seg: int) -> Any:
+        """BPR16; when it is empty, a date in BPR15 (a sender that left out one of the bank
+        elements shifts the date one place left) is read with a warning."""
+        if row["e16"] is not None:
+            return self._date(row["e16"], seg, "BPR", "BPR16")
+        shifted = _parse_date(row["e15"].strip()) if row["e15"] and len(row["e15"].strip()) == 8 else None
+        if shifted is not None and not 1980 <= shifted.year <= 2099:
+            shifted = None
+        message = (
+            f"BPR16 (the payment date) is empty and BPR15 holds {row['e15']}, a date: the "
+            "elements look shifted by one; the payment date was read from BPR15"
+            if shifted is not None
+            else "BPR16 (the payment date) is missing; left empty: the days-to-pay of this "
+            "payment cannot be measured"
+        )
+        self.sink.add(Problem("warning", "x12.bad_date", message, seg, "BPR", "header", "BPR16"))
+        return shifted
 
     def _date(self, raw: str | None, seg: int, sid: str, element: str) -> Any:
         if raw is None:

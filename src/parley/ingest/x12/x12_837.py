@@ -14,8 +14,11 @@ last name + first name + birth date.  Only birth year and sex are kept.
 
 Problems: x12.bad_amount (error, claim quarantined), x12.bad_date (warning,
 value left null), x12.missing_se (error, last claim quarantined),
-x12.orphan_segment (warning), x12.wrong_transaction (error, skipped), and the
-envelope checks of ``envelope``.
+x12.orphan_segment (warning), x12.wrong_transaction (error, skipped),
+x12.unbalanced_claim (warning: CLM02 is not the sum of the line charges),
+x12.missing_lx (warning: an SV1/SV2 with no LX before it is read as a line of
+its own), x12.empty_transaction (warning: no CLM), and the envelope checks of
+``envelope``.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from parley.ingest.base import ParsedChunk, PatientHasher, Problem
 from parley.ingest.x12 import _frames as F
 from parley.ingest.x12._driver import run
 from parley.ingest.x12.envelope import EnvelopeChecker, Transaction
-from parley.ingest.x12.tokenizer import Batch, C, Delimiters, ffill, isin, split
+from parley.ingest.x12.tokenizer import Batch, C, Delimiters, code_sid, ffill, isin, split
 
 OUT, HEADER, L20, L22, L23, CLAIM, LINE = 0, 1, 20, 22, 23, 30, 40
 LOOP = {CLAIM: "2300", LINE: "2400"}
@@ -47,6 +50,11 @@ _MARKERS = {
     "GS": OUT,
     "ISA": OUT,
 }
+#: segments that open or close a claim or line: an SV1/SV2 right after a CLM or another
+#: SV1/SV2 (no LX between) starts a line of its own
+_LINE_MARKERS = np.array([C[s] for s in ("ST", "SE", "HL", "CLM", "LX", "SV1", "SV2")], np.int64)
+_SV_CODES = np.array([C["SV1"], C["SV2"]], np.int64)
+_OPENS_LINE_SV = np.array([C["CLM"], C["SV1"], C["SV2"]], np.int64)
 _MARKER_CODES = np.array([C[s] for s in _MARKERS], dtype=np.int64)
 _MARKER_VALUES = np.array(list(_MARKERS.values()), dtype=np.int64)
 
@@ -75,6 +83,7 @@ class Reader837:
         self.hl = {L20: -1, L22: -1, L23: -1}
         self.carried: dict[str, pl.DataFrame] = {}
         self.last_seg = 0
+        self.last_marker = C["ST"]  # the last of _LINE_MARKERS seen
 
     def use_delimiters(self, delims: Delimiters) -> None:
         """A later interchange with other delimiters: read on with those."""
@@ -93,10 +102,27 @@ class Reader837:
             tables = self._tables(batch, cols)
         if batch.final:
             self.sink.extend(self.env.finish(self.last_seg))
+            self._empty_transactions()
         tables = {
             k: v.with_columns(pl.lit(self.file_id).alias("file_id")) for k, v in tables.items()
         }
         return ParsedChunk(tables=tables, problems=self.sink.take(), bytes_done=batch.bytes_done)
+
+    def _empty_transactions(self) -> None:
+        for seq, tx in self.tx.items():
+            if tx["claims"] == 0 and seq not in self.foreign:
+                self.sink.add(
+                    Problem(
+                        "warning",
+                        "x12.empty_transaction",
+                        f"transaction {tx['control']!s} holds no claim (no CLM): nothing was "
+                        "loaded from it; check the export that produced it",
+                        tx["seg_no"],
+                        "ST",
+                        "transaction",
+                        transaction_control=tx["control"],
+                    )
+                )
 
     def _start_transaction(self, tx: Transaction) -> None:
         if tx.type_code != "837":
@@ -120,6 +146,8 @@ class Reader837:
             "version": tx.version,
             "gs_date": tx.group_date,
             "bht_date": None,
+            "seg_no": tx.seg_no,
+            "claims": 0,
         }
 
     # -------------------------------------------------------------- hierarchy
@@ -131,6 +159,9 @@ class Reader837:
             code == C["LX"],
             code == C["HL"],
         )
+        implicit = self._implicit_lines(code)
+        if implicit is not None:
+            is_lx = is_lx | implicit
         tx = self.n_st + np.cumsum(is_st) - 1
         claim = self.n_clm + np.cumsum(is_clm) - 1
         line = self.n_lx + np.cumsum(is_lx) - 1
@@ -147,6 +178,20 @@ class Reader837:
         marker[hl_idx] = np.select(
             [levels == "20", levels == "22", levels == "23"], [L20, L22, L23], L22
         )
+        if implicit is not None:
+            marker[implicit] = LINE
+            self.sink.cells(
+                pl.DataFrame(
+                    {"seg_no": batch.seg_no[implicit], "claim_seq": claim[implicit]}
+                ).unique("claim_seq", keep="first", maintain_order=True),
+                "warning",
+                "x12.missing_lx",
+                code_sid(int(code[implicit][0])),
+                "2400",
+                "LX01",
+                "service lines (SV1/SV2) of this claim with no LX before them, the first here; "
+                "each was read as a line of its own: ask the sender to number them with LX",
+            )
         ctx = ffill(marker, self.ctx)
         if len(ctx):
             self.ctx = int(ctx[-1])
@@ -163,6 +208,25 @@ class Reader837:
         )
         cols["_valid"] = valid
         return cols
+
+    def _implicit_lines(self, code: np.ndarray) -> np.ndarray | None:
+        """SV1/SV2 segments that follow a CLM or another SV1/SV2 with no LX between them (the
+        LX that opens loop 2400 is missing): each is read as a line of its own, or None."""
+        sv = (code == C["SV1"]) | (code == C["SV2"])
+        if not sv.any():
+            return None
+        at = np.flatnonzero(isin(code, _LINE_MARKERS))
+        marks = code[at]
+        before = np.empty(len(marks), dtype=np.int64)
+        before[0] = self.last_marker
+        before[1:] = marks[:-1]
+        self.last_marker = int(marks[-1])
+        opened = isin(before, _OPENS_LINE_SV) & isin(marks, _SV_CODES)
+        if not opened.any():
+            return None
+        implicit = np.zeros(len(code), dtype=bool)
+        implicit[at[opened]] = True
+        return implicit
 
     def _bht(self, batch: Batch, cols: dict[str, np.ndarray]) -> None:
         frame = F.segment_frame(
@@ -184,6 +248,9 @@ class Reader837:
         hl_ctx = (ctx == L20) | (ctx == L22) | (ctx == L23)
         people = frame(isin(code, [C["NM1"], C["REF"], C["SBR"], C["DMG"]]) & hl_ctx, 9, 4)
         clm = frame(code == C["CLM"], 5)
+        for seq, count in clm.group_by("tx_seq").len().iter_rows():
+            if seq in self.tx:
+                self.tx[seq]["claims"] += count
         claim_rows = frame(isin(code, [C["DTP"], C["REF"], C["NM1"]]) & (ctx == CLAIM), 9, 3)
         hi = frame((code == C["HI"]) & (ctx == CLAIM), 12, 4)
         sv = frame(isin(code, [C["SV1"], C["SV2"]]) & (ctx == LINE), 7)
@@ -196,6 +263,7 @@ class Reader837:
         lines = self._lines(sv, lx, line_rows, claims)
         diagnoses = self._diagnoses(hi)
         claims = self._claim_lines_rollup(claims, lines)
+        self._check_charges(claims)
         quarantine = self._quarantine(claims, batch.final)
         self.sink.resolve(
             dict(claims.select("claim_seq", "claim_id").iter_rows()),
@@ -545,9 +613,26 @@ class Reader837:
             pl.col("qualifier").is_in(list(PRINCIPAL)).alias("is_principal"),
         )
 
+    def _check_charges(self, claims: pl.DataFrame) -> None:
+        """CLM02 (the claim's total charge) must equal the sum of its lines' charges."""
+        off = claims.filter(
+            (pl.col("line_count") > 0) & (pl.col("_line_charges") != pl.col("charge_amount"))
+        )
+        self.sink.cells(
+            off.select("seg_no", "claim_seq"),
+            "warning",
+            "x12.unbalanced_claim",
+            "CLM",
+            "2300",
+            "CLM02",
+            "the claim's total charge (CLM02) is not the sum of its lines' charges (SV102/SV203); "
+            "data kept as sent: ask the sender which is right",
+        )
+
     def _claim_lines_rollup(self, claims: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
         per = lines.group_by("claim_seq").agg(
             pl.len().cast(pl.Int64).alias("line_count"),
+            pl.col("charge_amount").sum().alias("_line_charges"),
             pl.col("service_date_from").min().alias("_lf"),
             pl.col("service_date_to").max().alias("_lt"),
             pl.col("procedure_qualifier").is_not_null().any().alias("_any"),
