@@ -241,3 +241,19 @@ def test_transaction_with_no_claim_is_warned() -> None:
     (p,) = [p for p in r.problems if p.code == "x12.empty_transaction"]
     assert p.transaction_control == "0021" and p.segment_number == 3
     assert "x12.empty_transaction" not in parse(data).codes()
+
+
+def test_real_sample_written_with_another_component_separator() -> None:
+    """LinuxForHealth example11 declares ISA16 ':' but writes '11>B>1', 'HI*BK>496' and
+    'SV1*HC>E0570>RR': read with '>' (before: no diagnoses, place of service or codes)."""
+    data = sample("LinuxForHealth__x12__src_tests_resources_837_005010X222A2_demo.example11.837")
+    assert data[104:105] == b":"
+    r = parse(data)
+    assert r.table("claims")["place_of_service"].to_list() == ["11"]
+    assert r.table("diagnoses").select("qualifier", "code").rows() == [("BK", "496"), ("BF", "25000")]
+    lines = r.table("claim_lines")
+    assert lines.select("procedure_code", "modifier_1", "diagnosis_pointers").rows() == [
+        ("E0570", "RR", "1,2"),
+        ("A7003", "NU", "1"),
+    ]
+    assert r.codes().count("x12.component_separator") == 1
