@@ -73,3 +73,21 @@ def test_utf8_and_binary_are_left_alone(tmp_path: Path) -> None:
     assert by["a.835"].local_path() == tmp_path / "a.835"
     with by["b.bin"].open() as stream:
         assert stream.read() == bytes(range(256))
+
+
+def test_names_starting_with_underscore_are_data_hidden_and_lock_files_are_not(tmp_path: Path) -> None:
+    """A real corpus names its files "_835_batch.txt": read them (before: skipped silently).
+    Hidden files, macOS zip forks, Office lock files and Python caches are still skipped."""
+    (tmp_path / "_835_batch.txt").write_bytes(b"ISA*u")
+    (tmp_path / "_claims").mkdir()
+    (tmp_path / "_claims" / "b.837").write_bytes(b"ISA*b")
+    (tmp_path / "~$claims.xlsx").write_bytes(b"lock")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.835").write_bytes(b"ISA*git")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "x.pyc").write_bytes(b"\x00")
+    with zipfile.ZipFile(tmp_path / "d.zip", "w") as z:
+        z.writestr("_one.835", b"ISA*one")
+        z.writestr("__MACOSX/._one.835", b"\x00\x05")
+    names = sorted(s.name.replace(str(tmp_path), "") for s in expand([str(tmp_path)]))
+    assert names == ["/_835_batch.txt", "/_claims/b.837", "/d.zip!_one.835"]

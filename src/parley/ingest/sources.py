@@ -23,7 +23,15 @@ from typing import BinaryIO
 from parley.errors import InputError
 
 HEAD_BYTES = 8192
-_HIDDEN = (".", "_")
+#: skipped when walking folders and zips: hidden files and folders (".git", ".DS_Store"),
+#: the resource forks macOS adds to zips, Office lock files ("~$claims.xlsx") and Python
+#: caches.  A name that merely starts with "_" ("_835_batch.txt") is data and is read
+_HIDDEN = (".", "~$")
+_SKIPPED_DIRS = frozenset({"__MACOSX", "__pycache__"})
+
+
+def _hidden(parts: Iterable[str]) -> bool:
+    return any(part.startswith(_HIDDEN) or part in _SKIPPED_DIRS for part in parts)
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,7 @@ def _walk(folder: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(_HIDDEN) for part in p.relative_to(folder).parts)
+        if p.is_file() and not _hidden(p.relative_to(folder).parts)
     )
 
 
@@ -182,7 +190,7 @@ def _sources_of(path: Path) -> Iterator[Source]:
             yield Source(path)  # reported as unreadable by the service
             return
         for member in members:
-            if not Path(member).name.startswith(_HIDDEN):
+            if not _hidden(Path(member).parts):
                 yield Source(path, member)
         return
     yield Source(path)

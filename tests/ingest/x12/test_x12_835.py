@@ -410,3 +410,17 @@ def test_payment_date_shifted_into_bpr15_is_read_with_a_warning() -> None:
     # an account number in BPR15 that is no plausible date is not taken for one
     account = parse(sample(MANAGED).replace(b"*DA*144444*20002316", b"*DA*99991231"))
     assert account.table("remittances")["payment_date"].to_list() == [None]
+
+
+def test_a_flood_of_one_problem_is_capped_with_a_notice() -> None:
+    """1,100 unbalanced lines in one batch: the first 1,000 are listed, then one
+    x12.too_many_problems notice (before: exactly 1,000 and no notice)."""
+    text = sample(MANAGED).decode()
+    start, end = text.index("CLP*5554555444"), text.index("CLP*8765432112")
+    block = text[start:end].replace("SVC*HC:99211*800.00*500.00", "SVC*HC:99211*800.00*499.00")
+    flood = text[:start] + block * 1100 + text[end:]
+    r = parse(flood.encode())
+    assert r.table("remit_lines").height == 1101
+    assert r.codes().count("x12.unbalanced_line") == 1000
+    (notice,) = [p for p in r.problems if p.code == "x12.too_many_problems"]
+    assert "x12.unbalanced_line" in notice.message

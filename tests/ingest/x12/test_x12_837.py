@@ -257,3 +257,49 @@ def test_real_sample_written_with_another_component_separator() -> None:
         ("A7003", "NU", "1"),
     ]
     assert r.codes().count("x12.component_separator") == 1
+
+
+def test_provider_ids_that_are_not_npis_are_not_kept_as_npis() -> None:
+    """4010 rendering providers identified by an SSN (NM108 34) or an EIN (24): no
+    rendering_npi, and the SSN appears in no table (before: stored as the NPI)."""
+    data = sample("LinuxForHealth__x12__src_tests_resources_837_004010X098A1_patient-is-subscriber.837")
+    assert b"NM1*82*1*KILDARE*BEN****34*112233334" in data
+    r = parse(data)
+    for name, frame in r.tables.items():
+        for column in frame.columns:
+            if frame[column].dtype == pl.Utf8:
+                assert "112233334" not in frame[column].drop_nulls().to_list(), (name, column)
+                assert "999996666" not in frame[column].drop_nulls().to_list() or column == "billing_tax_id"
+    assert r.table("claims")["rendering_npi"].to_list() == [None]
+    # an NPI (XX) is kept
+    xx = parse(data.replace(b"****34*112233334", b"****XX*1234567893"))
+    assert xx.table("claims")["rendering_npi"].to_list() == ["1234567893"]
+
+
+def test_st03_and_sv2_lines_make_an_institutional_claim_whatever_gs08_says() -> None:
+    """A real sample (Inteligenz X12Parser) has GS08 005010X222 over ST03 005010X223 and SV2
+    lines: institutional, type of bill 131, version from ST03 (before: professional, POS 13)."""
+    data = sample(TWO_CLAIMS_I).replace(b"*X*005010X223A3~", b"*X*005010X222~")
+    assert b"GS*HC*000000005*54321*20131031*1147*1*X*005010X222~" in data
+    assert sniff_x12(data[:4096]) == "x12-837i"
+    claims = parse(data).table("claims")
+    assert claims["claim_type"].to_list() == ["institutional"] * 2
+    assert claims["version"].to_list() == ["005010X223A3"] * 2
+    assert claims["type_of_bill"].to_list() == ["131", "131"]
+    assert claims["place_of_service"].to_list() == [None, None]
+    # no ST03 (4010): GS08 is the guide; the SV2 lines still make the claim institutional
+    no_st03 = data.replace(b"ST*837*987654*005010X223A3~", b"ST*837*987654~")
+    claims = parse(no_st03).table("claims")
+    assert claims["version"].to_list() == ["005010X222"] * 2
+    assert claims["claim_type"].to_list() == ["institutional"] * 2
+
+
+def test_bht04_that_is_not_a_date_is_warned_and_gs04_used() -> None:
+    """A real 4010 sample has BHT04 '970327' (6 digits): the submission date falls back to
+    GS04, now with a warning (before: silently, ten years after the service)."""
+    data = sample(EXAMPLE1).replace(b"BHT*0019*00*244579*20061015*", b"BHT*0019*00*244579*061015*")
+    r = parse(data)
+    assert r.table("claims")["submission_date"].to_list() == [date(2013, 10, 31)]  # GS04
+    (p,) = [p for p in r.problems if p.code == "x12.bad_date"]
+    assert p.element == "BHT04" and "GS04" in p.message and p.transaction_control == "0021"
+    assert parse(sample(EXAMPLE1)).table("claims")["submission_date"].to_list() == [date(2006, 10, 15)]

@@ -112,6 +112,14 @@ class ProblemSink:
                 BadCells(frame, severity, code, sid, loop, element, message, quarantined)
             )
 
+    def room(self, code: str) -> int:
+        """How many more problems of ``code`` to build: enough to reach the cap and its notice
+        (the rest are only counted, with :meth:`skipped`, so a flood is never built)."""
+        return max(PROBLEM_CAP + 1 - self.counts[code], 1)
+
+    def skipped(self, code: str, rows: int) -> None:
+        self.counts[code] += max(rows, 0)
+
     def resolve(
         self,
         claim_ids: dict[int, str],
@@ -120,7 +128,7 @@ class ProblemSink:
     ) -> None:
         """Turn pending bad cells into problems, naming the claim (CLP01/CLM01) and transaction."""
         for cell in self.pending:
-            budget = max(PROBLEM_CAP + 1 - self.counts[cell.code], 1)
+            budget = self.room(cell.code)
             rows = cell.frame.head(budget).iter_rows(named=True)
             for row in rows:
                 claim_seq = row.get("claim_seq")
@@ -140,9 +148,7 @@ class ProblemSink:
                         quarantined=cell.quarantined,
                     )
                 )
-            extra = cell.frame.height - budget
-            if extra > 0:
-                self.counts[cell.code] += extra
+            self.skipped(cell.code, cell.frame.height - budget)
         self.pending = []
 
     def take(self) -> list[Problem]:

@@ -86,7 +86,7 @@ def _seen(head: bytes, found: tuple[Delimiters, int]) -> tuple[str, str, set[str
     if delims.terminator != "\n":
         text = text.replace("\n", "")
     segments = [s.strip().split(delims.element) for s in text.split(delims.terminator)]
-    version = st01 = ""
+    version = st01 = st03 = ""
     has = set()
     for els in segments:
         sid = els[0]
@@ -94,14 +94,14 @@ def _seen(head: bytes, found: tuple[Delimiters, int]) -> tuple[str, str, set[str
         if sid == "GS" and len(els) > 8:
             version = version or els[8]
         elif sid == "ST" and len(els) > 1:
+            if not st01 and len(els) > 3:
+                st03 = els[3]  # the first transaction's guide: overrides GS08
             st01 = st01 or els[1]
-            if len(els) > 3 and not version:
-                version = els[3]
         elif sid == "CLM" and len(els) > 5 and st01 == "837":
             kind = els[5].split(delims.component)
             if len(kind) > 1 and kind[1] in ("A", "B"):
                 has.add("CLM5" + kind[1])
-    return st01, version, has
+    return st01, st03.strip() or version, has
 
 
 def _dental(st01: str, version: str, has: set[str]) -> bool:
@@ -219,7 +219,8 @@ class EnvelopeChecker:
         if self.st is not None:
             self._missing_se(seg_no, "ST")
         gs = self.gs.extra if self.gs else {}
-        version = gs.get("version") or _s(e[3])
+        # ST03 (5010) names the guide of this transaction and overrides GS08
+        version = _s(e[3]) or gs.get("version")
         tx = Transaction(
             self.n_st,
             self.isa.control if self.isa else None,

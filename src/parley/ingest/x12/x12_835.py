@@ -510,7 +510,8 @@ class Reader835:
         bad_lines = lines.filter(~pl.col("balanced")).join(  # noqa: E712
             claims.select("claim_seq", "claim_id", "remittance_seq"), on="claim_seq", how="left"
         )
-        for row in bad_lines.head(F.PROBLEM_CAP).iter_rows(named=True):
+        room = self.sink.room("x12.unbalanced_line")
+        for row in bad_lines.head(room).iter_rows(named=True):
             self.sink.add(
                 Problem(
                     "warning",
@@ -526,7 +527,10 @@ class Reader835:
                     claim_id=row["claim_id"],
                 )
             )
-        for row in claims.filter(~pl.col("balanced")).head(F.PROBLEM_CAP).iter_rows(named=True):  # noqa: E712
+        self.sink.skipped("x12.unbalanced_line", bad_lines.height - room)
+        unbalanced = claims.filter(~pl.col("balanced"))  # noqa: E712
+        room = self.sink.room("x12.unbalanced_claim")
+        for row in unbalanced.head(room).iter_rows(named=True):
             self.sink.add(
                 Problem(
                     "warning",
@@ -542,6 +546,7 @@ class Reader835:
                     claim_id=row["claim_id"],
                 )
             )
+        self.sink.skipped("x12.unbalanced_claim", unbalanced.height - room)
 
     def _st02(self, seq: int | None) -> str | None:
         tx = self.tx.get(seq) if seq is not None else None

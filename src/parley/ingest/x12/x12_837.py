@@ -236,6 +236,20 @@ class Reader837:
             tx = self.tx.get(row["tx_seq"])
             if tx is not None and tx["bht_date"] is None:
                 tx["bht_date"] = row["e4"]
+                if row["e4"] is not None and _date_or_none(row["e4"]) is None:
+                    self.sink.add(
+                        Problem(
+                            "warning",
+                            "x12.bad_date",
+                            f"BHT04 {row['e4'].strip()!r} is not a CCYYMMDD date; the claims' "
+                            "submission date falls back to the group's date (GS04)",
+                            row["seg_no"],
+                            "BHT",
+                            "transaction",
+                            "BHT04",
+                            transaction_control=tx["control"],
+                        )
+                    )
 
     # ----------------------------------------------------------------- tables
     def _tables(self, batch: Batch, cols: dict[str, np.ndarray]) -> dict[str, pl.DataFrame]:
@@ -636,7 +650,8 @@ class Reader837:
             pl.col("service_date_from").min().alias("_lf"),
             pl.col("service_date_to").max().alias("_lt"),
             pl.col("procedure_qualifier").is_not_null().any().alias("_any"),
-            (pl.col("revenue_code").is_not_null()).any().alias("_inst"),
+            (pl.col("e0") == "SV2").any().alias("_inst"),
+            (pl.col("e0") == "SV1").any().alias("_prof"),
         )
         claims = claims.join(per, on="claim_seq", how="left")
         tx = pl.DataFrame(
@@ -648,12 +663,22 @@ class Reader837:
             orient="row",
         )
         claims = claims.join(tx, on="tx_seq", how="left")
+        # the claim's own lines decide (SV2: institutional, SV1: professional), then the
+        # guide (ST03, else GS08), then CLM05-2 (A: a facility's type of bill); a file whose
+        # GS08 says X222 above X223 transactions of SV2 lines is institutional
         version = pl.col("_version").fill_null("")
+        inst, prof = pl.col("_inst").fill_null(False), pl.col("_prof").fill_null(False)
         institutional = (
-            version.str.contains("X223|X096")
-            | (pl.col("_facq") == "A")
-            | pl.col("_inst").fill_null(False)
-        ) & ~version.str.contains("X222|X098")
+            pl.when(inst & ~prof)
+            .then(True)
+            .when(prof & ~inst)
+            .then(False)
+            .when(version.str.contains("X223|X096"))
+            .then(True)
+            .when(version.str.contains("X222|X098"))
+            .then(False)
+            .otherwise((pl.col("_facq") == "A").fill_null(False))
+        )
         claims = claims.with_columns(F.date("_bht").alias("_bd"), F.date("_gs").alias("_gd"))
         return claims.with_columns(
             pl.when(institutional)
@@ -699,6 +724,10 @@ class Reader837:
         return sorted(bad)
 
 
+def _date_or_none(text: str) -> Any:
+    return pl.Series([text.strip()]).str.strptime(pl.Date, "%Y%m%d", strict=False)[0]
+
+
 def is_lx(code: np.ndarray) -> np.ndarray:
     mask: np.ndarray = code == C["LX"]
     return mask
@@ -711,8 +740,10 @@ def _ref(rows: pl.DataFrame, qualifier: str, name: str, key: str = "claim_seq") 
 
 
 def _nm1(rows: pl.DataFrame, qualifier: str, name: str, key: str = "claim_seq") -> pl.DataFrame:
+    """The NPI (NM109) of a provider NM1, only when NM108 says it is one ('XX'): 4010 files
+    also carry EINs (24) and social security numbers (34) there, never to be kept."""
     return rows.filter((pl.col("e0") == "NM1") & (pl.col("e1") == qualifier)).select(
-        key, pl.col("e9").alias(name)
+        key, pl.when(pl.col("e8").str.strip_chars() == "XX").then(pl.col("e9")).alias(name)
     )
 
 
