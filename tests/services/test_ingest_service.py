@@ -180,3 +180,30 @@ def test_only_the_repeated_transactions_of_a_file_are_skipped(workspace, tmp_pat
     assert rows == [("112233", "x12.duplicate_remittance", "warning"), ("112235", "x12.duplicate_remittance", "warning")]
     assert traces == [("7170066655", 1), ("7170066656", 1)]
     assert claims == 4 and lines == 4
+
+
+@pytest.mark.parametrize("first", ["837", "835"])
+def test_835_and_837_groups_in_one_interchange_load_both(workspace, tmp_path: Path, first: str) -> None:
+    """A real sample (Query-farm vgi-x12 multi_group.edi) holds a GS*HC group of claims and a
+    GS*HP group of remittances in one interchange: valid X12.  Both load, into their own
+    tables, with no x12.wrong_transaction (before: the second kind was skipped as an error)."""
+    claims = (SAMPLES / "LinuxForHealth__x12__src_tests_resources_837_005010X222A2_demo.example1.837").read_text()
+    remits = MANAGED_CARE.read_text()
+
+    def group(text: str) -> str:  # GS..GE of a one-group sample
+        return text[text.index("GS*") : text.index("IEA*")]
+
+    isa = remits[: remits.index("GS*")]
+    groups = [group(claims), group(remits)] if first == "837" else [group(remits), group(claims)]
+    groups[1] = groups[1].replace("*1*X*", "*2*X*", 1).replace("GE*1*1~", "GE*1*2~")
+    (tmp_path / "mixed.x12").write_text(isa + "".join(groups) + "IEA*2*000000907~")
+    report = ingest_paths(workspace=workspace, paths=[tmp_path / "mixed.x12"], workers=1)
+    (result,) = report.files
+    assert result.status == "loaded", result.first_problems
+    assert count(workspace, "claims") == 1 and count(workspace, "claim_lines") == 4
+    assert count(workspace, "remit_claims") == 2 and count(workspace, "remit_lines") == 2
+    con = workspace.connect()
+    codes = [r[0] for r in con.execute("select code from problems").fetchall()]
+    con.close()
+    assert "x12.wrong_transaction" not in codes
+    assert codes.count("x12.bad_date") == 1  # the 835's own BPR16, reported once

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.errors import InputError, UnknownFormatError
-from parley.ingest.base import ParsedChunk, PatientHasher
+from parley.ingest.base import ParsedChunk, PatientHasher, Problem
 from parley.ingest.sources import Source
 
 TABULAR_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
@@ -89,16 +89,8 @@ def read(
     chunk_bytes: int,
 ) -> Iterator[ParsedChunk]:
     """Run the reader for a detected format."""
-    if detected.format == "x12-835":
-        from parley.ingest.x12 import read_835
-
-        with source.open() as stream:
-            yield from read_835(stream, file_id=file_id, hasher=hasher, chunk_bytes=chunk_bytes)
-    elif detected.format in ("x12-837p", "x12-837i"):
-        from parley.ingest.x12 import read_837
-
-        with source.open() as stream:
-            yield from read_837(stream, file_id=file_id, hasher=hasher, chunk_bytes=chunk_bytes)
+    if detected.format in ("x12-835", "x12-837p", "x12-837i"):
+        yield from _read_x12(source, detected.format[4:7], file_id=file_id, hasher=hasher, chunk_bytes=chunk_bytes)
     elif detected.format.startswith("tabular-"):
         from parley.ingest.tabular import read_tabular
 
@@ -112,3 +104,43 @@ def read(
         yield from read_market(source, detected.format, file_id=file_id, hasher=hasher, options=None)
     else:  # pragma: no cover - detect() only returns the formats above
         raise UnknownFormatError(f"{source.name}: no reader for {detected.format}")
+
+
+def _x12_pass(source: Source, kind: str, **kwargs: Any) -> Iterator[ParsedChunk]:
+    from parley.ingest.x12 import read_835, read_837
+
+    reader = read_835 if kind == "835" else read_837
+    with source.open() as stream:
+        yield from reader(stream, **kwargs)
+
+
+def _read_x12(source: Source, kind: str, **kwargs: Any) -> Iterator[ParsedChunk]:
+    """An 835 or 837 file, and the transactions of the other set in it: a functional group of
+    835s inside an 837 file (or the reverse) is valid X12, so a second pass reads them with
+    their own reader (into their own tables) instead of leaving them skipped.  The second
+    pass's envelope problems, which the first already reported, are not repeated."""
+    from parley.ingest.x12._driver import READ_TYPES, skipped_type
+
+    seen: set[tuple[Any, ...]] = set()
+    others: set[str] = set()
+    for chunk in _x12_pass(source, kind, **kwargs):
+        problems = []
+        for p in chunk.problems:
+            other = skipped_type(p)
+            if other in READ_TYPES and other != kind:
+                others.add(other)
+                continue
+            seen.add(_problem_key(p))
+            problems.append(p)
+        yield ParsedChunk(tables=chunk.tables, problems=problems, bytes_done=chunk.bytes_done)
+    for other in sorted(others):
+        for chunk in _x12_pass(source, other, **kwargs):
+            problems = [
+                p for p in chunk.problems if skipped_type(p) not in READ_TYPES and _problem_key(p) not in seen
+            ]
+            seen.update(_problem_key(p) for p in problems)
+            yield ParsedChunk(tables=chunk.tables, problems=problems, bytes_done=chunk.bytes_done)
+
+
+def _problem_key(p: Problem) -> tuple[Any, ...]:
+    return (p.code, p.segment_number, p.element, p.claim_id)

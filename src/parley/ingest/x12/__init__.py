@@ -22,7 +22,9 @@ x12.bad_amount             error    claim/line/CAS/AMT amount unparseable: the w
 x12.missing_se             error    file ends inside a transaction: its last claim is
                                     quarantined; (warning when another ST/GS/IEA follows)
 x12.segment_too_long       error    > 4 x chunk_bytes without a terminator: skipped
-x12.wrong_transaction      error    e.g. an 837 inside an 835 file: skipped
+x12.wrong_transaction      error    e.g. a 277 inside an 835 file: skipped (an 835
+                                    group in an 837 file, or the reverse, is read
+                                    by ``parley ingest`` with the other reader)
 x12.reader_failed          error    last-resort guard (never seen in the fuzz tests)
 x12.bad_date               warning  date unparseable: value left null (BPR16 empty: a
                                     date in BPR15 is read, else null)

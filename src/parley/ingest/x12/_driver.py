@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
 from parley.ingest.base import ParsedChunk, Problem
-from parley.ingest.x12.envelope import EnvelopeChecker
+from parley.ingest.x12.envelope import EnvelopeChecker, Transaction
 from parley.ingest.x12.tokenizer import Batch, Delimiters, Oversize, Tokenizer, detect
 
 
@@ -82,6 +83,40 @@ def run(
             ],
             bytes_done=done,
         )
+
+
+#: transaction sets Parley reads (ST01): an 835 group inside an 837 file, or the reverse, is
+#: read by the other reader in the same ingest (``parley.ingest.formats.read``)
+READ_TYPES = ("835", "837")
+
+
+def wrong_transaction(tx: Transaction, kind: str) -> Problem:
+    """A transaction of another set than the reader's ``kind`` (835 or 837): skipped."""
+    other = tx.type_code or "?"
+    advice = (
+        f"'parley ingest' reads it with the {other} reader"
+        if other in READ_TYPES
+        else f"Parley does not read {other} transactions"
+    )
+    return Problem(
+        "error",
+        "x12.wrong_transaction",
+        f"transaction set {other} found in an {kind} file; skipped by the {kind} reader: {advice}",
+        tx.seg_no,
+        "ST",
+        "transaction",
+        "ST01",
+        transaction_control=tx.control,
+        quarantined=True,
+    )
+
+
+def skipped_type(problem: Problem) -> str | None:
+    """The transaction set (ST01) a reader skipped, from its x12.wrong_transaction problem."""
+    if problem.code != "x12.wrong_transaction":
+        return None
+    found = re.match(r"transaction set (\S+) found", problem.message)
+    return found.group(1) if found else None
 
 
 def _not_x12() -> Problem:

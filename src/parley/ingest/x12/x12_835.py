@@ -21,7 +21,8 @@ Problems (severity: meaning):
   does not hold; data kept, balanced=false with the difference.
 - x12.unknown_status, x12.unknown_group_code (warning): code not in the guide.
 - x12.orphan_segment (warning): a service line or adjustment outside a claim.
-- x12.wrong_transaction (error): a transaction that is not an 835; skipped.
+- x12.wrong_transaction (error): a transaction that is not an 835; skipped (the
+  ingest service reads 837 transactions with the 837 reader).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from parley.ingest.base import ParsedChunk, PatientHasher, Problem
 from parley.ingest.x12 import _frames as F
 from parley.ingest.x12 import _fused835
 from parley.ingest.x12 import _kernels as K
-from parley.ingest.x12._driver import run
+from parley.ingest.x12._driver import run, wrong_transaction
 from parley.ingest.x12._remit_claims import ClaimBuilder
 from parley.ingest.x12.envelope import EnvelopeChecker, Transaction
 from parley.ingest.x12.fields import FieldIndex, _bitmap
@@ -133,20 +134,7 @@ class Reader835:
         self.tx[tx.seq] = tx
         if tx.type_code != "835":
             self.foreign.add(tx.seq)
-            self.sink.add(
-                Problem(
-                    "error",
-                    "x12.wrong_transaction",
-                    f"transaction set {tx.type_code!s} found in an 835 file; it was skipped: "
-                    "load it as its own file",
-                    tx.seg_no,
-                    "ST",
-                    "transaction",
-                    "ST01",
-                    transaction_control=tx.control,
-                    quarantined=True,
-                )
-            )
+            self.sink.add(wrong_transaction(tx, "835"))
             return
         self.pending[tx.seq] = {
             "remittance_seq": tx.seq,

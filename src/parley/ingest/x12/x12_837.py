@@ -31,7 +31,7 @@ import polars as pl
 
 from parley.ingest.base import ParsedChunk, PatientHasher, Problem
 from parley.ingest.x12 import _frames as F
-from parley.ingest.x12._driver import run
+from parley.ingest.x12._driver import run, wrong_transaction
 from parley.ingest.x12.envelope import EnvelopeChecker, Transaction
 from parley.ingest.x12.tokenizer import Batch, C, Delimiters, code_sid, ffill, isin, split
 
@@ -127,20 +127,7 @@ class Reader837:
     def _start_transaction(self, tx: Transaction) -> None:
         if tx.type_code != "837":
             self.foreign.add(tx.seq)
-            self.sink.add(
-                Problem(
-                    "error",
-                    "x12.wrong_transaction",
-                    f"transaction set {tx.type_code!s} found in an 837 file; it was skipped: "
-                    "load it as its own file",
-                    tx.seg_no,
-                    "ST",
-                    "transaction",
-                    "ST01",
-                    transaction_control=tx.control,
-                    quarantined=True,
-                )
-            )
+            self.sink.add(wrong_transaction(tx, "837"))
         self.tx[tx.seq] = {
             "control": tx.control,
             "version": tx.version,
