@@ -303,3 +303,32 @@ def test_bht04_that_is_not_a_date_is_warned_and_gs04_used() -> None:
     (p,) = [p for p in r.problems if p.code == "x12.bad_date"]
     assert p.element == "BHT04" and "GS04" in p.message and p.transaction_control == "0021"
     assert parse(sample(EXAMPLE1)).table("claims")["submission_date"].to_list() == [date(2006, 10, 15)]
+
+
+def test_facility_composite_shifted_into_clm04_is_read_with_a_warning() -> None:
+    """A real sample (EdiFabric) writes 'CLM*756048Q*89.93**14:A:1*A*Y*Y': one '*' short, so
+    CLM05 sits in CLM04 (before: no type of bill or frequency, and no warning)."""
+    data = sample(TWO_CLAIMS_I).replace(b"CLM*756048Q*89.95***13:A:1*Y", b"CLM*756048Q*89.95**13:A:1*Y")
+    r = parse(data)
+    claims = r.table("claims").sort("claim_seq")
+    assert claims["type_of_bill"].to_list() == ["131", "131"]
+    assert claims["frequency_code"].to_list() == ["1", "1"]
+    (p,) = [p for p in r.problems if p.code == "x12.shifted_element"]
+    assert p.claim_id == "756048Q" and p.element == "CLM05"
+    empty = parse(sample(EXAMPLE1).replace(b"CLM*26463774*100.00***11:B:1*Y", b"CLM*26463774*100.00****Y"))
+    assert empty.table("claims")["place_of_service"].to_list() == [None]
+    assert [p.claim_id for p in empty.problems if p.code == "x12.missing_element"] == ["26463774"]
+    assert "x12.shifted_element" not in parse(sample(TWO_CLAIMS_I)).codes()
+
+
+def test_claims_without_hl_hierarchy_are_warned() -> None:
+    """A real sample (Query-farm vgi-x12 claim_837.837) has no HL segments: the claims load,
+    but provider, payer and patient are unknown: say so (before: silently empty)."""
+    import re
+
+    data = re.sub(rb"HL\*[^~]*~", b"", sample(EXAMPLE1)).replace(b"SE*40*", b"SE*37*")
+    r = parse(data)
+    assert r.table("claims").height == 1
+    (p,) = [p for p in r.problems if p.code == "x12.missing_hl"]
+    assert p.transaction_control == "0021"
+    assert "x12.missing_hl" not in parse(sample(EXAMPLE1)).codes()

@@ -35,6 +35,12 @@ x12.component_separator    warning  the codes use another component separator th
                                     the data's one
 x12.missing_lx             warning  837 SV1/SV2 with no LX before it: read as a line
 x12.empty_transaction      warning  837 transaction with no claim
+x12.missing_hl             warning  837 claims with no HL hierarchy: no provider,
+                                    payer or patient
+x12.shifted_element        warning  837 CLM05 composite found in CLM04 (an element
+                                    missing before it): read from CLM04
+x12.missing_element        warning  837 CLM05-1 empty: no place of service / type
+                                    of bill
 x12.unknown_status         warning  CLP02 not a known claim status
 x12.unknown_group_code     warning  CAS01 not CO/PR/OA/PI/CR
 x12.orphan_segment         warning  SVC/CAS/SV1 outside a claim: ignored

@@ -17,7 +17,9 @@ value left null), x12.missing_se (error, last claim quarantined),
 x12.orphan_segment (warning), x12.wrong_transaction (error, skipped),
 x12.unbalanced_claim (warning: CLM02 is not the sum of the line charges),
 x12.missing_lx (warning: an SV1/SV2 with no LX before it is read as a line of
-its own), x12.empty_transaction (warning: no CLM), and the envelope checks of
+its own), x12.empty_transaction (warning: no CLM), x12.missing_hl (warning:
+claims with no HL hierarchy), x12.shifted_element / x12.missing_element
+(warning: CLM05 found in CLM04, or empty), and the envelope checks of
 ``envelope``.
 """
 
@@ -110,6 +112,20 @@ class Reader837:
 
     def _empty_transactions(self) -> None:
         for seq, tx in self.tx.items():
+            if tx["claims"] and not tx["hl"] and seq not in self.foreign:
+                self.sink.add(
+                    Problem(
+                        "warning",
+                        "x12.missing_hl",
+                        f"transaction {tx['control']!s} has claims but no HL segments (the billing "
+                        "provider / subscriber / patient hierarchy): their provider, payer and "
+                        "patient are unknown; claims kept",
+                        tx["seg_no"],
+                        "ST",
+                        "transaction",
+                        transaction_control=tx["control"],
+                    )
+                )
             if tx["claims"] == 0 and seq not in self.foreign:
                 self.sink.add(
                     Problem(
@@ -135,6 +151,7 @@ class Reader837:
             "bht_date": None,
             "seg_no": tx.seg_no,
             "claims": 0,
+            "hl": 0,
         }
 
     # -------------------------------------------------------------- hierarchy
@@ -161,6 +178,9 @@ class Reader837:
             lookup = dict(zip(_MARKER_CODES.tolist(), _MARKER_VALUES.tolist(), strict=True))
             marker[hit] = pl.Series(code[hit]).replace_strict(lookup).to_numpy()
         hl_idx = np.flatnonzero(is_hl)
+        for seq in tx[hl_idx].tolist():
+            if seq in self.tx:
+                self.tx[seq]["hl"] += 1
         levels = split(batch.text.gather(hl_idx), self.d.element, 3)["e3"].fill_null("").to_numpy()
         marker[hl_idx] = np.select(
             [levels == "20", levels == "22", levels == "23"], [L20, L22, L23], L22
@@ -299,7 +319,24 @@ class Reader837:
 
     def _claims(self, clm: pl.DataFrame, rows: pl.DataFrame, hi: pl.DataFrame) -> pl.DataFrame:
         comp = self.d.component
-        facility = pl.col("e5").str.split_exact(comp, 2)
+        # CLM05 (facility code : qualifier : frequency); a sender that drops one element before
+        # it leaves the composite in CLM04 (unused since 5010) and CLM06 in CLM05: read it there
+        shifted = (
+            ~pl.col("e5").fill_null("").str.contains(comp, literal=True)
+            & pl.col("e4").fill_null("").str.contains(comp, literal=True)
+        )
+        facility = pl.when(shifted).then(pl.col("e4")).otherwise(pl.col("e5")).str.split_exact(comp, 2)
+        clm = clm.with_columns(shifted.alias("_shifted"))
+        self.sink.cells(
+            clm.filter(pl.col("_shifted")).select("seg_no", "claim_seq"),
+            "warning",
+            "x12.shifted_element",
+            "CLM",
+            "2300",
+            "CLM05",
+            "the facility code composite (CLM05) is in CLM04: an element is missing before it; "
+            "read from CLM04 (place of service / type of bill and frequency): ask the sender",
+        )
         claims = clm.with_columns(F.money("e2").alias("charge_amount"))
         bad = claims.filter(F.bad("e2", "charge_amount")).select("seg_no", "claim_seq")
         self.sink.cells(
@@ -360,6 +397,16 @@ class Reader837:
             _aligned(target, self._drg(hi), "claim_seq"),
         ]
         claims = claims.hstack([c for p in parts for c in p.get_columns()])
+        self.sink.cells(
+            claims.filter(pl.col("_fac").fill_null("").str.strip_chars() == "").select("seg_no", "claim_seq"),
+            "warning",
+            "x12.missing_element",
+            "CLM",
+            "2300",
+            "CLM05",
+            "CLM05-1 (place of service, or the facility type of an institutional claim) is empty: the "
+            "claim has no place of service or type of bill; data kept",
+        )
         return claims.with_columns(
             pl.coalesce("_r82", "_r71").alias("rendering_npi"),
             pl.col("_rdn").str.strip_chars().replace("", None).alias("referring_npi"),
