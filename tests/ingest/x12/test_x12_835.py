@@ -424,3 +424,16 @@ def test_a_flood_of_one_problem_is_capped_with_a_notice() -> None:
     assert r.codes().count("x12.unbalanced_line") == 1000
     (notice,) = [p for p in r.problems if p.code == "x12.too_many_problems"]
     assert "x12.unbalanced_line" in notice.message
+
+
+def test_isa_broken_over_two_lines_is_read_as_one() -> None:
+    """A real Nevada Medicaid 835 (newline-terminated) breaks its ISA after ISA08: the
+    interchange control number is still read (before: null, and a false IEA mismatch)."""
+    lines = serialize(segments_of(sample(MANAGED)), "*", ":", "\n")
+    broken = lines.replace(b"          *131031*", b"\n*131031*", 1)
+    assert broken.count(b"\n") == lines.count(b"\n") + 1
+    reference, r = parse(lines), parse(broken)
+    assert r.table("remittances")["interchange_control"].to_list() == ["000000907"]
+    for table, frame in reference.tables.items():
+        assert r.table(table).equals(frame), table
+    assert r.codes() == ["x12.split_isa", *reference.codes()]

@@ -51,6 +51,8 @@ x12.missing_ge/missing_iea warning  trailer missing
 x12.unexpected_se/ge/iea   warning  trailer without header
 x12.truncated              warning  no terminator at the end of the file (blanks, NULs
                                     and a DOS Ctrl-Z after the last one are ignored)
+x12.split_isa              warning  the ISA is broken over two lines (newline
+                                    terminator): read as one
 x12.mixed_delimiters       warning  a later interchange uses other delimiters (read
                                     with its own)
 x12.too_many_problems      warning  more than 1000 of one code: the rest are counted

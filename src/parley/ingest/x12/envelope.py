@@ -20,6 +20,7 @@ from parley.ingest.base import Problem, Severity
 from parley.ingest.x12.tokenizer import Batch, C, Delimiters, code_sid, detect, isin, split
 
 ENVELOPE_CODES = frozenset(C[s] for s in ("ISA", "IEA", "GS", "GE", "ST", "SE"))
+_ISA = C["ISA"]
 
 
 def sniff_x12(head: bytes) -> str | None:
@@ -165,11 +166,38 @@ class EnvelopeChecker:
         if len(idx) == 0:
             return []
         els = split(text, self.sep, 16)
-        for seg_no, code, row in zip(
-            batch.seg_no[idx].tolist(), batch.code[idx].tolist(), els.rows(), strict=True
+        for at, seg_no, code, row in zip(
+            idx.tolist(), batch.seg_no[idx].tolist(), batch.code[idx].tolist(), els.rows(), strict=True
         ):
+            if code == _ISA and row[16] is None:
+                row = self._rejoined_isa(batch, at, int(seg_no), row)
             getattr(self, "_" + code_sid(code).lower())(int(seg_no), row)
         return self.transactions
+
+    def _rejoined_isa(
+        self, batch: Batch, at: int, seg_no: int, row: tuple[str | None, ...]
+    ) -> tuple[str | None, ...]:
+        """An ISA broken over two lines of a newline-terminated file (a real Medicaid 835:
+        "ISA*00* ...*ZZ*99999999" then "*180613*1230*^*00501*100000300*0*P*:"): its
+        second half is the next segment, which starts with the element separator."""
+        nxt = at + 1
+        if nxt >= len(batch):
+            return row
+        second = batch.data[batch.starts[nxt] : batch.ends[nxt] + 1].tobytes().decode("latin-1")
+        if not second.startswith(self.sep):
+            return row
+        first = batch.data[batch.starts[at] : batch.ends[at] + 1].tobytes().decode("latin-1")
+        parts = (first + second[1:]).split(self.sep)[:-1]  # both end with the replaced terminator
+        if len(parts) < 17:
+            return row
+        self._warn(
+            "x12.split_isa",
+            "the interchange header (ISA) is broken over two lines; read as one",
+            seg_no,
+            "ISA",
+            "interchange",
+        )
+        return tuple((v or None) for v in parts[:17])
 
     def _warn(
         self,
