@@ -437,3 +437,55 @@ def test_isa_broken_over_two_lines_is_read_as_one() -> None:
     for table, frame in reference.tables.items():
         assert r.table(table).equals(frame), table
     assert r.codes() == ["x12.split_isa", *reference.codes()]
+
+
+def test_text_before_the_isa_is_skipped_with_a_warning() -> None:
+    """Published samples (stupidedi) put a paragraph above the ISA: the interchange is read
+    (before: 'not a format Parley reads', nothing loaded)."""
+    reference = parse(sample(MANAGED))
+    prose = b"Business Scenario 1 - a payment.\r\n\r\nThis scenario depicts the 835 (ISA*...).\r\n\r\n"
+    data = prose + sample(MANAGED)
+    assert sniff_x12(data[:4096]) == "x12-835"
+    r = parse(data)
+    for table, frame in reference.tables.items():
+        assert r.table(table).equals(frame), table
+    assert r.codes() == ["x12.leading_text", *reference.codes()]
+    assert sniff_x12(b"just some text\nwith ISA in it, not X12\n") is None
+
+
+def test_payment_date_two_places_early_is_read_from_bpr14() -> None:
+    data = sample(MANAGED).replace(b"*01*111333555*DA*144444*20002316", b"*01*111333555*20020316")
+    r = parse(data)
+    assert r.table("remittances")["payment_date"].to_list() == [date(2002, 3, 16)]
+    assert [p.element for p in r.problems if p.code == "x12.bad_date"] == ["BPR16"]
+    assert "BPR14" in next(p.message for p in r.problems if p.code == "x12.bad_date")
+
+
+def test_empty_required_amounts_are_warned() -> None:
+    """Empty CLP03 / CLP04 / BPR02: kept empty, but said (before: silent, and the claim simply
+    dropped out of the balance checks)."""
+    data = (
+        sample(MANAGED)
+        .replace(b"CLP*5554555444*1*800.00*450.00*", b"CLP*5554555444*1**450.00*")
+        .replace(b"CLP*8765432112*1*1200.00*495.00*", b"CLP*8765432112*1*1200.00**")
+        .replace(b"BPR*I*945.00*", b"BPR*I**")
+    )
+    r = parse(data)
+    missing = [(p.element, p.claim_id) for p in r.problems if p.code == "x12.missing_amount"]
+    assert sorted(missing, key=str) == sorted([("BPR02", None), ("CLP03", "5554555444"), ("CLP04", "8765432112")], key=str)
+    claims = r.table("remit_claims").sort("claim_seq")
+    assert claims["charge_amount"].to_list() == [None, Decimal("1200.00")]
+    assert "x12.missing_amount" not in parse(sample(MANAGED)).codes()
+
+
+def test_plb_reason_that_is_no_reason_code_is_warned() -> None:
+    """A real sample (Chartwarden) writes 'PLB*...*WO*-150.00**1': an amount 1.00 with no
+    reason; others put an amount or a claim number where the reason goes.  Kept as sent,
+    warned (before: silent)."""
+    data = sample(MANAGED).replace(b"SE*26*", b"PLB*5544667733*20021231*WO*-150.00**1~SE*27*")
+    r = parse(data)
+    plb = r.table("provider_adjustments")
+    assert plb.select("reason_code", "amount").rows() == [("WO", Decimal("-150.00")), (None, Decimal("1.00"))]
+    assert [p.element for p in r.problems if p.code == "x12.unknown_plb_reason"] == ["PLB05"]
+    fine = sample(MANAGED).replace(b"SE*26*", b"PLB*5544667733*20021231*L6:X*-1.00*FB*2.00~SE*27*")
+    assert "x12.unknown_plb_reason" not in parse(fine).codes()

@@ -332,3 +332,34 @@ def test_claims_without_hl_hierarchy_are_warned() -> None:
     (p,) = [p for p in r.problems if p.code == "x12.missing_hl"]
     assert p.transaction_control == "0021"
     assert "x12.missing_hl" not in parse(sample(EXAMPLE1)).codes()
+
+
+def test_predeterminations_are_not_billed_claims() -> None:
+    """An 837 predetermination of benefits (005010X291/X292) or payer report (X298) is not a
+    billed claim: refused at detection, and skipped by the reader (before: loaded as claims,
+    double-counting the charges of the real claim with the same id)."""
+    from parley.ingest.x12 import why_not_x12
+
+    data = sample(EXAMPLE1).replace(b"005010X222A2", b"005010X291")
+    assert sniff_x12(data[:4096]) is None
+    assert "predetermination" in (why_not_x12(data[:4096]) or "")
+    r = parse(data, kind="x12-837")
+    assert r.table("claims").height == 0
+    (p,) = [p for p in r.problems if p.code == "x12.not_a_claim"]
+    assert p.severity == "error" and p.transaction_control == "0021"
+    assert "x12.empty_transaction" not in r.codes()
+
+
+def test_facility_composite_in_clm03_is_read_with_a_warning() -> None:
+    """A real sample (Virbhadra463) writes 'CLM*CLM001*1200.00*21:B:1*Y*A*Y*MB' (before: no place
+    of service, or 'A' read as one)."""
+    data = sample(EXAMPLE1).replace(b"CLM*26463774*100.00***11:B:1*Y*A*Y*I", b"CLM*26463774*100.00*11:B:1*Y*A*Y*I")
+    r = parse(data)
+    assert r.table("claims").select("place_of_service", "frequency_code").rows() == [("11", "1")]
+    assert [p.claim_id for p in r.problems if p.code == "x12.shifted_element"] == ["26463774"]
+
+
+def test_empty_claim_charge_is_warned() -> None:
+    r = parse(sample(EXAMPLE1).replace(b"CLM*26463774*100.00*", b"CLM*26463774**"))
+    assert [(p.element, p.claim_id) for p in r.problems if p.code == "x12.missing_amount"] == [("CLM02", "26463774")]
+    assert r.table("claims")["charge_amount"].to_list() == [None]

@@ -30,6 +30,13 @@ x12.bad_date               warning  date unparseable: value left null (BPR16 emp
                                     date in BPR15 is read, else null)
 x12.unbalanced_line/claim/ warning  balancing rule fails: data kept, balanced=false
   remittance                        (837: CLM02 is not the sum of the line charges)
+x12.missing_amount         warning  CLP03 / CLP04 / BPR02 / CLM02 empty: kept empty
+x12.unknown_plb_reason     warning  a PLB reason that is no adjustment reason code
+                                    (elements misplaced?): kept as sent
+x12.not_a_claim            error    837 predetermination (X291/X292) or payer report
+                                    (X298) transaction: skipped (a file of them is
+                                    refused at detection)
+x12.leading_text           warning  text before the ISA: skipped
 x12.component_separator    warning  the codes use another component separator than
                                     ISA16 declares ("HC>99213" under ':'): read with
                                     the data's one

@@ -48,6 +48,16 @@ def run(
     reader = make_reader(delims=delims, file_id=file_id, **kwargs)
     if delims.declared_component:
         reader.sink.add(_component(delims, 1))
+    if head[:skip].strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        reader.sink.add(
+            Problem(
+                "warning",
+                "x12.leading_text",
+                f"{skip} bytes of text before the interchange (ISA) were skipped",
+                segment_number=None,
+                loop="interchange",
+            )
+        )
     tokens = Tokenizer(
         stream, delims, skip=skip, first=head, chunk_bytes=chunk_bytes, boundaries=reader.boundaries
     )

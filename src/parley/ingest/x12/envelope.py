@@ -67,6 +67,11 @@ def why_not_x12(head: bytes) -> str | None:
             "it is an 837 dental claim file (SV3 service lines), which Parley does not read: "
             "it reads professional (837P) and institutional (837I) claims"
         )
+    if not_billed(version):
+        return (
+            f"it is an 837 {not_billed(version)} ({version}), not a billed claim: Parley reads "
+            "professional (837P) and institutional (837I) claims"
+        )
     what = f"transaction set {st01 or '?'}" + (f" ({version})" if version else "")
     return f"it is X12 but holds {what}, not an 835 remittance or an 837 claim"
 
@@ -113,9 +118,23 @@ def _dental(st01: str, version: str, has: set[str]) -> bool:
     return guide or (st01 == "837" and "SV3" in has and not {"SV1", "SV2"} & has)
 
 
+#: 837 guides that are not billed claims: predeterminations of benefits and payer reporting
+_NOT_BILLED = {"X291": "predetermination of benefits", "X292": "predetermination of benefits",
+               "X298": "payer report"}
+
+
+def not_billed(version: str | None) -> str | None:
+    """What an 837 guide is when it is not a billed claim (X291/X292 predeterminations, X298
+    payer reports), else None: their claims must not count as billed."""
+    for guide, what in _NOT_BILLED.items():
+        if version and guide in version:
+            return what
+    return None
+
+
 def _kind(st01: str, version: str, has: set[str]) -> str | None:
-    if _dental(st01, version, has):
-        return None  # dental claims: not read (see why_not_x12)
+    if _dental(st01, version, has) or not_billed(version):
+        return None  # dental claims, predeterminations: not read (see why_not_x12)
     if st01 == "835" or (not st01 and ("X221" in version or "X091" in version)):
         return "x12-835"
     if st01 == "837" or (not st01 and any(x in version for x in ("X222", "X223", "X096", "X098"))):

@@ -23,6 +23,7 @@ Bytes outside ASCII that are not valid UTF-8 are replaced by ``?``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -159,14 +160,31 @@ def detect(head: bytes) -> tuple[Delimiters, int] | None:
     start = len(head) - len(head.lstrip(_WS))
     body = head[start:]
     if body.startswith(b"ISA") and len(body) > 4:
-        fixed = None
-        if len(body) >= 106 and body[103:104] == body[3:4]:
-            fixed = _with_terminator(body, chr(body[3]), chr(body[104]), 105, body[82:83])
-        found = fixed or _isa_by_counting(body, 0)
-        return (_checked_component(body, found), start) if found else None
+        found = _isa(body)
+        return (found, start) if found else None
     if body[:2] in (b"GS", b"ST") and len(body) > 3:
         return _headless(body, start)
+    return _after_text(head)
+
+
+def _after_text(head: bytes) -> tuple[Delimiters, int] | None:
+    """An interchange after some lines of text (a banner or a description pasted above the
+    ISA, as in published samples): the first ISA at the start of a line that reads as one."""
+    for found in re.finditer(rb"[\r\n](ISA[^A-Za-z0-9\s])", head):
+        at = found.start(1)
+        delims = _isa(head[at:]) if len(head) - at > 4 else None
+        if delims is not None:
+            return delims, at
     return None
+
+
+def _isa(body: bytes) -> Delimiters | None:
+    """The delimiters of the ISA that ``body`` starts with (fixed widths, else counted)."""
+    fixed = None
+    if len(body) >= 106 and body[103:104] == body[3:4]:
+        fixed = _with_terminator(body, chr(body[3]), chr(body[104]), 105, body[82:83])
+    found = fixed or _isa_by_counting(body, 0)
+    return _checked_component(body, found) if found else None
 
 
 def _headless(body: bytes, start: int) -> tuple[Delimiters, int] | None:

@@ -228,6 +228,19 @@ class Reader835:
         if sid == "BPR" and "handling_code" not in head:
             head.update(handling_code=q, credit_debit=row["e3"], payment_method=row["e4"])
             head["payment_amount"] = self._decimal(row["e2"], seg, "BPR", "BPR02")
+            if row["e2"] is None:
+                self.sink.add(
+                    Problem(
+                        "warning",
+                        "x12.missing_amount",
+                        "BPR02 (the payment amount) is empty; kept empty, so the payment cannot "
+                        "be balanced: ask the payer",
+                        seg,
+                        "BPR",
+                        "header",
+                        "BPR02",
+                    )
+                )
             head["payment_date"] = self._payment_date(row, seg)
         elif sid == "TRN" and "trace_number" not in head:
             head.update(trace_number=row["e2"], payer_tax_id=row["e3"])
@@ -272,6 +285,20 @@ class Reader835:
                     )
                 )
             parts = (composite or "").split(self.d.component)
+            if parts[0].strip() not in PLB_REASONS:
+                self.sink.add(
+                    Problem(
+                        "warning",
+                        "x12.unknown_plb_reason",
+                        f"PLB{3 + 2 * k:02d} reason {parts[0].strip() or '(empty)'!r} is not a provider "
+                        "adjustment reason code (WO, L6, FB, 72...): the elements may be misplaced; "
+                        "kept as sent: check the adjustment with the payer",
+                        seg,
+                        "PLB",
+                        "header",
+                        f"PLB{3 + 2 * k:02d}",
+                    )
+                )
             out.append(
                 {
                     "remittance_seq": row["remittance_seq"],
@@ -313,12 +340,18 @@ class Reader835:
         elements shifts the date one place left) is read with a warning."""
         if row["e16"] is not None:
             return self._date(row["e16"], seg, "BPR", "BPR16")
-        shifted = _parse_date(row["e15"].strip()) if row["e15"] and len(row["e15"].strip()) == 8 else None
-        if shifted is not None and not 1980 <= shifted.year <= 2099:
-            shifted = None
+        shifted, where = None, ""
+        for k in (15, 14):  # one or two bank elements left out
+            raw = (row[f"e{k}"] or "").strip()
+            later = [row[f"e{j}"] for j in range(k + 1, 17)]
+            if len(raw) == 8 and not any(later):
+                shifted, where = _parse_date(raw), f"BPR{k}"
+                if shifted is not None and not 1980 <= shifted.year <= 2099:
+                    shifted = None
+                break
         message = (
-            f"BPR16 (the payment date) is empty and BPR15 holds {row['e15']}, a date: the "
-            "elements look shifted by one; the payment date was read from BPR15"
+            f"BPR16 (the payment date) is empty and {where} holds {row[f'e{where[3:]}']}, a date: "
+            f"the elements look shifted; the payment date was read from {where}"
             if shifted is not None
             else "BPR16 (the payment date) is missing; left empty: the days-to-pay of this "
             "payment cannot be measured"
@@ -366,6 +399,7 @@ class Reader835:
                 t.filter(~pl.col("claim_seq").is_in(quarantine))
                 for t in (claims, lines, adjustments)
             )
+        self._missing_amounts(claims)
         self._balance_problems(claims, lines)
         out = {
             "remit_claims": claims.select(_CLAIM_COLUMNS),
@@ -492,6 +526,31 @@ class Reader835:
             refs |= {c for c in cell.frame["claim_seq"].to_list() if c is not None}
         return refs
 
+    def _missing_amounts(self, claims: pl.DataFrame) -> None:
+        """CLP03 (charge) and CLP04 (paid) are required: an empty one is kept empty, and the
+        claim cannot be balanced, so say so (an unparseable one quarantines the claim)."""
+        if not (claims["charge_amount"].null_count() or claims["paid_amount"].null_count()):
+            return  # the usual case
+        for column, element in (("charge_amount", "CLP03"), ("paid_amount", "CLP04")):
+            empty = claims.filter(pl.col(column).is_null())
+            room = self.sink.room("x12.missing_amount")
+            for row in empty.head(room).iter_rows(named=True):
+                self.sink.add(
+                    Problem(
+                        "warning",
+                        "x12.missing_amount",
+                        f"{element} ({'the charge' if element == 'CLP03' else 'the amount paid'}) is "
+                        "empty; kept empty, so the claim cannot be balanced: ask the payer",
+                        row["seg_no"],
+                        "CLP",
+                        "2100",
+                        element,
+                        transaction_control=self._st02(row["remittance_seq"]),
+                        claim_id=row["claim_id"],
+                    )
+                )
+            self.sink.skipped("x12.missing_amount", empty.height - room)
+
     def _balance_problems(self, claims: pl.DataFrame, lines: pl.DataFrame) -> None:
         if not (_any_false(lines["balanced"]) or _any_false(claims["balanced"])):
             return  # the usual case: every claim and line balances
@@ -582,7 +641,15 @@ def _any_false(flags: pl.Series) -> bool:
     return len(flags) > 0 and flags.null_count() < len(flags) and not bool(flags.all())
 
 
+#: PLB03-1 / 05-1 ... provider adjustment reason codes (835 5010 code list)
+PLB_REASONS = frozenset(
+    ["50", "51", "72", "90", "AH", "AM", "AP", "B2", "B3", "BD", "BN", "C5", "CR", "CS", "CT", "CV", "CW", "DM", "E3", "FB", "FC", "GO", "HM", "IP", "IR", "IS", "J1", "L3", "L6", "LE", "LS", "OA", "OB", "PI", "PL", "RA", "RE", "SL", "TL", "WO", "WU"]
+)
+
+
 @functools.lru_cache(maxsize=4096)
+
+
 def _parse_date(text: str) -> Any:
     """CCYYMMDD -> date or None, as Polars parses it (memoised: header dates repeat)."""
     return pl.Series([text]).str.strptime(pl.Date, "%Y%m%d", strict=False)[0]

@@ -34,7 +34,7 @@ import polars as pl
 from parley.ingest.base import ParsedChunk, PatientHasher, Problem
 from parley.ingest.x12 import _frames as F
 from parley.ingest.x12._driver import run, wrong_transaction
-from parley.ingest.x12.envelope import EnvelopeChecker, Transaction
+from parley.ingest.x12.envelope import EnvelopeChecker, Transaction, not_billed
 from parley.ingest.x12.tokenizer import Batch, C, Delimiters, code_sid, ffill, isin, split
 
 OUT, HEADER, L20, L22, L23, CLAIM, LINE = 0, 1, 20, 22, 23, 30, 40
@@ -144,6 +144,22 @@ class Reader837:
         if tx.type_code != "837":
             self.foreign.add(tx.seq)
             self.sink.add(wrong_transaction(tx, "837"))
+        elif what := not_billed(tx.version):
+            self.foreign.add(tx.seq)
+            self.sink.add(
+                Problem(
+                    "error",
+                    "x12.not_a_claim",
+                    f"transaction {tx.control!s} is a {what} ({tx.version}), not a billed claim; "
+                    "skipped, so that it does not count as billed",
+                    tx.seg_no,
+                    "ST",
+                    "transaction",
+                    "ST03",
+                    transaction_control=tx.control,
+                    quarantined=True,
+                )
+            )
         self.tx[tx.seq] = {
             "control": tx.control,
             "version": tx.version,
@@ -319,13 +335,23 @@ class Reader837:
 
     def _claims(self, clm: pl.DataFrame, rows: pl.DataFrame, hi: pl.DataFrame) -> pl.DataFrame:
         comp = self.d.component
-        # CLM05 (facility code : qualifier : frequency); a sender that drops one element before
-        # it leaves the composite in CLM04 (unused since 5010) and CLM06 in CLM05: read it there
-        shifted = (
-            ~pl.col("e5").fill_null("").str.contains(comp, literal=True)
-            & pl.col("e4").fill_null("").str.contains(comp, literal=True)
+        # CLM05 (facility code : qualifier : frequency); a sender that drops one or two elements
+        # before it leaves the composite in CLM04 or CLM03 (both unused since 5010) and CLM06 in
+        # CLM05: read it where it is
+        def composite(col: str) -> pl.Expr:
+            return pl.col(col).fill_null("").str.contains(comp, literal=True)
+
+        shifted = ~composite("e5") & (composite("e4") | composite("e3"))
+        facility = (
+            pl.when(composite("e5"))
+            .then(pl.col("e5"))
+            .when(composite("e4"))
+            .then(pl.col("e4"))
+            .when(composite("e3"))
+            .then(pl.col("e3"))
+            .otherwise(pl.col("e5"))
+            .str.split_exact(comp, 2)
         )
-        facility = pl.when(shifted).then(pl.col("e4")).otherwise(pl.col("e5")).str.split_exact(comp, 2)
         clm = clm.with_columns(shifted.alias("_shifted"))
         self.sink.cells(
             clm.filter(pl.col("_shifted")).select("seg_no", "claim_seq"),
@@ -334,8 +360,8 @@ class Reader837:
             "CLM",
             "2300",
             "CLM05",
-            "the facility code composite (CLM05) is in CLM04: an element is missing before it; "
-            "read from CLM04 (place of service / type of bill and frequency): ask the sender",
+            "the facility code composite (CLM05) is in CLM04 or CLM03: elements are missing before "
+            "it; read from there (place of service / type of bill and frequency): ask the sender",
         )
         claims = clm.with_columns(F.money("e2").alias("charge_amount"))
         bad = claims.filter(F.bad("e2", "charge_amount")).select("seg_no", "claim_seq")
@@ -351,6 +377,15 @@ class Reader837:
             quarantined=True,
         )
         self._bad_claims = set(bad["claim_seq"])
+        self.sink.cells(
+            claims.filter(pl.col("e2").is_null()).select("seg_no", "claim_seq"),
+            "warning",
+            "x12.missing_amount",
+            "CLM",
+            "2300",
+            "CLM02",
+            "CLM02 (the claim's total charge) is empty; kept empty: ask the sender",
+        )
         claims = claims.select(
             "seg_no",
             "tx_seq",
