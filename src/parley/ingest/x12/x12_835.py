@@ -28,7 +28,7 @@ Problems (severity: meaning):
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO
 
@@ -531,25 +531,17 @@ class Reader835:
         claim cannot be balanced, so say so (an unparseable one quarantines the claim)."""
         if not (claims["charge_amount"].null_count() or claims["paid_amount"].null_count()):
             return  # the usual case
-        for column, element in (("charge_amount", "CLP03"), ("paid_amount", "CLP04")):
-            empty = claims.filter(pl.col(column).is_null())
-            room = self.sink.room("x12.missing_amount")
-            for row in empty.head(room).iter_rows(named=True):
-                self.sink.add(
-                    Problem(
-                        "warning",
-                        "x12.missing_amount",
-                        f"{element} ({'the charge' if element == 'CLP03' else 'the amount paid'}) is "
-                        "empty; kept empty, so the claim cannot be balanced: ask the payer",
-                        row["seg_no"],
-                        "CLP",
-                        "2100",
-                        element,
-                        transaction_control=self._st02(row["remittance_seq"]),
-                        claim_id=row["claim_id"],
-                    )
-                )
-            self.sink.skipped("x12.missing_amount", empty.height - room)
+        for column, element, what in (("charge_amount", "CLP03", "the charge"), ("paid_amount", "CLP04", "the amount paid")):
+            self._per_claim(
+                claims.filter(pl.col(column).is_null()),
+                "x12.missing_amount",
+                "CLP",
+                "2100",
+                element,
+                lambda _row, e=element, w=what: (
+                    f"{e} ({w}) is empty; kept empty, so the claim cannot be balanced: ask the payer"
+                ),
+            )
 
     def _balance_problems(self, claims: pl.DataFrame, lines: pl.DataFrame) -> None:
         if not (_any_false(lines["balanced"]) or _any_false(claims["balanced"])):
@@ -557,43 +549,58 @@ class Reader835:
         bad_lines = lines.filter(~pl.col("balanced")).join(  # noqa: E712
             claims.select("claim_seq", "claim_id", "remittance_seq"), on="claim_seq", how="left"
         )
-        room = self.sink.room("x12.unbalanced_line")
-        for row in bad_lines.head(room).iter_rows(named=True):
+        self._per_claim(
+            bad_lines,
+            "x12.unbalanced_line",
+            "SVC",
+            "2110",
+            "SVC02",
+            lambda row: (
+                f"line {row['line_number']}: charge {row['charge_amount']} - paid {row['paid_amount']} "
+                f"differs from its adjustments {row['adjustment_amount']} by {row['balance_difference']}; "
+                "kept: check the remittance with the payer"
+            ),
+        )
+        self._per_claim(
+            claims.filter(~pl.col("balanced")),  # noqa: E712
+            "x12.unbalanced_claim",
+            "CLP",
+            "2100",
+            "CLP03",
+            lambda row: (
+                f"charge {row['charge_amount']} - paid {row['paid_amount']} differs from claim + line "
+                f"adjustments ({row['claim_adjustment_amount']} + {row['line_adjustment_amount']}) by "
+                f"{row['balance_difference']}; kept: check the remittance with the payer"
+            ),
+        )
+
+    def _per_claim(
+        self,
+        rows: pl.DataFrame,
+        code: str,
+        sid: str,
+        loop: str,
+        element: str,
+        message: Callable[[dict[str, Any]], str],
+    ) -> None:
+        """One warning per row (a claim or line, with seg_no, claim_id, remittance_seq), up to
+        the cap and its notice; the rest only counted."""
+        room = self.sink.room(code)
+        for row in rows.head(room).iter_rows(named=True):
             self.sink.add(
                 Problem(
                     "warning",
-                    "x12.unbalanced_line",
-                    f"line {row['line_number']}: charge {row['charge_amount']} - paid {row['paid_amount']} differs "
-                    f"from its adjustments {row['adjustment_amount']} by {row['balance_difference']}; kept: "
-                    "check the remittance with the payer",
+                    code,
+                    message(row),
                     row["seg_no"],
-                    "SVC",
-                    "2110",
-                    "SVC02",
+                    sid,
+                    loop,
+                    element,
                     transaction_control=self._st02(row["remittance_seq"]),
                     claim_id=row["claim_id"],
                 )
             )
-        self.sink.skipped("x12.unbalanced_line", bad_lines.height - room)
-        unbalanced = claims.filter(~pl.col("balanced"))  # noqa: E712
-        room = self.sink.room("x12.unbalanced_claim")
-        for row in unbalanced.head(room).iter_rows(named=True):
-            self.sink.add(
-                Problem(
-                    "warning",
-                    "x12.unbalanced_claim",
-                    f"charge {row['charge_amount']} - paid {row['paid_amount']} differs from claim + line "
-                    f"adjustments ({row['claim_adjustment_amount']} + {row['line_adjustment_amount']}) by "
-                    f"{row['balance_difference']}; kept: check the remittance with the payer",
-                    row["seg_no"],
-                    "CLP",
-                    "2100",
-                    "CLP03",
-                    transaction_control=self._st02(row["remittance_seq"]),
-                    claim_id=row["claim_id"],
-                )
-            )
-        self.sink.skipped("x12.unbalanced_claim", unbalanced.height - room)
+        self.sink.skipped(code, rows.height - room)
 
     def _st02(self, seq: int | None) -> str | None:
         tx = self.tx.get(seq) if seq is not None else None
