@@ -363,3 +363,15 @@ def test_empty_claim_charge_is_warned() -> None:
     r = parse(sample(EXAMPLE1).replace(b"CLM*26463774*100.00*", b"CLM*26463774**"))
     assert [(p.element, p.claim_id) for p in r.problems if p.code == "x12.missing_amount"] == [("CLM02", "26463774")]
     assert r.table("claims")["charge_amount"].to_list() == [None]
+
+
+def test_no_envelope_separator_from_a_later_composite_when_the_first_has_none() -> None:
+    """No ISA, and the first SV101 has no qualifier ('99213'): the separator still comes from
+    the next composite that has one (HI 'BK>0340'), so diagnoses and the others are kept."""
+    segments = [s for s in segments_of(sample(EXAMPLE1)) if s[0] not in ("ISA", "IEA")]
+    first_sv1 = next(s for s in segments if s[0] == "SV1")
+    first_sv1[1] = "99213"
+    result = parse(serialize(segments, "*", ">", "~\n"), kind="x12-837")
+    assert result.table("diagnoses").select("qualifier", "code").rows() == [("BK", "0340"), ("BF", "V7389")]
+    assert result.table("claims")["place_of_service"].to_list() == ["11"]
+    assert result.table("claim_lines")["procedure_code"].to_list()[1:] == ["87070", "99214", "86663"]

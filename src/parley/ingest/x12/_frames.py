@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -42,6 +44,13 @@ def money(col: str) -> pl.Expr:
 
 def quantity(col: str) -> pl.Expr:
     return pl.col(col).str.strip_chars().cast(QUANTITY, strict=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def ccyymmdd(text: str) -> Any:
+    """One CCYYMMDD header date -> date or None, as :func:`date` parses a column (memoised:
+    header dates repeat)."""
+    return pl.Series([text.strip()]).str.strptime(pl.Date, "%Y%m%d", strict=False)[0]
 
 
 def date(col: str) -> pl.Expr:

@@ -216,9 +216,8 @@ _COMPOSITES = ((b"SVC", 1), (b"SV1", 1), (b"SV2", 2), (b"HI", 1), (b"CLM", 5))
 
 def _guess_component(body: bytes, sep: str, term: str) -> str:
     """The component separator of a file with no ISA (which would name it): the character
-    after the qualifier of the first composite element in the head, else ":"."""
-    value = _first_composite(body, sep, term)
-    if value:
+    after the qualifier of the first composite element in the head that has one, else ":"."""
+    for value in _composites(body, sep, term):
         head = value.lstrip(_QUALIFIER)
         if head and len(value) - len(head) <= 3 and chr(head[0]) not in (sep, term, " ", ".", "-"):
             return chr(head[0])
@@ -228,8 +227,8 @@ def _guess_component(body: bytes, sep: str, term: str) -> str:
 _QUALIFIER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
-def _first_composite(body: bytes, sep: str, term: str) -> bytes | None:
-    """The first non-empty composite element (in :data:`_COMPOSITES` order) in the head."""
+def _composites(body: bytes, sep: str, term: str) -> Iterator[bytes]:
+    """The non-empty composite elements of the head, in :data:`_COMPOSITES` order."""
     segments = [s.strip(b" \t\r\n") for s in body.split(term.encode())]
     by_id: dict[bytes, list[list[bytes]]] = {}
     for seg in segments:
@@ -239,8 +238,7 @@ def _first_composite(body: bytes, sep: str, term: str) -> bytes | None:
         for elements in by_id.get(sid, ()):
             value = elements[pos] if pos < len(elements) else b""
             if value:
-                return value
-    return None
+                yield value
 
 
 def _checked_component(body: bytes, found: Delimiters) -> Delimiters:
@@ -248,7 +246,7 @@ def _checked_component(body: bytes, found: Delimiters) -> Delimiters:
     HI01...) does not contain ISA16 but has another separator right after its qualifier
     ("HC>99213" under ISA16 ':'), the data's separator is used and ISA16 kept as declared
     (the reader warns: otherwise every code of the file would be lost silently)."""
-    value = _first_composite(body, found.element, found.terminator)
+    value = next(_composites(body, found.element, found.terminator), None)
     if not value or found.component.encode("latin-1") in value:
         return found
     rest = value.lstrip(_QUALIFIER)

@@ -27,7 +27,6 @@ Problems (severity: meaning):
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO
@@ -345,7 +344,7 @@ class Reader835:
             raw = (row[f"e{k}"] or "").strip()
             later = [row[f"e{j}"] for j in range(k + 1, 17)]
             if len(raw) == 8 and not any(later):
-                shifted, where = _parse_date(raw), f"BPR{k}"
+                shifted, where = F.ccyymmdd(raw), f"BPR{k}"
                 if shifted is not None and not 1980 <= shifted.year <= 2099:
                     shifted = None
                 break
@@ -362,7 +361,7 @@ class Reader835:
     def _date(self, raw: str | None, seg: int, sid: str, element: str) -> Any:
         if raw is None:
             return None
-        parsed = _parse_date(raw.strip())
+        parsed = F.ccyymmdd(raw.strip())
         if parsed is None:
             self.sink.add(
                 Problem(
@@ -652,14 +651,6 @@ def _any_false(flags: pl.Series) -> bool:
 PLB_REASONS = frozenset(
     ["50", "51", "72", "90", "AH", "AM", "AP", "B2", "B3", "BD", "BN", "C5", "CR", "CS", "CT", "CV", "CW", "DM", "E3", "FB", "FC", "GO", "HM", "IP", "IR", "IS", "J1", "L3", "L6", "LE", "LS", "OA", "OB", "PI", "PL", "RA", "RE", "SL", "TL", "WO", "WU"]
 )
-
-
-@functools.lru_cache(maxsize=4096)
-
-
-def _parse_date(text: str) -> Any:
-    """CCYYMMDD -> date or None, as Polars parses it (memoised: header dates repeat)."""
-    return pl.Series([text]).str.strptime(pl.Date, "%Y%m%d", strict=False)[0]
 
 
 _MOA_ELEMENTS = (3, 4, 5, 6, 7)

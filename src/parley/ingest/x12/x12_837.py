@@ -104,41 +104,44 @@ class Reader837:
             tables = self._tables(batch, cols)
         if batch.final:
             self.sink.extend(self.env.finish(self.last_seg))
-            self._empty_transactions()
+            self._transaction_checks()
         tables = {
             k: v.with_columns(pl.lit(self.file_id).alias("file_id")) for k, v in tables.items()
         }
         return ParsedChunk(tables=tables, problems=self.sink.take(), bytes_done=batch.bytes_done)
 
-    def _empty_transactions(self) -> None:
+    def _transaction_checks(self) -> None:
+        """At the end of the file: transactions with no claim, claims with no HL hierarchy."""
         for seq, tx in self.tx.items():
-            if tx["claims"] and not tx["hl"] and seq not in self.foreign:
-                self.sink.add(
-                    Problem(
-                        "warning",
-                        "x12.missing_hl",
-                        f"transaction {tx['control']!s} has claims but no HL segments (the billing "
-                        "provider / subscriber / patient hierarchy): their provider, payer and "
-                        "patient are unknown; claims kept",
-                        tx["seg_no"],
-                        "ST",
-                        "transaction",
-                        transaction_control=tx["control"],
-                    )
+            if seq in self.foreign:
+                continue
+            if not tx["claims"]:
+                self._transaction_warning(
+                    tx,
+                    "x12.empty_transaction",
+                    "holds no claim (no CLM): nothing was loaded from it; check the export that "
+                    "produced it",
                 )
-            if tx["claims"] == 0 and seq not in self.foreign:
-                self.sink.add(
-                    Problem(
-                        "warning",
-                        "x12.empty_transaction",
-                        f"transaction {tx['control']!s} holds no claim (no CLM): nothing was "
-                        "loaded from it; check the export that produced it",
-                        tx["seg_no"],
-                        "ST",
-                        "transaction",
-                        transaction_control=tx["control"],
-                    )
+            elif not tx["hl"]:
+                self._transaction_warning(
+                    tx,
+                    "x12.missing_hl",
+                    "has claims but no HL segments (the billing provider / subscriber / patient "
+                    "hierarchy): their provider, payer and patient are unknown; claims kept",
                 )
+
+    def _transaction_warning(self, tx: dict[str, Any], code: str, what: str) -> None:
+        self.sink.add(
+            Problem(
+                "warning",
+                code,
+                f"transaction {tx['control']!s} {what}",
+                tx["seg_no"],
+                "ST",
+                "transaction",
+                transaction_control=tx["control"],
+            )
+        )
 
     def _start_transaction(self, tx: Transaction) -> None:
         if tx.type_code != "837":
@@ -259,7 +262,7 @@ class Reader837:
             tx = self.tx.get(row["tx_seq"])
             if tx is not None and tx["bht_date"] is None:
                 tx["bht_date"] = row["e4"]
-                if row["e4"] is not None and _date_or_none(row["e4"]) is None:
+                if row["e4"] is not None and F.ccyymmdd(row["e4"]) is None:
                     self.sink.add(
                         Problem(
                             "warning",
@@ -791,10 +794,6 @@ class Reader837:
             if last.height:
                 bad.add(int(last["claim_seq"][0]))
         return sorted(bad)
-
-
-def _date_or_none(text: str) -> Any:
-    return pl.Series([text.strip()]).str.strptime(pl.Date, "%Y%m%d", strict=False)[0]
 
 
 def is_lx(code: np.ndarray) -> np.ndarray:
