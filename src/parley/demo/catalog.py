@@ -34,6 +34,7 @@ from parley.demo.payers import (
     PAYERS,
     PayerSpec,
 )
+from parley.domain.identifiers import npi_check_digit, npi_is_valid
 
 __all__ = [
     "CARVE_OUT_REFERENCE_CENTS",
@@ -69,27 +70,10 @@ __all__ = [
 ]
 
 
-def npi_check_digit(first9: str) -> str:
-    """Return the NPI check digit for a 9-digit stem (Luhn over '80840' + stem)."""
-    digits = [int(c) for c in "80840" + first9]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return str((10 - total % 10) % 10)
-
-
 def make_npi(stem: int) -> str:
     """Build a fake, check-digit-valid NPI from an integer stem (first digit 1 or 2)."""
     first9 = f"{stem:09d}"
     return first9 + npi_check_digit(first9)
-
-
-def npi_is_valid(npi: str) -> bool:
-    return len(npi) == 10 and npi.isdigit() and npi_check_digit(npi[:9]) == npi[9]
 
 
 # --------------------------------------------------------------------------- practice

@@ -52,8 +52,12 @@ def test_managed_care_golden() -> None:
     assert remit["interchange_control"] == "000000907" and remit["transaction_control"] == "112233"
     # BPR16 is 20002316 in this file: not a date -> warning, value left empty
     assert remit["payment_date"] is None
-    assert r.codes() == ["x12.bad_date"]
+    # and the payee NPI 5544667733 fails the NPI check digit: warned, kept
+    assert r.codes() == ["x12.bad_date", "x12.bad_npi"]
     assert r.problems[0].element == "BPR16" and r.problems[0].segment_number == 4
+    npi = r.problems[1]
+    assert (npi.segment_number, npi.segment_id, npi.element) == (10, "N1", "N104")
+    assert "'5544667733'" in npi.message and remit["payee_npi"] == "5544667733"
 
 
 def test_tigershark_pipe_delimiters_newline_tilde_and_plb() -> None:
@@ -127,7 +131,8 @@ def test_several_interchanges_in_one_file() -> None:
     r = parse(data + b"\n" + data)
     assert r.table("remit_claims")["claim_seq"].to_list() == [0, 1, 2, 3]
     assert r.table("remittances")["remittance_seq"].to_list() == [0, 1]
-    assert r.codes() == ["x12.bad_date", "x12.bad_date"]
+    # the payee NPI is checked once per file, the payment dates once per remittance
+    assert r.codes() == ["x12.bad_date", "x12.bad_npi", "x12.bad_date"]
 
 
 def _edit(data: bytes, old: bytes, new: bytes) -> bytes:
@@ -200,6 +205,7 @@ def test_envelope_count_and_control_mismatches() -> None:
     assert sorted(r.codes()) == sorted(
         [
             "x12.bad_date",
+            "x12.bad_npi",
             "x12.se_count",
             "x12.se_control",
             "x12.ge_count",

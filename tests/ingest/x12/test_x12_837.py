@@ -24,7 +24,13 @@ MANY = "imsweb__x12-parser__src_test_resources_837_5010_x12_many_claims.txt"
 def test_institutional_two_claims() -> None:
     r = parse(sample(TWO_CLAIMS_I))
     assert_canonical(r)
-    assert r.problems == []
+    # the guide's example NPIs fail the NPI check digit: warned once each, kept
+    assert [(p.code, p.loop, p.segment_number) for p in r.problems] == [
+        ("x12.bad_npi", "2010AA", 10),
+        ("x12.bad_npi", "2310", 45),
+    ]
+    assert "'1234567890'" in r.problems[0].message and r.problems[1].claim_id == "756049Q"
+    assert r.table("claims")["billing_npi"].to_list() == ["1234567890"] * 2
     claims = r.table("claims").sort("claim_seq")
     assert claims["claim_id"].to_list() == ["756048Q", "756049Q"]
     assert claims["claim_type"].to_list() == ["institutional"] * 2
@@ -175,7 +181,7 @@ def test_claim_dates_as_senders_write_them() -> None:
     assert claims["admission_date"].to_list() == [date(2005, 3, 14), None]
     statement = claims.select("service_date_from", "service_date_to").rows()
     assert statement[0] == (date(2005, 3, 15), date(2005, 3, 16))  # the claim's 434 range
-    dated = [(p.code, p.segment_id) for p in r.problems if p.code != "x12.se_count"]  # 4 more
+    dated = [(p.code, p.segment_id) for p in r.problems if p.code not in ("x12.se_count", "x12.bad_npi")]
     assert dated == [("x12.bad_date", "DTP")]
 
 
@@ -375,3 +381,17 @@ def test_no_envelope_separator_from_a_later_composite_when_the_first_has_none() 
     assert result.table("diagnoses").select("qualifier", "code").rows() == [("BK", "0340"), ("BF", "V7389")]
     assert result.table("claims")["place_of_service"].to_list() == ["11"]
     assert result.table("claim_lines")["procedure_code"].to_list()[1:] == ["87070", "99214", "86663"]
+
+
+def test_provider_npis_are_checked_once_per_file() -> None:
+    """x12.bad_npi: an NPI whose check digit fails is warned once per file, at its first NM1,
+    and kept; a valid one, or an NM109 that is no NPI (NM108 24 / 34), is not warned."""
+    r = parse(sample(MANY))
+    claims = r.table("claims")
+    assert claims.height > 100 and claims["billing_npi"].unique().to_list() == ["1234567890"]
+    bad = [p for p in r.problems if p.code == "x12.bad_npi"]
+    assert len(bad) == 1 and bad[0].segment_id == "NM1" and bad[0].element == "NM109"
+    fixed = parse(sample(MANY).replace(b"XX*1234567890", b"XX*1234567893"))
+    assert "x12.bad_npi" not in fixed.codes()
+    ein = parse(sample(MANY).replace(b"XX*1234567890", b"24*1234567890"))
+    assert "x12.bad_npi" not in ein.codes()

@@ -48,6 +48,9 @@ x12.shifted_element        warning  837 CLM05 composite found in CLM04 (an eleme
                                     missing before it): read from CLM04
 x12.missing_element        warning  837 CLM05-1 empty: no place of service / type
                                     of bill
+x12.bad_npi                warning  a billing / rendering / attending / referring
+                                    (837) or payee (835) NPI fails the NPI check
+                                    digit: kept as sent, warned once per file
 x12.unknown_status         warning  CLP02 not a known claim status
 x12.unknown_group_code     warning  CAS01 not CO/PR/OA/PI/CR
 x12.orphan_segment         warning  SVC/CAS/SV1 outside a claim: ignored

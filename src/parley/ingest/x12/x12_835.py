@@ -35,6 +35,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from parley.domain.identifiers import npi_is_valid
 from parley.ingest.base import ParsedChunk, PatientHasher, Problem
 from parley.ingest.x12 import _frames as F
 from parley.ingest.x12 import _fused835
@@ -92,6 +93,7 @@ class Reader835:
         self.ctx = OUT
         self.open_claim_lines = 0
         self.last_seg = 0
+        self.npis_seen: set[str] = set()  # payee NPIs already checked (x12.bad_npi)
 
     # ------------------------------------------------------------------ batch
     def use_delimiters(self, delims: Delimiters) -> None:
@@ -251,12 +253,22 @@ class Reader835:
             head["payee_name"] = row["e2"]
             if row["e3"] == "XX":
                 head["payee_npi"] = row["e4"]
+                self._check_npi(row["e4"] or "", seg)
             elif row["e3"] == "FI":
                 head.setdefault("payee_tax_id", row["e4"])
         elif sid == "REF" and q == "2U":
             head["_ref_2u"] = row["e2"]
         elif sid == "REF" and q == "TJ":
             head["payee_tax_id"] = row["e2"]
+
+    def _check_npi(self, npi: str, seg: int) -> None:
+        """Warn once per file about a payee NPI whose check digit fails."""
+        if npi in self.npis_seen:
+            return
+        self.npis_seen.add(npi)
+        if not npi_is_valid(npi):
+            message = F.bad_npi_message(npi, F.NPI_ROLES["PE"])
+            self.sink.add(Problem("warning", "x12.bad_npi", message, seg, "N1", "1000B", "N104"))
 
     def _plb(self, row: dict[str, Any]) -> list[dict[str, Any]]:
         head = self.pending.get(row["remittance_seq"])

@@ -86,6 +86,7 @@ class Reader837:
         self.carried: dict[str, pl.DataFrame] = {}
         self.last_seg = 0
         self.last_marker = C["ST"]  # the last of _LINE_MARKERS seen
+        self.npis_seen: set[str] = set()  # provider NPIs already checked (x12.bad_npi)
 
     def use_delimiters(self, delims: Delimiters) -> None:
         """A later interchange with other delimiters: read on with those."""
@@ -298,6 +299,7 @@ class Reader837:
         line_rows = frame(
             isin(code, [C["DTP"], C["REF"], C["NM1"], C["LIN"], C["CTP"]]) & (ctx == LINE), 9, 4
         )
+        self._check_npis(people, claim_rows, line_rows)
         claims = self._claims(clm, claim_rows, hi)
         claims = self._people(claims, people)
         lines = self._lines(sv, lx, line_rows, claims)
@@ -331,6 +333,33 @@ class Reader837:
             "claim_lines": lines.select(_LINE_COLUMNS),
             "diagnoses": diagnoses.filter(pl.col("claim_seq") >= 0),
         }
+
+    def _check_npis(self, *frames: pl.DataFrame) -> None:
+        """Warn once per file about each provider NPI (NM108 XX) whose check digit fails."""
+        for frame in frames:
+            found = frame.filter(
+                (pl.col("e0") == "NM1")
+                & pl.col("e1").is_in(list(F.NPI_ROLES))
+                & (pl.col("e8").str.strip_chars() == "XX")
+            ).select(
+                "seg_no",
+                "ctx",
+                pl.when(pl.col("ctx") >= CLAIM).then(pl.col("claim_seq")).alias("claim_seq"),
+                "e1",
+                pl.col("e9").str.strip_chars().fill_null(""),
+            )
+            for qualifier, npi, hits in F.bad_npis(found, "e1", "e9", self.npis_seen):
+                ctx = hits["ctx"][0]
+                loop = "2420" if ctx == LINE else ("2310" if ctx == CLAIM else "2010AA")
+                self.sink.cells(
+                    hits.select("seg_no", "claim_seq").head(1),
+                    "warning",
+                    "x12.bad_npi",
+                    "NM1",
+                    loop,
+                    "NM109",
+                    F.bad_npi_message(npi, F.NPI_ROLES[qualifier]),
+                )
 
     def _st02(self, seq: int) -> str | None:
         tx = self.tx.get(seq)
