@@ -118,6 +118,23 @@ def test_parts_written_by_an_older_schema_still_read(workspace) -> None:
         3, 0, Decimal("266.85"))
 
 
+def test_a_column_no_part_has_reads_as_null(workspace) -> None:
+    """Every part older than a column added since (a workspace ingested by an earlier
+    Parley): the view still has every canonical column, null where absent, so queries
+    naming the new column run."""
+    import pyarrow.parquet as pq
+
+    old = conform("remit_lines", lines_frame(2), file_id="old").drop_columns(["allowed_amount"])
+    folder = workspace.datasets / "remit_lines" / "old"
+    folder.mkdir(parents=True)
+    pq.write_table(old, folder / "part-00000.parquet")
+    FileCommit(workspace.datasets, "old").commit(manifest_row())
+    con = workspace.connect()
+    assert con.execute("select count(*), count(allowed_amount) from remit_lines").fetchone() == (2, 0)
+    columns = [r[0] for r in con.execute("describe remit_lines").fetchall()]
+    assert columns == conform("remit_lines", lines_frame(1), file_id="x").schema.names
+
+
 def _parts(workspace, table: str, file_id: str) -> list:
     return sorted((workspace.datasets / table / file_id).glob("part-*.parquet"))
 

@@ -186,6 +186,7 @@ CLAIMS = Table(
             _f("claim_seq", pa.int64(), "claim number within the file, from 0"),
             _f("claim_id", pa.string(), "CLM01 patient control number (the provider's claim id)"),
             _f("claim_type", pa.string(), "professional (837P) or institutional (837I)"),
+            _f("is_encounter", pa.bool_(), "BHT06 RP: an encounter reported under capitation, no payment expected"),
             _f("version", pa.string(), "GS08 implementation guide, or 'tabular'"),
             _f("submission_date", pa.date32(), "BHT04 (else GS04) creation date of the submission"),
             _f("charge_amount", MONEY, "CLM02 total claim charge"),

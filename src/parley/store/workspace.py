@@ -94,14 +94,16 @@ class Workspace:
         ordered = sorted(ALL_TABLES.items(), key=lambda kv: kv[0] != MANIFEST.name)
         for name, table in ordered:
             files = list((self.datasets / name).glob("*/part-*.parquet"))
+            empty = table.schema.empty_table()
+            con.register(f"_empty_{name}", empty)
             if not files:
-                empty = table.schema.empty_table()
-                con.register(f"_empty_{name}", empty)
                 con.execute(f"CREATE VIEW {name} AS SELECT * FROM _empty_{name}")
                 continue
             glob = (self.datasets / name / "*" / "part-*.parquet").as_posix().replace("'", "''")
             uniform = part_tags(files) == {schema_tag(name)}
             source = f"read_parquet('{glob}', union_by_name={'false' if uniform else 'true'})"
+            if not uniform:  # parts of an older schema: every canonical column, null where absent
+                source = f"(SELECT * FROM _empty_{name} UNION ALL BY NAME SELECT * FROM {source})"
             if name == MANIFEST.name:
                 con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
             else:

@@ -88,3 +88,17 @@ def test_facts_persisted_reused_and_rebuilt(tiny_ws) -> None:
     assert [p.name for p in facts_dir(tiny_ws).iterdir()] != [key]
     with KpiSession(workspace=tiny_ws, persist=False) as s:
         assert s.facts == "built (not persisted)" and s.scorecard().rows[0]["claims"] == 5
+
+
+def test_encounters_are_not_open_ar(tiny_ws) -> None:
+    """An 837 encounter (BHT06 RP, capitated care reported to the plan) is never paid and
+    never owed: it does not sit in A/R, however long it goes without an 835."""
+    claim = {"claim_type": "professional", "submission_date": D(2025, 2, 1), "place_of_service": "11", "payer_name": "PAYER ONE",
+             "payer_id": "P1", "filing_indicator": "HM", "service_date_from": D(2025, 2, 1), "frequency_code": "1", "line_count": 1,
+             "claim_seq": 0, "claim_id": "ENC1", "charge_amount": M("700"), "patient_key": "PT7", "is_encounter": True}
+    _write(tiny_ws, "F3", "claims", [claim])
+    _write(tiny_ws, "F3", "manifest", [{"sha256": "z", "source_path": "fixture-3", "status": "loaded"}])
+    with KpiSession(workspace=tiny_ws) as s:
+        ar = speed.accounts_receivable(s.con).rows[0]
+        assert s.scorecard().rows[0]["claims"] == 4  # still a claim of the payer's volume
+    assert ar["unpaid_claims"] == 1 and ar["outstanding_balance"] == M("300.00")  # C alone, as before

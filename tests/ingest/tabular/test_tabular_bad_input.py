@@ -460,3 +460,25 @@ def test_malformed_quotes_fall_back_to_the_tolerant_reader(
         ("error", "tabular.bad_amount", 13),
     ]
     assert all("SECRET" not in p.message and "Acme" not in p.message for p in r.problems)
+
+
+def test_encounter_flag(ingest, write_mapping, tmp_path: Path) -> None:
+    """is_encounter: yes / no spellings read, empty is a billed claim, anything else
+    quarantines its claim (tabular.bad_flag); unmapped, every claim is billed."""
+    mapping = write_mapping(CLAIMS + "  is_encounter: Enc\n")
+    path = _csv(
+        tmp_path,
+        "Claim,Charge,DOS,CPT,Member,DOB,Enc\n"
+        "A1,10.00,01/02/2026,99213,M1,01/01/1970,Y\n"
+        "A2,20.00,01/02/2026,99213,M2,01/01/1970, no \n"
+        "A3,30.00,01/02/2026,99213,M3,01/01/1970,\n"
+        "A4,40.00,01/02/2026,99213,M4,01/01/1970,capitated\n",
+    )
+    r = ingest(path, mapping)
+    claims = r.table("claims")
+    assert claims.select("claim_id", "is_encounter").rows() == [("A1", True), ("A2", False), ("A3", False)]
+    [p] = r.problems
+    assert (p.code, p.row, p.column, p.claim_id, p.quarantined) == ("tabular.bad_flag", 5, "Enc", "A4", True)
+    assert "yes or no" in p.message
+    plain = ingest(_csv(tmp_path, HEADER + "A1,10.00,01/02/2026,99213,M1,01/01/1970\n", "b.csv"), write_mapping(CLAIMS))
+    assert plain.table("claims")["is_encounter"].to_list() == [False]

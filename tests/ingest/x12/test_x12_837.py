@@ -395,3 +395,16 @@ def test_provider_npis_are_checked_once_per_file() -> None:
     assert "x12.bad_npi" not in fixed.codes()
     ein = parse(sample(MANY).replace(b"XX*1234567890", b"24*1234567890"))
     assert "x12.bad_npi" not in ein.codes()
+
+
+def test_encounters_are_flagged_from_bht06() -> None:
+    """BHT06 RP (reporting): encounters of capitated care, no payment expected; CH
+    (chargeable), 31 (subrogation) or no BHT06 are billed claims."""
+    data = sample(TWO_CLAIMS_I)
+    assert b"*CH~" in data
+    assert parse(data).table("claims")["is_encounter"].to_list() == [False, False]
+    encounters = parse(data.replace(b"*CH~", b"*RP~", 1))
+    assert encounters.table("claims")["is_encounter"].to_list() == [True, True]
+    assert "x12.bad_date" not in encounters.codes()
+    two = data + b"\n" + data.replace(b"*CH~", b"*RP~", 1)  # one interchange of each
+    assert parse(two).table("claims")["is_encounter"].to_list() == [False, False, True, True]

@@ -142,7 +142,8 @@ WITH billed AS (
     SELECT claim_id, min(submission_date) OVER (PARTITION BY claim_id) AS submission_date,
         count(*) OVER (PARTITION BY claim_id) AS submissions,
         claim_type, charge_amount, place_of_service, payer_id, payer_name, filing_indicator, patient_key,
-        patient_birth_year, service_date_from, prior_authorization, frequency_code
+        patient_birth_year, service_date_from, prior_authorization, frequency_code,
+        coalesce(is_encounter, false) AS is_encounter
     FROM claims
     QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY submission_date DESC, file_id DESC, claim_seq DESC) = 1
 ),
@@ -174,6 +175,7 @@ j AS (
         coalesce(b.filing_indicator, a.r_fi) AS filing_indicator,
         coalesce(b.patient_key, a.r_patient) AS patient_key, b.patient_birth_year,
         coalesce(b.service_date_from, a.r_service) AS service_date, b.prior_authorization, b.frequency_code,
+        coalesce(b.is_encounter, false) AS is_encounter,
         coalesce(a.adjudications, 0) AS adjudications, a.first_adjudication_date,
         coalesce(a.initially_denied, false) AS initially_denied, coalesce(a.finally_denied, false) AS finally_denied,
         a.first_paid_date, a.paid_received_date, a.closed_date, a.last_adjudication_date, a.first_paid_amount, coalesce(a.readjudications, 0) AS readjudications,

@@ -13,7 +13,8 @@ never paid by any later adjudication in the data.  Final denials are written off
 from A/R (reported apart as ``final_denied_balance``); a denial later overturned
 stays open until the overturning payment.  Outstanding balance = billed charges
 of open claims; days in A/R = outstanding balance / (billed charges submitted in
-the 90 days ending on the as-of date / 90).
+the 90 days ending on the as-of date / 90).  Encounters (837 BHT06 RP: care under
+capitation reported to the plan, no payment expected) are never open A/R.
 
 Prompt pay: the contract's prompt-pay days are counted from the payer's receipt
 date (DTM*050 of the paying adjudication), else the 837 submission date, to the
@@ -92,7 +93,7 @@ WITH s AS (SELECT *, date_diff('day', submission_date, (SELECT as_of FROM kpi_as
                   initially_denied AND first_paid_date IS NULL
                       AND first_adjudication_date <= (SELECT as_of FROM kpi_asof) AS final_denied,
                   coalesce(closed_date <= (SELECT as_of FROM kpi_asof), false) AS closed
-           FROM kpi_claims WHERE billed AND submission_date <= (SELECT as_of FROM kpi_asof)),
+           FROM kpi_claims WHERE billed AND NOT is_encounter AND submission_date <= (SELECT as_of FROM kpi_asof)),
 b AS (SELECT *, NOT closed AND NOT final_denied AS unpaid FROM s),
 g AS (
     SELECT {dim} AS "{by}", any_value((SELECT as_of FROM kpi_asof)) AS as_of,
@@ -119,6 +120,7 @@ SELECT "{by}", as_of, unpaid_claims, outstanding_balance, awaiting_adjudication_
 FROM g ORDER BY outstanding_balance DESC, 1"""
     return KpiResult("speed", f"accounts_receivable_by_{by}", rows(con, sql), AR_DEFS,
                      notes=["days in A/R is over billed charges (gross A/R); 'age' = as_of - 837 submission date",
+                            "encounters (837 BHT06 RP: capitated care reported, not billed for payment) are not A/R",
                             "final (never overturned) denials are written off, not open A/R"])
 
 

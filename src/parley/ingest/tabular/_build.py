@@ -89,6 +89,7 @@ def claims_tables(rows: pl.DataFrame, mapping: Mapping, file_id: str) -> dict[st
     claims = heads.with_columns(
         pl.lit("tabular").alias("version"),
         _claim_type().alias("claim_type"),
+        pl.col("is_encounter").fill_null(False).alias("is_encounter"),
         pl.coalesce("claim_charge_amount", "_line_charge").alias("charge_amount"),
         pl.coalesce("patient_birth_date", "patient_birth_year").alias("patient_birth_year"),
         _sex().alias("patient_sex"),

@@ -26,6 +26,7 @@ DTYPES: dict[str, pl.DataType] = {
     "date": pl.Date(),
     "integer": pl.Int32(),
     "birth_date": pl.Int32(),
+    "flag": pl.Boolean(),
 }
 
 #: the problem code for a cell of each type that does not parse
@@ -35,6 +36,7 @@ BAD_CODES = {
     "date": "tabular.bad_date",
     "birth_date": "tabular.bad_date",
     "integer": "tabular.bad_number",
+    "flag": "tabular.bad_flag",
 }
 
 _PAYMENT_KEY = ("payer_id", "payer_name", "payment_date", "trace_number")
@@ -99,6 +101,8 @@ def _parse(
         return V.birth_year(text, formats)
     if type_ == "integer":
         return V.integer(text)
+    if type_ == "flag":
+        return V.flag(text)
     return text, pl.Series([False] * len(text), dtype=pl.Boolean)
 
 

@@ -97,3 +97,14 @@ def birth_year(text: pl.Series, formats: list[str]) -> tuple[pl.Series, pl.Serie
     """Only the year of a birth date is ever kept."""
     value, bad = date(text, formats)
     return value.dt.year().cast(pl.Int32), bad
+
+
+#: the spellings of yes and no a flag cell may use (case folded)
+FLAGS = {"true": True, "t": True, "yes": True, "y": True, "1": True,
+         "false": False, "f": False, "no": False, "n": False, "0": False}
+
+
+def flag(text: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(true / false, or null when empty; bad) of yes / no cells."""
+    value = text.str.strip_chars().str.to_lowercase().replace_strict(FLAGS, default=None, return_dtype=pl.Boolean)
+    return value, text.is_not_null() & value.is_null()

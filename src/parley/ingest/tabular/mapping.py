@@ -51,6 +51,7 @@ _CLAIM_FIELDS = _defs(
     """
     claim_id | text | the provider's claim id (patient control number); rows are grouped into claims by it
     claim_type | text | professional or institutional (P / I accepted); default professional
+    is_encounter | flag | an encounter reported under capitation, no payment expected (Y / N); default N
     submission_date | date | date the claim was submitted
     claim_charge_amount | money | total claim charge; default the sum of the line charges
     place_of_service | text | place of service (professional)

@@ -68,8 +68,6 @@ STATUS = {
 }
 PATIENT_TYPE = {"new": "new", "n": "new", "new patient": "new", "established": "established", "est": "established",
                 "e": "established", "established patient": "established", "return": "established"}
-FLAGS = {"true": True, "t": True, "yes": True, "y": True, "1": True,
-         "false": False, "f": False, "no": False, "n": False, "0": False}
 
 
 def _norm(name: str) -> str:
@@ -228,9 +226,7 @@ class _Reader:
             elif fdef.type == "rate":
                 values[name], bad[name] = _rate(t, comma)
             elif fdef.type == "flag":
-                folded = t.str.to_lowercase()
-                v = folded.replace_strict(FLAGS, default=None, return_dtype=pl.Boolean)
-                values[name], bad[name] = v, t.is_not_null() & v.is_null()
+                values[name], bad[name] = V.flag(t)
             elif fdef.type == "patient":
                 values[name], bad[name] = self.hasher.hash_series(t), pl.Series([False] * n)
             else:

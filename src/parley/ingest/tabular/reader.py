@@ -312,6 +312,7 @@ class _FileReader:
             + ")",
             "tabular.bad_date": f"the {name} cell is not a date in {' or '.join(self.date_formats)}",
             "tabular.bad_number": f"the {name} cell is not a whole number",
+            "tabular.bad_flag": f"the {name} cell is not yes or no (Y / N, true / false, 1 / 0)",
         }[code]
         if name == "adjustment":
             what = (

@@ -169,6 +169,7 @@ class Reader837:
             "version": tx.version,
             "gs_date": tx.group_date,
             "bht_date": None,
+            "encounter": False,
             "seg_no": tx.seg_no,
             "claims": 0,
             "hl": 0,
@@ -257,12 +258,14 @@ class Reader837:
 
     def _bht(self, batch: Batch, cols: dict[str, np.ndarray]) -> None:
         frame = F.segment_frame(
-            batch, batch.code == C["BHT"], 4, self.d.element, {"tx_seq": cols["tx_seq"]}
+            batch, batch.code == C["BHT"], 6, self.d.element, {"tx_seq": cols["tx_seq"]}
         )
         for row in frame.iter_rows(named=True):
             tx = self.tx.get(row["tx_seq"])
             if tx is not None and tx["bht_date"] is None:
                 tx["bht_date"] = row["e4"]
+                # BHT06 RP (reporting): encounters of capitated care, not billed for payment
+                tx["encounter"] = (row["e6"] or "").strip() == "RP"
                 if row["e4"] is not None and F.ccyymmdd(row["e4"]) is None:
                     self.sink.add(
                         Problem(
@@ -757,10 +760,22 @@ class Reader837:
         claims = claims.join(per, on="claim_seq", how="left")
         tx = pl.DataFrame(
             [
-                {"tx_seq": s, "_version": v["version"], "_bht": v["bht_date"], "_gs": v["gs_date"]}
+                {
+                    "tx_seq": s,
+                    "_version": v["version"],
+                    "_bht": v["bht_date"],
+                    "_gs": v["gs_date"],
+                    "is_encounter": v["encounter"],
+                }
                 for s, v in self.tx.items()
             ],
-            schema={"tx_seq": pl.Int64, "_version": pl.Utf8, "_bht": pl.Utf8, "_gs": pl.Utf8},
+            schema={
+                "tx_seq": pl.Int64,
+                "_version": pl.Utf8,
+                "_bht": pl.Utf8,
+                "_gs": pl.Utf8,
+                "is_encounter": pl.Boolean,
+            },
             orient="row",
         )
         claims = claims.join(tx, on="tx_seq", how="left")
@@ -859,6 +874,7 @@ _CLAIM_COLUMNS = [
     "claim_seq",
     "claim_id",
     "claim_type",
+    "is_encounter",
     "version",
     "submission_date",
     "charge_amount",
