@@ -495,3 +495,64 @@ def test_plb_reason_that_is_no_reason_code_is_warned() -> None:
     assert [p.element for p in r.problems if p.code == "x12.unknown_plb_reason"] == ["PLB05"]
     fine = sample(MANAGED).replace(b"SE*26*", b"PLB*5544667733*20021231*L6:X*-1.00*FB*2.00~SE*27*")
     assert "x12.unknown_plb_reason" not in parse(fine).codes()
+
+
+def _of(r, code: str) -> list:
+    return [p for p in r.problems if p.code == code]
+
+
+def test_missing_header_segments_are_warned() -> None:
+    """BPR, TRN, N1*PR and N1*PE are required: a transaction without one is kept and warned
+    (x12.missing_segment), a missing TRN saying what it costs; ST / SE alone is skipped."""
+    data = sample(MANAGED)
+    assert _of(parse(data), "x12.missing_segment") == []
+    cut = data.replace(b"TRN*1*7170066655*1935665544~\n", b"").replace(b"N1*PR*RUSHMORE LIFE~\n", b"")
+    r = parse(cut.replace(b"SE*26*", b"SE*24*"))
+    missing = _of(r, "x12.missing_segment")
+    assert [p.message.split(" (")[0] for p in missing] == [
+        "transaction 112233 has no TRN",
+        "transaction 112233 has no N1*PR",
+    ]
+    assert "count twice" in missing[0].message and missing[0].segment_number == 3
+    assert r.table("remittances").height == 1 and r.table("remit_claims").height == 2
+    empty = parse(data.replace(b"ST*835*112233~", b"ST*835*112233~\nSE*2*000001~\nST*835*000002~"))
+    assert [p.transaction_control for p in _of(empty, "x12.empty_transaction")] == ["112233"]
+    assert empty.table("remittances")["transaction_control"].to_list() == ["000002"]
+
+
+def test_a_complete_last_segment_without_terminator_is_no_cut() -> None:
+    """A headless file whose last SE has no newline after it is whole; an SE cut short is not."""
+    body = sample(MANAGED).decode()
+    st_only = body[body.index("ST*835") : body.index("GE*")].rstrip("\n").rstrip("~")
+    assert "x12.truncated" not in parse(st_only.encode()).codes()
+    cut = st_only[:-3]  # SE*26*112 (the control number cut)
+    assert "x12.truncated" in parse(cut.encode()).codes()
+
+
+def test_empty_line_amounts_are_warned() -> None:
+    r = parse(_edit(sample(MANAGED), b"SVC*HC:99211*800.00*500.00", b"SVC*HC:99211**500.00"))
+    [p] = _of(r, "x12.missing_amount")
+    assert (p.element, p.segment_id, p.claim_id, p.segment_number) == ("SVC02", "SVC", "5554555444", 16)
+    assert r.table("remit_lines").sort("line_seq")["charge_amount"].to_list()[0] is None
+
+
+def test_misplaced_elements_are_warned_and_kept() -> None:
+    """A CLP with an element too many moves the payer claim number into CLP08: the codes
+    that cannot be theirs are warned (x12.misplaced_element), and kept as sent."""
+    data = _edit(
+        sample(MANAGED), b"CLP*5554555444*1*800.00*450.00*300.00*12*94060555410000",
+        b"CLP*5554555444*1*800.00*450.00*300.00*CO*250*94060555410000*11*1",
+    )
+    data = _edit(data, b"SVC*HC:93555*1200.00*550.00", b"SVC*HC:93555*1200.00*550.00*550.00")
+    data = _edit(data, b"CAS*CO*45*50.00", b"CAS*CO**45*50.00")
+    r = parse(data)
+    found = [(p.element, p.claim_id) for p in _of(r, "x12.misplaced_element")]
+    assert found == [
+        ("CLP06", "5554555444"), ("CLP08", "5554555444"), ("CLP09", "5554555444"),
+        ("SVC04", "8765432112"), ("CAS02", "8765432112"),
+    ]
+    claim = r.table("remit_claims").row(0, named=True)
+    assert (claim["filing_indicator"], claim["facility_code"]) == ("CO", "94060555410000")
+    assert "'CO' is not a claim filing indicator" in _of(r, "x12.misplaced_element")[0].message
+    clean = parse(sample(MANAGED))
+    assert _of(clean, "x12.misplaced_element") == []

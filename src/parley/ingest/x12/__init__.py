@@ -30,7 +30,13 @@ x12.bad_date               warning  date unparseable: value left null (BPR16 emp
                                     date in BPR15 is read, else null)
 x12.unbalanced_line/claim/ warning  balancing rule fails: data kept, balanced=false
   remittance                        (837: CLM02 is not the sum of the line charges)
-x12.missing_amount         warning  CLP03 / CLP04 / BPR02 / CLM02 empty: kept empty
+x12.missing_amount         warning  CLP03 / CLP04 / SVC02 / SVC03 / BPR02 / CLM02
+                                    empty: kept empty
+x12.missing_segment        warning  835 transaction without BPR, TRN, N1*PR or N1*PE:
+                                    kept (no TRN: a re-sent copy is not recognised)
+x12.misplaced_element      warning  835 CLP06 / CLP08 / CLP09 / SVC04 value that cannot
+                                    be one (an element missing or extra before it), or
+                                    a CAS amount with no reason code: kept as sent
 x12.unknown_plb_reason     warning  a PLB reason that is no adjustment reason code
                                     (elements misplaced?): kept as sent
 x12.not_a_claim            error    837 predetermination (X291/X292) or payer report
@@ -41,7 +47,8 @@ x12.component_separator    warning  the codes use another component separator th
                                     ISA16 declares ("HC>99213" under ':'): read with
                                     the data's one
 x12.missing_lx             warning  837 SV1/SV2 with no LX before it: read as a line
-x12.empty_transaction      warning  837 transaction with no claim
+x12.empty_transaction      warning  837 transaction with no claim; 835 transaction
+                                    with no BPR, TRN or claim (no remittance row)
 x12.missing_hl             warning  837 claims with no HL hierarchy: no provider,
                                     payer or patient
 x12.shifted_element        warning  837 CLM05 composite found in CLM04 (an element
@@ -60,7 +67,8 @@ x12.se_count/se_control,   warning  envelope counts / control numbers disagree
 x12.missing_ge/missing_iea warning  trailer missing
 x12.unexpected_se/ge/iea   warning  trailer without header
 x12.truncated              warning  no terminator at the end of the file (blanks, NULs
-                                    and a DOS Ctrl-Z after the last one are ignored)
+                                    and a DOS Ctrl-Z after the last one are ignored;
+                                    so is a whole last IEA, or SE / GE that checks out)
 x12.split_isa              warning  the ISA is broken over two lines (newline
                                     terminator): read as one
 x12.mixed_delimiters       warning  a later interchange uses other delimiters (read

@@ -104,8 +104,9 @@ class Reader835:
     def process(self, batch: Batch) -> ParsedChunk:
         for tx in self.env.feed(batch):
             self._start_transaction(tx)
-        self.sink.extend(self.env.take())
-        if batch.truncated and len(batch) and batch.code[-1] != C["IEA"]:
+        envelope = self.env.take()
+        self.sink.extend(envelope)
+        if batch.truncated and len(batch) and not _complete_close(batch, envelope):
             self.sink.add(
                 Problem(
                     "warning",
@@ -410,7 +411,8 @@ class Reader835:
                 t.filter(~pl.col("claim_seq").is_in(quarantine))
                 for t in (claims, lines, adjustments)
             )
-        self._missing_amounts(claims)
+        self._missing_amounts(claims, lines)
+        self._misplaced(claims, lines, adjustments)
         self._balance_problems(claims, lines)
         out = {
             "remit_claims": claims.select(_CLAIM_COLUMNS),
@@ -537,20 +539,78 @@ class Reader835:
             refs |= {c for c in cell.frame["claim_seq"].to_list() if c is not None}
         return refs
 
-    def _missing_amounts(self, claims: pl.DataFrame) -> None:
-        """CLP03 (charge) and CLP04 (paid) are required: an empty one is kept empty, and the
-        claim cannot be balanced, so say so (an unparseable one quarantines the claim)."""
-        if not (claims["charge_amount"].null_count() or claims["paid_amount"].null_count()):
-            return  # the usual case
-        for column, element, what in (("charge_amount", "CLP03", "the charge"), ("paid_amount", "CLP04", "the amount paid")):
+    def _missing_amounts(self, claims: pl.DataFrame, lines: pl.DataFrame) -> None:
+        """CLP03 / CLP04 and SVC02 / SVC03 (charge, paid) are required: an empty one is kept
+        empty, and the claim or line cannot be balanced, so say so (an unparseable one
+        quarantines the claim)."""
+        checks = [
+            (claims, "charge_amount", "CLP", "2100", "CLP03", "the charge", "claim"),
+            (claims, "paid_amount", "CLP", "2100", "CLP04", "the amount paid", "claim"),
+            (lines, "charge_amount", "SVC", "2110", "SVC02", "the line charge", "line"),
+            (lines, "paid_amount", "SVC", "2110", "SVC03", "the line paid amount", "line"),
+        ]
+        for frame, column, sid, loop, element, what, level in checks:
+            if not frame[column].null_count():
+                continue  # the usual case
+            rows = frame.filter(pl.col(column).is_null())
+            if level == "line":
+                rows = rows.join(claims.select("claim_seq", "claim_id", "remittance_seq"), on="claim_seq")
             self._per_claim(
-                claims.filter(pl.col(column).is_null()),
+                rows,
                 "x12.missing_amount",
-                "CLP",
-                "2100",
+                sid,
+                loop,
                 element,
-                lambda _row, e=element, w=what: (
-                    f"{e} ({w}) is empty; kept empty, so the claim cannot be balanced: ask the payer"
+                lambda _row, e=element, w=what, lv=level: (
+                    f"{e} ({w}) is empty; kept empty, so the {lv} cannot be balanced: ask the payer"
+                ),
+            )
+
+    def _misplaced(self, claims: pl.DataFrame, lines: pl.DataFrame, adjustments: pl.DataFrame) -> None:
+        """Values that cannot belong to their element, kept as sent and warned: the sender
+        left out or added an element, so the ones after it moved (x12.misplaced_element)."""
+        code = pl.col("_v").str.strip_chars()
+        checks = [
+            (claims, "filing_indicator", "CLP", "2100", "CLP06", "a claim filing indicator (12, MB, MC, HM...)",
+             ~code.is_in(list(FILING_INDICATORS))),
+            (claims, "facility_code", "CLP", "2100", "CLP08", "a place of service or facility type (1-2 digits)",
+             ~code.str.contains(r"^\d{1,2}$")),
+            (claims, "frequency_code", "CLP", "2100", "CLP09", "a claim frequency (one digit: 1, 7, 8...)",
+             ~code.str.contains(r"^\d$")),
+            (lines, "revenue_code", "SVC", "2110", "SVC04", "a revenue code (four digits)",
+             ~code.str.contains(r"^\d{3,4}$")),
+        ]
+        for frame, column, sid, loop, element, what, wrong in checks:
+            if frame[column].null_count() == frame.height:
+                continue  # the usual case for most of them: not sent
+            rows = frame.with_columns(pl.col(column).alias("_v")).filter(pl.col("_v").is_not_null() & wrong)
+            if not rows.height:
+                continue
+            if sid == "SVC":
+                rows = rows.join(claims.select("claim_seq", "claim_id", "remittance_seq"), on="claim_seq")
+            self._per_claim(
+                rows,
+                "x12.misplaced_element",
+                sid,
+                loop,
+                element,
+                lambda row, e=element, w=what: (
+                    f"{e} {row['_v']!r} is not {w}: an element before it is probably missing or extra; "
+                    "kept as sent: check the claim with the payer"
+                ),
+            )
+        reasonless = adjustments.filter(pl.col("reason_code").is_null() & pl.col("amount").is_not_null())
+        if reasonless.height:
+            at = claims.select("claim_seq", "claim_id", "remittance_seq", "seg_no")
+            self._per_claim(
+                reasonless.join(at, on="claim_seq"),
+                "x12.misplaced_element",
+                "CAS",
+                "2100/2110",
+                "CAS02",
+                lambda row: (
+                    f"a {row['group_code']} adjustment of {row['amount']} has no reason code (CAS02, 05, 08...): "
+                    "an element is probably missing; kept without a reason: check the claim with the payer"
                 ),
             )
 
@@ -624,10 +684,54 @@ class Reader835:
         rows = []
         for seq in done:
             head = self.pending.pop(seq)
-            rows.append(self._remittance_row(head))
+            if self._header_complete(head):
+                rows.append(self._remittance_row(head))
         if not rows:
             return _empty(_REMIT_SCHEMA)
         return pl.DataFrame(rows, schema=_REMIT_SCHEMA, orient="row")
+
+    def _header_complete(self, head: dict[str, Any]) -> bool:
+        """Warn about each required header segment the transaction lacks (x12.missing_segment);
+        False for an empty transaction (no payment, no trace, no claim): no remittance row."""
+        if head.get("_incomplete"):  # cut short: already an error
+            return True
+        where = (head["_seg"], "ST", "header")
+        control = head["transaction_control"]
+        if not any(k in head for k in ("handling_code", "trace_number")) and not head["claim_count"]:
+            self.sink.add(
+                Problem(
+                    "warning",
+                    "x12.empty_transaction",
+                    f"transaction {control!s} has no payment (BPR), trace (TRN) or claim; skipped",
+                    *where,
+                    transaction_control=control,
+                )
+            )
+            return False
+        missing = [
+            ("BPR", "the payment: its amount, method and date", "handling_code" not in head),
+            (
+                "TRN",
+                "the check or EFT trace number: without it a re-sent copy of this payment is not "
+                "recognised and would count twice",
+                "trace_number" not in head,
+            ),
+            ("N1*PR", "the payer", "payer_name" not in head and "_pr_id" not in head),
+            ("N1*PE", "the payee", "payee_name" not in head),
+        ]
+        for segment, what, absent in missing:
+            if absent:
+                self.sink.add(
+                    Problem(
+                        "warning",
+                        "x12.missing_segment",
+                        f"transaction {control!s} has no {segment} ({what}); the remittance is kept "
+                        "without it: ask the payer",
+                        *where,
+                        transaction_control=control,
+                    )
+                )
+        return True
 
     def _remittance_row(self, head: dict[str, Any]) -> dict[str, Any]:
         row = {k: head.get(k) for k in _REMIT_SCHEMA}
@@ -654,10 +758,25 @@ class Reader835:
         return row
 
 
+def _complete_close(batch: Batch, envelope: list[Problem]) -> bool:
+    """Whether an unterminated last segment is a whole trailer (no cut): an IEA, or an SE
+    or GE whose counts and control number the envelope checker found right."""
+    last = batch.code[-1]
+    if last == C["IEA"]:
+        return True
+    at = int(batch.seg_no[-1])
+    return last in (C["SE"], C["GE"]) and not any(p.segment_number == at for p in envelope)
+
+
 def _any_false(flags: pl.Series) -> bool:
     """Whether a boolean column has a False (nulls do not count)."""
     return len(flags) > 0 and flags.null_count() < len(flags) and not bool(flags.all())
 
+
+#: CLP06 claim filing indicator codes (X12 element 1032, 5010 and 4010)
+FILING_INDICATORS = frozenset(
+    ["09", "10", "11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LI", "LM", "MA", "MB", "MC", "OF", "TV", "VA", "WC", "ZZ"]
+)
 
 #: PLB03-1 / 05-1 ... provider adjustment reason codes (835 5010 code list)
 PLB_REASONS = frozenset(
