@@ -198,7 +198,7 @@ CLAIMS = Table(
             _f("billing_npi", pa.string(), "2010AA NM1*85 NPI"),
             _f("billing_tax_id", pa.string(), "2010AA REF*EI"),
             _f("billing_name", pa.string(), "2010AA NM1*85 organisation name"),
-            _f("rendering_npi", pa.string(), "2310B NM1*82 (2310A attending for institutional)"),
+            _f("rendering_npi", pa.string(), "NM1*82 rendering provider (837P 2310B, 837I 2310D), else the 837I 2310A NM1*71 attending"),
             _f("payer_name", pa.string(), "2010BB NM1*PR name"),
             _f("payer_id", pa.string(), "2010BB NM1*PR09 payer id"),
             _f("filing_indicator", pa.string(), "SBR09 claim filing indicator"),

@@ -408,3 +408,66 @@ def test_encounters_are_flagged_from_bht06() -> None:
     assert "x12.bad_date" not in encounters.codes()
     two = data + b"\n" + data.replace(b"*CH~", b"*RP~", 1)  # one interchange of each
     assert parse(two).table("claims")["is_encounter"].to_list() == [False, False, True, True]
+
+
+def test_other_payer_loops_are_not_the_claims_own() -> None:
+    """REF*F8 / REF*G1 after the 2320 SBR belong to the other payer (2330B): the claim's
+    original claim number and prior authorisation come from 2300 only."""
+    data = sample(TWO_CLAIMS_I)
+    cob = (
+        b"NM1*71*1*JONES*JOHN*J***XX*1122334455~\nREF*1G*U12345~\n"
+        b"SBR*S*18*******CI~\nNM1*IL*1*DOE*JON****MI*X1~\nNM1*PR*2*OTHER PLAN*****PI*777~\n"
+        b"REF*F8*OTHERCLAIM~\nREF*G1*OTHERAUTH~\n"
+    )
+    assert data.count(b"NM1*71*1*JONES*JOHN*J***XX*1122334455~\nREF*1G*U12345~\n") == 1
+    edited = data.replace(b"NM1*71*1*JONES*JOHN*J***XX*1122334455~\nREF*1G*U12345~\n", cob)
+    claims = parse(edited).table("claims").sort("claim_seq")
+    assert claims.select("original_claim_number", "prior_authorization").rows()[0] == (None, None)
+    assert claims["rendering_npi"][0] == "1122334455"  # the 2310A attending, before the SBR
+    own = edited.replace(b"CL1*1**01~", b"CL1*1**01~\nREF*F8*OWNCLAIM~", 1)
+    assert parse(own).table("claims").sort("claim_seq")["original_claim_number"][0] == "OWNCLAIM"
+
+
+def test_shifted_service_line_and_claim_composites_are_read() -> None:
+    """SV2 with no revenue code (the procedure composite in SV201) and a CLM05 composite one
+    element late (CLM06) are read where they are, with x12.shifted_element."""
+    data = sample(TWO_CLAIMS_I).replace(b"SV2*0305*HC:85025*13.39*UN*1.00", b"SV2*HC:85025*13.39*UN*1.00", 1)
+    data = data.replace(b"CLM*756048Q*89.95***13:A:1*Y*C*Y*Y", b"CLM*756048Q*89.95****13:A:1*C*Y*Y", 1)
+    r = parse(data)
+    line = r.table("claim_lines").sort("line_seq").row(0, named=True)
+    assert (line["revenue_code"], line["procedure_code"], line["charge_amount"], line["units"]) == (
+        None, "85025", Decimal("13.39"), Decimal("1.000"))
+    claim = r.table("claims").sort("claim_seq").row(0, named=True)
+    assert (claim["type_of_bill"], claim["frequency_code"]) == ("131", "1")
+    shifted = sorted(p.element for p in r.problems if p.code == "x12.shifted_element")
+    assert shifted == ["CLM05", "SV201"]
+    assert "x12.bad_amount" not in r.codes() and r.table("claims").height == 2
+
+
+def test_claims_lacking_what_makes_them_usable_are_warned() -> None:
+    """An empty CLM01, a claim with no line, a unit basis that is a number: kept and warned;
+    a quarantined claim is not also called unbalanced."""
+    data = sample(TWO_CLAIMS_I).replace(b"CLM*756048Q*", b"CLM**", 1)
+    data = data.replace(b"SV2*0305*HC:85025*13.39*UN*1.00", b"SV2*0305*HC:85025*13.39*13.39*1.00", 1)
+    r = parse(data)
+    got = sorted((p.code, p.element) for p in r.problems if p.code in ("x12.missing_element", "x12.misplaced_element"))
+    assert got == [("x12.misplaced_element", "SV103/SV204"), ("x12.missing_element", "CLM01")]
+    no_lines = sample(TWO_CLAIMS_I)
+    at = no_lines.index(b"LX*1", no_lines.index(b"CLM*756049Q"))
+    end = no_lines.index(b"SE*")
+    r = parse(no_lines[:at] + no_lines[end:])
+    [p] = [p for p in r.problems if p.code == "x12.missing_element"]
+    assert (p.element, p.claim_id) == ("LX", "756049Q")
+    bad = parse(sample(TWO_CLAIMS_I).replace(b"*13.39*UN*1.00", b"*13.3X*UN*1.00", 1))
+    assert "x12.bad_amount" in bad.codes() and "x12.unbalanced_claim" not in bad.codes()
+
+
+def test_text_is_trimmed_ndc_normalised_and_a_patient_without_dob_keyed() -> None:
+    data = sample(TWO_CLAIMS_I).replace(b"NM1*PR*2*TRICARE*", b"NM1*PR*2* TRICARE *", 1)
+    data = data.replace(b"DTP*472*D8*20050315", b"DTP*472*D8*20050315~\nLIN**N4*0093-0051-05", 1)
+    no_id = data.replace(b"NM1*IL*1*DOE*JON*T***MI*030005074", b"NM1*IL*1*DOE*JON*T", 1)
+    r = parse(no_id.replace(b"DMG*D8*19681111*M~", b"", 1))  # a name, no member id, no DMG
+    claims = r.table("claims").sort("claim_seq")
+    assert claims["payer_name"].to_list()[0] == "TRICARE"
+    assert r.table("claim_lines").sort("line_seq")["ndc"].to_list()[0] == "00093005105"
+    assert claims["patient_key"].null_count() == 0

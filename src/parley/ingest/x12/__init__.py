@@ -35,8 +35,9 @@ x12.missing_amount         warning  CLP03 / CLP04 / SVC02 / SVC03 / BPR02 / CLM0
 x12.missing_segment        warning  835 transaction without BPR, TRN, N1*PR or N1*PE:
                                     kept (no TRN: a re-sent copy is not recognised)
 x12.misplaced_element      warning  835 CLP06 / CLP08 / CLP09 / SVC04 value that cannot
-                                    be one (an element missing or extra before it), or
-                                    a CAS amount with no reason code: kept as sent
+                                    be one (an element missing or extra before it), a
+                                    CAS amount with no reason code; 837 SV103 / SV204
+                                    not a unit basis: kept as sent
 x12.unknown_plb_reason     warning  a PLB reason that is no adjustment reason code
                                     (elements misplaced?): kept as sent
 x12.not_a_claim            error    837 predetermination (X291/X292) or payer report
@@ -49,12 +50,13 @@ x12.component_separator    warning  the codes use another component separator th
 x12.missing_lx             warning  837 SV1/SV2 with no LX before it: read as a line
 x12.empty_transaction      warning  837 transaction with no claim; 835 transaction
                                     with no BPR, TRN or claim (no remittance row)
-x12.missing_hl             warning  837 claims with no HL hierarchy: no provider,
-                                    payer or patient
-x12.shifted_element        warning  837 CLM05 composite found in CLM04 (an element
-                                    missing before it): read from CLM04
-x12.missing_element        warning  837 CLM05-1 empty: no place of service / type
-                                    of bill
+x12.missing_hl             warning  837 claims with no HL hierarchy, or no subscriber
+                                    loop (HL 22) of their own: no payer or patient
+x12.shifted_element        warning  837 CLM05 composite found in CLM03 / CLM04 /
+                                    CLM06, or SV2 without revenue code (the composite
+                                    in SV201): read from where it is
+x12.missing_element        warning  837 CLM05-1 empty (no place of service / type of
+                                    bill), CLM01 empty, a claim with no service line
 x12.bad_npi                warning  a billing / rendering / attending / referring
                                     (837) or payee (835) NPI fails the NPI check
                                     digit: kept as sent, warned once per file

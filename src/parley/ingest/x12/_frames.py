@@ -57,8 +57,7 @@ def bad_npi_message(npi: str, role: str) -> str:
     shown = npi if npi else "(empty)"
     return (
         f"the {role} NPI {shown!r} is not a valid NPI (ten digits, the last the check digit "
-        "of the first nine); kept as sent, but it will not match NPPES or the fee schedules: "
-        "check it with the sender"
+        "of the first nine): it will not match NPPES or the fee schedules; check it with the sender"
     )
 
 

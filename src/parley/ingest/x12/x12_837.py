@@ -18,9 +18,14 @@ x12.orphan_segment (warning), x12.wrong_transaction (error, skipped),
 x12.unbalanced_claim (warning: CLM02 is not the sum of the line charges),
 x12.missing_lx (warning: an SV1/SV2 with no LX before it is read as a line of
 its own), x12.empty_transaction (warning: no CLM), x12.missing_hl (warning:
-claims with no HL hierarchy), x12.shifted_element / x12.missing_element
-(warning: CLM05 found in CLM04, or empty), and the envelope checks of
+claims with no HL hierarchy or no HL 22 of their own), x12.shifted_element /
+x12.missing_element (warning: CLM05 found in CLM03/04/06 or empty, SV2 without
+revenue code, empty CLM01, a claim with no line), x12.misplaced_element
+(warning: a unit basis that is none), x12.bad_npi, and the envelope checks of
 ``envelope``.
+
+Loop 2320 (an SBR after the CLM) and its 2330 loops describe the other payer:
+their REF, DTP and NM1 are not read as the claim's own.
 """
 
 from __future__ import annotations
@@ -37,8 +42,10 @@ from parley.ingest.x12._driver import run, wrong_transaction
 from parley.ingest.x12.envelope import EnvelopeChecker, Transaction, not_billed
 from parley.ingest.x12.tokenizer import Batch, C, Delimiters, code_sid, ffill, isin, split
 
-OUT, HEADER, L20, L22, L23, CLAIM, LINE = 0, 1, 20, 22, 23, 30, 40
+OUT, HEADER, L20, L22, L23, CLAIM, COB, LINE = 0, 1, 20, 22, 23, 30, 35, 40
 LOOP = {CLAIM: "2300", LINE: "2400"}
+#: SV103 (837P: MJ minutes, UN units) and SV204 (837I: DA days, UN units); F2 in 4010
+UNIT_BASES = frozenset({"UN", "MJ", "DA", "F2"})
 DIAGNOSIS_QUALIFIERS = {"ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF", "BJ", "PR", "BN"}
 PRINCIPAL = {"ABK", "BK"}
 
@@ -221,6 +228,12 @@ class Reader837:
                 "each was read as a line of its own: ask the sender to number them with LX",
             )
         ctx = ffill(marker, self.ctx)
+        # an SBR after the CLM opens loop 2320 (other subscriber): from there to the first LX,
+        # the segments (REF*F8, REF*G1, NM1, DTP of 2330B...) are the other payer's, not the claim's
+        cob = (code == C["SBR"]) & (ctx == CLAIM)
+        if cob.any():
+            marker[cob] = COB
+            ctx = ffill(marker, self.ctx)
         if len(ctx):
             self.ctx = int(ctx[-1])
         cols = {"tx_seq": tx, "claim_seq": claim, "line_seq": line, "ctx": ctx}
@@ -291,7 +304,7 @@ class Reader837:
 
         hl_ctx = (ctx == L20) | (ctx == L22) | (ctx == L23)
         people = frame(isin(code, [C["NM1"], C["REF"], C["SBR"], C["DMG"]]) & hl_ctx, 9, 4)
-        clm = frame(code == C["CLM"], 5)
+        clm = frame(code == C["CLM"], 6)
         for seq, count in clm.group_by("tx_seq").len().iter_rows():
             if seq in self.tx:
                 self.tx[seq]["claims"] += count
@@ -308,8 +321,10 @@ class Reader837:
         lines = self._lines(sv, lx, line_rows, claims)
         diagnoses = self._diagnoses(hi)
         claims = self._claim_lines_rollup(claims, lines)
-        self._check_charges(claims)
         quarantine = self._quarantine(claims, batch.final)
+        kept = claims.filter(~pl.col("claim_seq").is_in(quarantine)) if quarantine else claims
+        self._check_charges(kept)
+        self._check_claims(kept, lines)
         self.sink.resolve(
             dict(claims.select("claim_seq", "claim_id").iter_rows()),
             {c: self._st02(t) for c, t in claims.select("claim_seq", "tx_seq").iter_rows()},
@@ -332,8 +347,8 @@ class Reader837:
             self.sink.resolve({}, {})
             lines = lines.filter(pl.col("claim_seq") >= 0)
         return {
-            "claims": claims.select(_CLAIM_COLUMNS),
-            "claim_lines": lines.select(_LINE_COLUMNS),
+            "claims": _trimmed(claims.select(_CLAIM_COLUMNS)),
+            "claim_lines": _trimmed(lines.select(_LINE_COLUMNS)),
             "diagnoses": diagnoses.filter(pl.col("claim_seq") >= 0),
         }
 
@@ -342,7 +357,7 @@ class Reader837:
         for frame in frames:
             found = frame.filter(
                 (pl.col("e0") == "NM1")
-                & pl.col("e1").is_in(list(F.NPI_ROLES))
+                & pl.col("e1").is_in(["85", "82", "71", "DN"])
                 & (pl.col("e8").str.strip_chars() == "XX")
             ).select(
                 "seg_no",
@@ -376,7 +391,7 @@ class Reader837:
         def composite(col: str) -> pl.Expr:
             return pl.col(col).fill_null("").str.contains(comp, literal=True)
 
-        shifted = ~composite("e5") & (composite("e4") | composite("e3"))
+        shifted = ~composite("e5") & (composite("e4") | composite("e3") | composite("e6"))
         facility = (
             pl.when(composite("e5"))
             .then(pl.col("e5"))
@@ -384,6 +399,8 @@ class Reader837:
             .then(pl.col("e4"))
             .when(composite("e3"))
             .then(pl.col("e3"))
+            .when(composite("e6"))  # an element too many before it (CLM06 is a Y / N)
+            .then(pl.col("e6"))
             .otherwise(pl.col("e5"))
             .str.split_exact(comp, 2)
         )
@@ -395,8 +412,9 @@ class Reader837:
             "CLM",
             "2300",
             "CLM05",
-            "the facility code composite (CLM05) is in CLM04 or CLM03: elements are missing before "
-            "it; read from there (place of service / type of bill and frequency): ask the sender",
+            "the facility code composite (CLM05) is in CLM03, CLM04 or CLM06: elements are missing "
+            "or extra before it; read from there (place of service / type of bill and frequency): "
+            "ask the sender",
         )
         claims = clm.with_columns(F.money("e2").alias("charge_amount"))
         bad = claims.filter(F.bad("e2", "charge_amount")).select("seg_no", "claim_seq")
@@ -583,8 +601,8 @@ class Reader837:
             for k in ("id", "last", "first", "dob", "sex")
         }
         claims = claims.with_columns(**{f"_{k}": v for k, v in pick.items()})
-        name_key = pl.concat_str(
-            [pl.lit("NAME"), pl.col("_last"), pl.col("_first"), pl.col("_dob")],
+        name_key = pl.concat_str(  # a patient with no DMG (date of birth) still has a name
+            [pl.lit("NAME"), pl.col("_last"), pl.col("_first"), pl.col("_dob").fill_null("")],
             separator="|",
             ignore_nulls=False,
         )
@@ -608,8 +626,22 @@ class Reader837:
         comp = self.d.component
         sv = sv.unique("line_seq", keep="first", maintain_order=True)
         prof = pl.col("e0") == "SV1"
-        proc = pl.when(prof).then(pl.col("e1")).otherwise(pl.col("e2")).str.splitn(comp, 3)
-        charge_raw = pl.when(prof).then(pl.col("e2")).otherwise(pl.col("e3"))
+        # an SV2 whose SV201 holds the procedure composite has no revenue code: its
+        # elements sit where an SV1's do
+        shifted = ~prof & pl.col("e1").fill_null("").str.contains(comp, literal=True)
+        self.sink.cells(
+            sv.filter(shifted).select("seg_no", "claim_seq"),
+            "warning",
+            "x12.shifted_element",
+            "SV2",
+            "2400",
+            "SV201",
+            "SV201 holds the procedure composite, not a revenue code: the revenue code is missing; "
+            "the line was read one element early (procedure, charge, unit basis, units): ask the sender",
+        )
+        sv1_like = prof | shifted
+        proc = pl.when(sv1_like).then(pl.col("e1")).otherwise(pl.col("e2")).str.splitn(comp, 3)
+        charge_raw = pl.when(sv1_like).then(pl.col("e2")).otherwise(pl.col("e3"))
         lines = sv.with_columns(charge_raw.alias("_charge_raw")).with_columns(
             F.money("_charge_raw").alias("charge_amount")
         )
@@ -638,8 +670,8 @@ class Reader837:
             )
         )
         lines = lines.with_columns(
-            pl.when(prof).then(None).otherwise(pl.col("e1")).alias("revenue_code"),
-            pl.when(prof).then(pl.col("e3")).otherwise(pl.col("e4")).alias("unit_basis"),
+            pl.when(sv1_like).then(None).otherwise(pl.col("e1")).alias("revenue_code"),
+            pl.when(sv1_like).then(pl.col("e3")).otherwise(pl.col("e4")).str.strip_chars().alias("unit_basis"),
             F.quantity("e4").alias("_u1"),
             F.quantity("e5").alias("_u2"),
             pl.when(prof).then(pl.col("e5")).alias("_pos"),
@@ -648,14 +680,14 @@ class Reader837:
             .alias("diagnosis_pointers"),
         )
         lines = lines.with_columns(
-            pl.when(prof).then(pl.col("_u1")).otherwise(pl.col("_u2")).alias("units")
+            pl.when(sv1_like).then(pl.col("_u1")).otherwise(pl.col("_u2")).alias("units")
         )
         target = lines["line_seq"].to_numpy()
         dtp = self._date_ranges(
             rows.filter((pl.col("e0") == "DTP") & (pl.col("e1") == "472")), "2400"
         )
         lin = rows.filter((pl.col("e0") == "LIN") & (pl.col("e2") == "N4")).select(
-            "line_seq", pl.col("e3").alias("ndc")
+            "line_seq", _ndc11(pl.col("e3")).alias("ndc")
         )
         ctp = rows.filter(pl.col("e0") == "CTP").select(
             "line_seq", F.quantity("e4").alias("ndc_quantity")
@@ -746,6 +778,37 @@ class Reader837:
             "the claim's total charge (CLM02) is not the sum of its lines' charges (SV102/SV203); "
             "data kept as sent: ask the sender which is right",
         )
+
+    def _check_claims(self, claims: pl.DataFrame, lines: pl.DataFrame) -> None:
+        """Claims kept but lacking what makes them usable: an id (CLM01), a service line, a
+        subscriber loop (HL 22) of their own; and line unit bases that are none."""
+        checks = [
+            (pl.col("claim_id").is_null(), "x12.missing_element", "CLM01",
+             "CLM01 (the claim id) is empty: the claim cannot be matched to its remittances; kept"),
+            (pl.col("line_count") == 0, "x12.missing_element", "LX",
+             "the claim has no service line (LX / SV1 / SV2); kept with no lines: ask the sender"),
+            (pl.col("hl22") < pl.col("hl20"), "x12.missing_hl", "HL",
+             "the claim's billing provider loop (HL 20) has no subscriber loop (HL 22) before the claim: "
+             "its payer, subscriber and patient are unknown (or an earlier subscriber's); kept"),
+        ]
+        for cond, code, element, message in checks:
+            self.sink.cells(
+                claims.filter(cond).select("seg_no", "claim_seq"), "warning", code, "CLM", "2300", element,
+                message,
+            )
+        basis = lines["unit_basis"].drop_nulls().unique().to_list()
+        wrong = [b for b in basis if b not in UNIT_BASES]
+        if wrong:
+            self.sink.cells(
+                lines.filter(pl.col("unit_basis").is_in(wrong)).select("seg_no", "claim_seq"),
+                "warning",
+                "x12.misplaced_element",
+                "SV1/SV2",
+                "2400",
+                "SV103/SV204",
+                "the unit basis (SV103 / SV204) is not UN, MJ, DA or F2: an element before it is probably "
+                "missing, so the units may be lost; kept as sent: ask the sender",
+            )
 
     def _claim_lines_rollup(self, claims: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
         per = lines.group_by("claim_seq").agg(
@@ -857,6 +920,25 @@ def _nm1(rows: pl.DataFrame, qualifier: str, name: str, key: str = "claim_seq") 
     return rows.filter((pl.col("e0") == "NM1") & (pl.col("e1") == qualifier)).select(
         key, pl.when(pl.col("e8").str.strip_chars() == "XX").then(pl.col("e9")).alias(name)
     )
+
+
+def _trimmed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text without the blanks senders pad names and codes with (' MassHealth'), empty as null."""
+    text = pl.col(pl.String).str.strip_chars()
+    return frame.with_columns(pl.when(text != "").then(text))
+
+
+def _ndc11(raw: pl.Expr) -> pl.Expr:
+    """The NDC in the 11-digit 5-4-2 form the guide asks for: a hyphenated 4-4-2, 5-3-2 or
+    5-4-1 label (as printed on packages) padded to it; anything else kept, blanks dropped."""
+    text = raw.str.strip_chars()
+    parts = text.str.extract_groups(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
+    padded = pl.concat_str(
+        parts.struct.field("1").str.zfill(5),
+        parts.struct.field("2").str.zfill(4),
+        parts.struct.field("3").str.zfill(2),
+    )
+    return pl.coalesce(padded, text.str.replace_all(r"[\s-]", ""))
 
 
 def _aligned(target: np.ndarray, frame: pl.DataFrame, key: str) -> pl.DataFrame:
