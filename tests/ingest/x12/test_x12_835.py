@@ -556,3 +556,22 @@ def test_misplaced_elements_are_warned_and_kept() -> None:
     assert "'CO' is not a claim filing indicator" in _of(r, "x12.misplaced_element")[0].message
     clean = parse(sample(MANAGED))
     assert _of(clean, "x12.misplaced_element") == []
+
+
+def test_claim_level_remark_codes_are_read() -> None:
+    """LQ sent in the claim loop (a claim with no lines) gives the claim's remark codes,
+    after its MOA ones, with x12.misplaced_segment; LQ after an SVC stays the line's."""
+    data = _edit(sample(MANAGED), b"CAS*CO*A2*50.00~\n", b"CAS*CO*A2*50.00~\nMOA***MA01~\nLQ*HE*N178~\nLQ*HE*MA48~\n")
+    r = parse(data)
+    claims = r.table("remit_claims").sort("claim_seq")
+    assert claims["remark_codes"].to_list() == ["MA01,N178,MA48", None]
+    [p] = _of(r, "x12.misplaced_segment")
+    assert (p.segment_id, p.claim_id, p.segment_number) == ("LQ", "5554555444", 16)
+    assert r.table("remit_lines")["remark_codes"].null_count() == 2
+
+
+def test_payment_date_as_the_last_bpr_element() -> None:
+    data = _edit(sample(MANAGED), b"*01*111333555*DA*144444*20002316~", b"*20020316~")
+    r = parse(data)
+    assert r.table("remittances")["payment_date"].to_list() == [date(2002, 3, 16)]
+    assert "BPR12 holds 20020316" in _of(r, "x12.bad_date")[0].message

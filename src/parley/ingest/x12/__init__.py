@@ -27,13 +27,15 @@ x12.wrong_transaction      error    e.g. a 277 inside an 835 file: skipped (an 8
                                     by ``parley ingest`` with the other reader)
 x12.reader_failed          error    last-resort guard (never seen in the fuzz tests)
 x12.bad_date               warning  date unparseable: value left null (BPR16 empty: a
-                                    date in BPR15 is read, else null)
+                                    date as the last element, BPR15..BPR10, is read)
 x12.unbalanced_line/claim/ warning  balancing rule fails: data kept, balanced=false
   remittance                        (837: CLM02 is not the sum of the line charges)
 x12.missing_amount         warning  CLP03 / CLP04 / SVC02 / SVC03 / BPR02 / CLM02
                                     empty: kept empty
 x12.missing_segment        warning  835 transaction without BPR, TRN, N1*PR or N1*PE:
                                     kept (no TRN: a re-sent copy is not recognised)
+x12.misplaced_segment      warning  835 LQ in the claim loop: read as the claim's
+                                    remark codes
 x12.misplaced_element      warning  835 CLP06 / CLP08 / CLP09 / SVC04 value that cannot
                                     be one (an element missing or extra before it), a
                                     CAS amount with no reason code; 837 SV103 / SV204

@@ -348,12 +348,12 @@ class Reader835:
             return None
 
     def _payment_date(self, row: dict[str, Any], seg: int) -> Any:
-        """BPR16; when it is empty, a date in BPR15 (a sender that left out one of the bank
-        elements shifts the date one place left) is read with a warning."""
+        """BPR16; when it is empty, a date as the last element, in BPR15 down to BPR10 (a
+        sender that left out bank elements shifts the date left), is read with a warning."""
         if row["e16"] is not None:
             return self._date(row["e16"], seg, "BPR", "BPR16")
         shifted, where = None, ""
-        for k in (15, 14):  # one or two bank elements left out
+        for k in range(15, 9, -1):  # one to six bank elements left out
             raw = (row[f"e{k}"] or "").strip()
             later = [row[f"e{j}"] for j in range(k + 1, 17)]
             if len(raw) == 8 and not any(later):
@@ -411,6 +411,7 @@ class Reader835:
                 t.filter(~pl.col("claim_seq").is_in(quarantine))
                 for t in (claims, lines, adjustments)
             )
+        claims = self._claim_level_lq(batch, cols, claims)
         self._missing_amounts(claims, lines)
         self._misplaced(claims, lines, adjustments)
         self._balance_problems(claims, lines)
@@ -538,6 +539,36 @@ class Reader835:
         for cell in self.sink.pending:
             refs |= {c for c in cell.frame["claim_seq"].to_list() if c is not None}
         return refs
+
+    def _claim_level_lq(self, batch: Batch, cols: dict[str, np.ndarray], claims: pl.DataFrame) -> pl.DataFrame:
+        """LQ belongs to a service line (2110); some payers send it in the claim loop (2100),
+        for a claim without lines.  Its codes are the claim's remarks: added to remark_codes
+        (after MOA / MIA), with a warning."""
+        at = cols["_valid"] & (cols["ctx"] == CLAIM) & (batch.code == C["LQ"])
+        if not at.any():
+            return claims  # the usual case
+        lq = F.segment_frame(batch, at, 2, self.d.element, {"claim_seq": cols["claim_seq"]})
+        lq = lq.filter(pl.col("claim_seq").is_in(claims["claim_seq"].implode()))
+        extra = F.join_codes(lq, "claim_seq", ["e2"], "_lq")
+        first = lq.unique("claim_seq", keep="first", maintain_order=True).join(
+            claims.select("claim_seq", "claim_id", "remittance_seq"), on="claim_seq"
+        )
+        self._per_claim(
+            first,
+            "x12.misplaced_segment",
+            "LQ",
+            "2100",
+            "LQ02",
+            lambda _row: (
+                "remark codes (LQ) in the claim loop, where the guide has none (LQ belongs to a "
+                "service line): read as the claim's remark codes"
+            ),
+        )
+        joined = claims.join(extra, on="claim_seq", how="left", maintain_order="left")
+        both = pl.concat_str([pl.col("remark_codes"), pl.col("_lq")], separator=",", ignore_nulls=True)
+        return joined.with_columns(
+            pl.when(pl.col("_lq").is_null()).then(pl.col("remark_codes")).otherwise(both).alias("remark_codes")
+        ).drop("_lq")
 
     def _missing_amounts(self, claims: pl.DataFrame, lines: pl.DataFrame) -> None:
         """CLP03 / CLP04 and SVC02 / SVC03 (charge, paid) are required: an empty one is kept
