@@ -12,7 +12,6 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from parley.domain.identifiers import npi_is_valid
 from parley.ingest.base import PatientHasher, Problem, Severity
 from parley.ingest.x12 import _kernels as K
 from parley.ingest.x12.fields import string_views
@@ -33,24 +32,6 @@ NPI_ROLES = {
     "DN": "referring provider",
     "PE": "payee",
 }
-
-
-def bad_npis(
-    found: pl.DataFrame, role_col: str, npi_col: str, seen: set[str]
-) -> list[tuple[str, str, pl.DataFrame]]:
-    """(qualifier, NPI, its rows) for each NPI in ``found`` not yet in ``seen`` that fails the
-    NPI check digit; every NPI looked at is added to ``seen`` (one warning per file)."""
-    fresh = [v for v in found[npi_col].unique().to_list() if v not in seen]
-    seen.update(fresh)
-    bad = [v for v in fresh if not npi_is_valid(v)]
-    if not bad:
-        return []
-    out = []
-    for (qualifier, npi), rows in found.filter(pl.col(npi_col).is_in(bad)).group_by(
-        role_col, npi_col, maintain_order=True
-    ):
-        out.append((str(qualifier), str(npi), rows))
-    return out
 
 
 def bad_npi_message(npi: str, role: str) -> str:

@@ -36,6 +36,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import polars as pl
 
+from parley.domain.identifiers import npi_is_valid
 from parley.ingest.base import ParsedChunk, PatientHasher, Problem
 from parley.ingest.x12 import _frames as F
 from parley.ingest.x12._driver import run, wrong_transaction
@@ -315,10 +316,10 @@ class Reader837:
         line_rows = frame(
             isin(code, [C["DTP"], C["REF"], C["NM1"], C["LIN"], C["CTP"]]) & (ctx == LINE), 9, 4
         )
-        self._check_npis(people, claim_rows, line_rows)
         claims = self._claims(clm, claim_rows, hi)
         claims = self._people(claims, people)
         lines = self._lines(sv, lx, line_rows, claims)
+        self._check_npis(claims, lines, people, claim_rows, line_rows)
         diagnoses = self._diagnoses(hi)
         claims = self._claim_lines_rollup(claims, lines)
         quarantine = self._quarantine(claims, batch.final)
@@ -352,21 +353,33 @@ class Reader837:
             "diagnoses": diagnoses.filter(pl.col("claim_seq") >= 0),
         }
 
-    def _check_npis(self, *frames: pl.DataFrame) -> None:
-        """Warn once per file about each provider NPI (NM108 XX) whose check digit fails."""
+    def _check_npis(self, claims: pl.DataFrame, lines: pl.DataFrame, *frames: pl.DataFrame) -> None:
+        """Warn once per file about each stored provider NPI whose check digit fails, at the
+        first NM1 that sends it (the stored columns' few distinct values are checked; the
+        segments are searched only for a bad one)."""
+        stored = [claims[c] for c in ("billing_npi", "rendering_npi", "referring_npi")] + [lines["rendering_npi"]]
+        fresh = {v for col in stored for v in col.drop_nulls().unique().to_list()} - self.npis_seen
+        self.npis_seen |= fresh
+        bad = [v for v in fresh if not npi_is_valid(v)]
+        if not bad:
+            return  # the usual case
         for frame in frames:
             found = frame.filter(
                 (pl.col("e0") == "NM1")
                 & pl.col("e1").is_in(["85", "82", "71", "DN"])
                 & (pl.col("e8").str.strip_chars() == "XX")
+                & pl.col("e9").str.strip_chars().is_in(bad)
             ).select(
                 "seg_no",
                 "ctx",
                 pl.when(pl.col("ctx") >= CLAIM).then(pl.col("claim_seq")).alias("claim_seq"),
                 "e1",
-                pl.col("e9").str.strip_chars().fill_null(""),
+                pl.col("e9").str.strip_chars(),
             )
-            for qualifier, npi, hits in F.bad_npis(found, "e1", "e9", self.npis_seen):
+            for (qualifier, npi), hits in found.group_by("e1", "e9", maintain_order=True):
+                if npi not in bad:
+                    continue  # found in an earlier frame
+                bad.remove(npi)
                 ctx = hits["ctx"][0]
                 loop = "2420" if ctx == LINE else ("2310" if ctx == CLAIM else "2010AA")
                 self.sink.cells(
@@ -376,7 +389,7 @@ class Reader837:
                     "NM1",
                     loop,
                     "NM109",
-                    F.bad_npi_message(npi, F.NPI_ROLES[qualifier]),
+                    F.bad_npi_message(str(npi), F.NPI_ROLES[str(qualifier)]),
                 )
 
     def _st02(self, seq: int) -> str | None:
