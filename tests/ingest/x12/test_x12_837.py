@@ -471,3 +471,14 @@ def test_text_is_trimmed_ndc_normalised_and_a_patient_without_dob_keyed() -> Non
     assert claims["payer_name"].to_list()[0] == "TRICARE"
     assert r.table("claim_lines").sort("line_seq")["ndc"].to_list()[0] == "00093005105"
     assert claims["patient_key"].null_count() == 0
+
+
+def test_a_claim_without_its_own_subscriber_loop_is_warned() -> None:
+    """A claim right under a new billing provider (HL 20) with no HL 22 between: its payer and
+    patient are unknown (or the earlier subscriber's), so x12.missing_hl names it."""
+    data = sample(TWO_CLAIMS_I)
+    at = data.index(b"CLM*756049Q")
+    r = parse(data[:at] + b"HL*3**20*1~\nNM1*85*2*OTHER HOSPITAL*****XX*1234567893~\n" + data[at:])
+    [p] = [p for p in r.problems if p.code == "x12.missing_hl"]
+    assert p.claim_id == "756049Q" and p.element == "HL"
+    assert "x12.missing_hl" not in parse(data).codes()
