@@ -550,11 +550,8 @@ class Reader835:
         lq = F.segment_frame(batch, at, 2, self.d.element, {"claim_seq": cols["claim_seq"]})
         lq = lq.filter(pl.col("claim_seq").is_in(claims["claim_seq"].implode()))
         extra = F.join_codes(lq, "claim_seq", ["e2"], "_lq")
-        first = lq.unique("claim_seq", keep="first", maintain_order=True).join(
-            claims.select("claim_seq", "claim_id", "remittance_seq"), on="claim_seq"
-        )
         self._per_claim(
-            first,
+            lq.unique("claim_seq", keep="first", maintain_order=True),
             "x12.misplaced_segment",
             "LQ",
             "2100",
@@ -563,6 +560,7 @@ class Reader835:
                 "remark codes (LQ) in the claim loop, where the guide has none (LQ belongs to a "
                 "service line): read as the claim's remark codes"
             ),
+            claims,
         )
         joined = claims.join(extra, on="claim_seq", how="left", maintain_order="left")
         both = pl.concat_str([pl.col("remark_codes"), pl.col("_lq")], separator=",", ignore_nulls=True)
@@ -583,11 +581,8 @@ class Reader835:
         for frame, column, sid, loop, element, what, level in checks:
             if not frame[column].null_count():
                 continue  # the usual case
-            rows = frame.filter(pl.col(column).is_null())
-            if level == "line":
-                rows = rows.join(claims.select("claim_seq", "claim_id", "remittance_seq"), on="claim_seq")
             self._per_claim(
-                rows,
+                frame.filter(pl.col(column).is_null()).drop("claim_id", "remittance_seq", strict=False),
                 "x12.missing_amount",
                 sid,
                 loop,
@@ -595,6 +590,7 @@ class Reader835:
                 lambda _row, e=element, w=what, lv=level: (
                     f"{e} ({w}) is empty; kept empty, so the {lv} cannot be balanced: ask the payer"
                 ),
+                claims,
             )
 
     def _misplaced(self, claims: pl.DataFrame, lines: pl.DataFrame, adjustments: pl.DataFrame) -> None:
@@ -611,7 +607,6 @@ class Reader835:
             (lines, "revenue_code", "SVC04", "a revenue code (four digits)",
              lambda v: len(v.strip()) in (3, 4) and v.strip().isdigit()),
         ]
-        keys = claims.select("claim_seq", "claim_id", "remittance_seq")
         for frame, column, element, what, fits in checks:
             values = frame[column]
             if values.null_count() == len(values):
@@ -619,9 +614,7 @@ class Reader835:
             wrong = [v for v in values.drop_nulls().unique().to_list() if not fits(v)]
             if not wrong:
                 continue
-            rows = frame.filter(pl.col(column).is_in(wrong)).with_columns(pl.col(column).alias("_v"))
-            if element == "SVC04":
-                rows = rows.join(keys, on="claim_seq")
+            rows = frame.filter(pl.col(column).is_in(wrong)).select("seg_no", "claim_seq", pl.col(column).alias("_v"))
             self._per_claim(
                 rows,
                 "x12.misplaced_element",
@@ -632,13 +625,14 @@ class Reader835:
                     f"{e} {row['_v']!r} is not {w}: an element before it is probably missing or extra; "
                     "kept as sent: check the claim with the payer"
                 ),
+                claims,
             )
         if not adjustments["reason_code"].null_count():
             return  # the usual case
         reasonless = adjustments.filter(pl.col("reason_code").is_null() & pl.col("amount").is_not_null())
         if reasonless.height:
             self._per_claim(
-                reasonless.join(keys.with_columns(claims["seg_no"]), on="claim_seq"),
+                reasonless.join(claims.select("claim_seq", "seg_no"), on="claim_seq"),
                 "x12.misplaced_element",
                 "CAS",
                 "2100/2110",
@@ -647,16 +641,14 @@ class Reader835:
                     f"a {row['group_code']} adjustment of {row['amount']} has no reason code (CAS02, 05, 08...): "
                     "an element is probably missing; kept without a reason: check the claim with the payer"
                 ),
+                claims,
             )
 
     def _balance_problems(self, claims: pl.DataFrame, lines: pl.DataFrame) -> None:
         if not (_any_false(lines["balanced"]) or _any_false(claims["balanced"])):
             return  # the usual case: every claim and line balances
-        bad_lines = lines.filter(~pl.col("balanced")).join(  # noqa: E712
-            claims.select("claim_seq", "claim_id", "remittance_seq"), on="claim_seq", how="left"
-        )
         self._per_claim(
-            bad_lines,
+            lines.filter(~pl.col("balanced")),  # noqa: E712
             "x12.unbalanced_line",
             "SVC",
             "2110",
@@ -666,6 +658,7 @@ class Reader835:
                 f"differs from its adjustments {row['adjustment_amount']} by {row['balance_difference']}; "
                 "kept: check the remittance with the payer"
             ),
+            claims,
         )
         self._per_claim(
             claims.filter(~pl.col("balanced")),  # noqa: E712
@@ -688,11 +681,18 @@ class Reader835:
         loop: str,
         element: str,
         message: Callable[[dict[str, Any]], str],
+        claims: pl.DataFrame | None = None,
     ) -> None:
         """One warning per row (a claim or line, with seg_no, claim_id, remittance_seq), up to
-        the cap and its notice; the rest only counted."""
+        the cap and its notice; the rest only counted.  Rows of lines or adjustments give
+        ``claims``, whose claim_id and remittance_seq are joined on claim_seq (the warned
+        rows only)."""
         room = self.sink.room(code)
-        for row in rows.head(room).iter_rows(named=True):
+        shown = rows.head(room)
+        if claims is not None:
+            keys = claims.select("claim_seq", "claim_id", "remittance_seq")
+            shown = shown.join(keys, on="claim_seq", how="left", maintain_order="left")
+        for row in shown.iter_rows(named=True):
             self.sink.add(
                 Problem(
                     "warning",
