@@ -214,3 +214,23 @@ def test_isa_candidates_word_at_a_time(shift: int) -> None:
             if data[i : i + 3] == b"ISA" and data[i - 1] in b"~\r\n"
         ]
         assert K.isa_candidates(arr, words, ord("~")).tolist() == want
+
+
+def test_loop_scan_same_with_and_without_kernels() -> None:
+    """Segments out of place in the claim / line loops, a repeated SVC01, a stray segment
+    outside the transactions: the compiled loop scan and the numpy one agree."""
+    edits = [
+        (b"DTM*150*20020301~\nDTM*151*20020304~", b"DTP*472*D8*20020301~"),
+        (b"DTM*150*20020310~", b"DTM*232*20020309~\nDTM*484*20020309~\nXX*1~"),
+        (b"CAS*CO*A2*50.00~\n", b"CAS*CO*A2*50.00~\nDTM*001*20020301~\nDTM*23~\nN1*PE*OTHER~\n"),
+        (b"SVC*HC:93555*", b"SVC*HC:93555^HC:93556*"),
+        (b"GE*1*1~", b"LX*9~\nGE*1*1~"),
+    ]
+    data = BASE
+    for old, new in edits:
+        assert old in data
+        data = data.replace(old, new, 1)
+    fast, slow = _both(data)
+    _same(fast, slow)
+    assert fast.codes().count("x12.misplaced_segment") == 7
+    assert "x12.orphan_segment" in fast.codes() and "x12.misplaced_element" in fast.codes()

@@ -575,3 +575,75 @@ def test_payment_date_as_the_last_bpr_element() -> None:
     r = parse(data)
     assert r.table("remittances")["payment_date"].to_list() == [date(2002, 3, 16)]
     assert "BPR12 holds 20020316" in _of(r, "x12.bad_date")[0].message
+
+
+def _out_of_place() -> bytes:
+    """MANAGED with its dates sent where the 835 has none, and segments that are not its."""
+    data = _edit(sample(MANAGED), b"DTM*150*20020301~\nDTM*151*20020304~", b"DTP*472*RD8*20020301-20020304~")
+    data = _edit(data, b"DTM*150*20020310~", b"DTM*232*20020309~")
+    data = _edit(data, b"CAS*CO*A2*50.00~\n", b"CAS*CO*A2*50.00~\nDTM*001*20020301~\nN1*PE*OTHER CLINIC~\n")
+    return data
+
+
+def test_service_dates_sent_out_of_place_are_read() -> None:
+    """837-style DTP*472 after a line gives the line's dates; DTM*232 after the claim's
+    first line gives the claim's; DTM*001 and an N1 in the claim loop are ignored.  Each
+    with x12.misplaced_segment, naming the segment and the loop."""
+    r = parse(_out_of_place())
+    lines = r.table("remit_lines").sort("line_seq")
+    assert lines["service_date_from"].to_list() == [date(2002, 3, 1), None]
+    assert lines["service_date_to"].to_list() == [date(2002, 3, 4), date(2002, 3, 12)]
+    claims = r.table("remit_claims").sort("claim_seq")
+    assert claims["service_date_from"].to_list() == [date(2002, 3, 1), date(2002, 3, 9)]
+    assert claims["service_date_to"].to_list() == [date(2002, 3, 4), date(2002, 3, 12)]
+    found = [(p.segment_id, p.loop, p.segment_number, p.claim_id, p.message) for p in _of(r, "x12.misplaced_segment")]
+    assert [f[:4] for f in found] == [
+        ("DTM", "2100", 15, "5554555444"), ("N1", "2100", 16, "5554555444"),
+        ("DTP", "2110", 19, "5554555444"), ("DTM", "2110", 25, "8765432112"),
+    ]
+    assert found[0][4].startswith("DTM*001 is not a date of the claim payment loop") and "ignored" in found[0][4]
+    assert found[2][4].endswith("read as the line's service date")
+    assert "read as the claim's service start date" in found[3][4]
+    assert _of(parse(sample(MANAGED)), "x12.misplaced_segment") == []
+
+
+def test_a_claim_without_any_service_date_is_warned() -> None:
+    data = _edit(sample(MANAGED), b"DTM*150*20020301~\nDTM*151*20020304~\n", b"")
+    r = parse(data)
+    [p] = _of(r, "x12.missing_segment")
+    assert (p.claim_id, p.segment_id, p.element, p.segment_number) == ("5554555444", "CLP", "DTM01", 13)
+    assert "no service date" in p.message
+    assert r.table("remit_claims").sort("claim_seq")["service_date_from"].to_list() == [None, date(2002, 3, 10)]
+
+
+def test_a_repeated_svc01_is_read_as_its_first_code() -> None:
+    """SVC01 may not repeat; "HC:99211^99212" (ISA11 '^') is read as 99211 and warned."""
+    data = _edit(sample(MANAGED), b"SVC*HC:99211*", b"SVC*HC:99211^HC:99212:25*")
+    r = parse(data)
+    line = r.table("remit_lines").sort("line_seq").row(0, named=True)
+    assert (line["procedure_qualifier"], line["procedure_code"], line["modifier_1"]) == ("HC", "99211", None)
+    [p] = _of(r, "x12.misplaced_element")
+    assert (p.element, p.claim_id, p.segment_number) == ("SVC01", "5554555444", 16)
+    assert "'HC:99211^HC:99212:25' repeats" in p.message
+    # an ISA whose fields are not padded: ISA11 is still found, by counting separators
+    unpadded = _edit(data, b"*30*000000005      *30*12345          *", b"*30*000000005*30*12345*")
+    assert _of(parse(unpadded), "x12.misplaced_element")[0].element == "SVC01"
+    # 4010: ISA11 is the standards identifier 'U', no separator
+    old = _edit(_edit(data, b"*^*00501*", b"*U*00401*"), b"SVC*HC:99211^", b"SVC*HC:99211U")
+    assert parse(old).table("remit_lines").sort("line_seq")["procedure_code"][0] == "99211UHC"
+
+
+def test_segments_outside_any_transaction() -> None:
+    """A segment between the envelope's own, where no transaction is open, is warned and
+    read by no one; a claim there is an error (it is not loaded)."""
+    data = sample(MANAGED)
+    stray_bpr = _edit(data, b"GS*HP", b"BPR*I*5*C~\nGS*HP")
+    [p] = _of(parse(stray_bpr), "x12.orphan_segment")
+    assert (p.severity, p.segment_id, p.segment_number) == ("warning", "BPR", 2)
+    claim = _edit(data, b"GE*1*1~", b"CLP*STRAY*1*100*50*0*12*X~\nSVC*HC:99213*100*50~\nGE*1*1~")
+    r = parse(claim)
+    [p] = _of(r, "x12.orphan_segment")
+    assert (p.severity, p.segment_id, p.segment_number) == ("error", "CLP", 29)
+    assert "2 segments (CLP ... SVC)" in p.message and "1 claim(s)" in p.message
+    assert r.table("remit_claims")["claim_id"].to_list() == ["5554555444", "8765432112"]
+    assert r.table("remit_lines").height == 2

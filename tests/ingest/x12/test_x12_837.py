@@ -482,3 +482,14 @@ def test_a_claim_without_its_own_subscriber_loop_is_warned() -> None:
     [p] = [p for p in r.problems if p.code == "x12.missing_hl"]
     assert p.claim_id == "756049Q" and p.element == "HL"
     assert "x12.missing_hl" not in parse(data).codes()
+
+
+def test_a_claim_outside_any_transaction_is_not_read() -> None:
+    """A CLM after the SE (a lost ST?) belongs to no transaction: an error, and no claim."""
+    data = sample("LinuxForHealth__x12__src_tests_resources_837_005010X222A2_demo.example1.837")
+    stray = data.replace(b"GE*", b"CLM*STRAY*100***11:B:1*Y*A*Y*Y~\nLX*1~\nSV1*HC:99213*100*UN*1***1~\nGE*", 1)
+    r = parse(stray)
+    [p] = [p for p in r.problems if p.code == "x12.orphan_segment"]
+    assert (p.severity, p.segment_id) == ("error", "CLM") and "3 segments (CLM ... SV1)" in p.message
+    assert r.table("claims")["claim_id"].to_list() == ["26463774"]
+    assert r.table("claim_lines").height == parse(data).table("claim_lines").height

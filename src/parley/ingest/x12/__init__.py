@@ -33,13 +33,19 @@ x12.unbalanced_line/claim/ warning  balancing rule fails: data kept, balanced=fa
 x12.missing_amount         warning  CLP03 / CLP04 / SVC02 / SVC03 / BPR02 / CLM02
                                     empty: kept empty
 x12.missing_segment        warning  835 transaction without BPR, TRN, N1*PR or N1*PE:
-                                    kept (no TRN: a re-sent copy is not recognised)
-x12.misplaced_segment      warning  835 LQ in the claim loop: read as the claim's
-                                    remark codes
+                                    kept (no TRN: a re-sent copy is not recognised);
+                                    835 claim with no service date at all
+x12.misplaced_segment      warning  835 claim / line loop: LQ in the claim loop (read
+                                    as the claim's remark codes); 837-style DTP*472 /
+                                    150 / 151 or a claim's DTM*232 / 233 / 050 after
+                                    its lines (read as the dates they are); any other
+                                    segment or DTM qualifier the loop does not have
+                                    (ignored)
 x12.misplaced_element      warning  835 CLP06 / CLP08 / CLP09 / SVC04 value that cannot
                                     be one (an element missing or extra before it), a
                                     CAS amount with no reason code; 837 SV103 / SV204
-                                    not a unit basis: kept as sent
+                                    not a unit basis: kept as sent.  835 SVC01 with
+                                    the ISA11 repetition separator: its first code
 x12.unknown_plb_reason     warning  a PLB reason that is no adjustment reason code
                                     (elements misplaced?): kept as sent
 x12.not_a_claim            error    837 predetermination (X291/X292) or payer report
@@ -64,7 +70,10 @@ x12.bad_npi                warning  a billing / rendering / attending / referrin
                                     digit: kept as sent, warned once per file
 x12.unknown_status         warning  CLP02 not a known claim status
 x12.unknown_group_code     warning  CAS01 not CO/PR/OA/PI/CR
-x12.orphan_segment         warning  SVC/CAS/SV1 outside a claim: ignored
+x12.orphan_segment         warning  SVC/CAS/SV1 outside a claim: ignored; segments
+                                    outside any transaction (after an SE or GS,
+                                    before the next ST): ignored (error, not read,
+                                    when a claim is among them)
 x12.se_count/se_control,   warning  envelope counts / control numbers disagree
   ge_count/ge_control,
   iea_count/iea_control

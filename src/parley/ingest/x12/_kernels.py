@@ -585,6 +585,58 @@ def hierarchy(code, st, clp, svc, marker_codes, marker_values, n_st, n_clp, n_sv
     return remit, claim, line, ctx
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _among(values, x):  # type: ignore[no-untyped-def]
+    """``x in values`` (a loop: numba compiles no generator into a kernel)."""
+    for i in range(values.shape[0]):  # noqa: SIM110
+        if values[i] == x:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def loop_scan(data, starts, ends, code, ctx, valid, sep, rep, known, dtm, svc, claim_ctx, claim_q, line_ctx, line_q):  # type: ignore[no-untyped-def]
+    """Rows of the 835 claim and line loops that their loop does not have, in one pass.
+
+    Returns (odd, repeated): ``odd`` = rows in a claim / line context whose segment id is
+    not in ``known``, or a DTM whose qualifier (DTM01, three bytes) is not one of its
+    loop's (``claim_q`` / ``line_q``, packed as segment ids are); ``repeated`` = SVC rows
+    whose SVC01 holds the repetition separator ``rep`` (-1: none).  The rules of
+    ``Reader835._loop_scan``'s numpy path.
+    """
+    m = code.shape[0]
+    odd = np.empty(m, np.int64)  # untouched pages cost nothing
+    repeated = np.empty(m, np.int64)
+    k = 0
+    j = 0
+    for r in range(m):
+        c = ctx[r]
+        if not valid[r] or (c != claim_ctx and c != line_ctx):
+            continue
+        x = code[r]
+        s = starts[r]
+        if x == dtm:
+            q = (np.int64(data[s + 4]) << 16) | (np.int64(data[s + 5]) << 8) | np.int64(data[s + 6])
+            # no array variable assigned in the loop (numba would refcount it every row)
+            fits = data[s + 7] == sep and (_among(line_q, q) if c == line_ctx else _among(claim_q, q))
+            if not fits:
+                odd[k] = r
+                k += 1
+            continue
+        if x == svc and rep >= 0:
+            i = s + 4
+            while i < ends[r] and data[i] != sep:  # SVC01
+                if data[i] == rep:
+                    repeated[j] = r
+                    j += 1
+                    break
+                i += 1
+        if not _among(known, x):
+            odd[k] = r
+            k += 1
+    return odd[:k], repeated[:j]
+
+
 @njit(cache=True, nogil=True)
 def join_by_key(data, start, end, present, keys, targets, sep):  # type: ignore[no-untyped-def]
     """Per target key, the stripped non-empty values of its rows joined by ``sep`` (none -> null).

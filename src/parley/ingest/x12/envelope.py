@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from parley.ingest.base import Problem, Severity
 from parley.ingest.x12.tokenizer import Batch, C, Delimiters, code_sid, detect, isin, split
 
 ENVELOPE_CODES = frozenset(C[s] for s in ("ISA", "IEA", "GS", "GE", "ST", "SE"))
 _ISA = C["ISA"]
+_CLAIM_CODES = [C["CLP"], C["CLM"]]
 
 
 def sniff_x12(head: bytes) -> str | None:
@@ -176,22 +179,61 @@ class EnvelopeChecker:
         self.saw_isa = False
         self.problems: list[Problem] = []
         self.transactions: list[Transaction] = []  # started in the current batch
+        #: rows [first, end) of the current batch outside any transaction: no reader reads them
+        self.stray: list[tuple[int, int]] = []
 
     def feed(self, batch: Batch) -> list[Transaction]:
         """Check one batch; returns the transactions started in it (in order)."""
         self.transactions = []
+        self.stray = []
         mask = isin(batch.code, sorted(ENVELOPE_CODES))
         text, idx = batch.rows(mask)
         if len(idx) == 0:
             return []
         els = split(text, self.sep, 16)
+        outside = self._outside()
+        after = 0  # the first position not yet looked at
         for at, seg_no, code, row in zip(
             idx.tolist(), batch.seg_no[idx].tolist(), batch.code[idx].tolist(), els.rows(), strict=True
         ):
+            if outside and at > after:
+                self._stray(batch, after, at)
             if code == _ISA and row[16] is None:
                 row = self._rejoined_isa(batch, at, int(seg_no), row)
+                after = at + 2 if row[16] is not None else at + 1  # the ISA's second half is no stray
+            else:
+                after = at + 1
             getattr(self, "_" + code_sid(code).lower())(int(seg_no), row)
+            outside = self._outside()
+        if outside and after < len(batch):
+            self._stray(batch, after, len(batch))
         return self.transactions
+
+    def _outside(self) -> bool:
+        """Between transactions of an envelope (a file that starts at a BPR has none)."""
+        return self.st is None and (self.saw_isa or self.n_st > 0)
+
+    def _stray(self, batch: Batch, first: int, end: int) -> None:
+        """Segments between the envelope's own where no transaction is open (after a GS,
+        an SE, an ISA...): no transaction reads them, so say so (one warning per run)."""
+        self.stray.append((first, end))
+        n = end - first
+        sids = [code_sid(int(c)) for c in batch.code[[first, end - 1]]]
+        what = f"{n} segments ({sids[0]} ... {sids[1]})" if n > 1 else f"a {sids[0]} segment"
+        claims = int(np.isin(batch.code[first:end], _CLAIM_CODES).sum())
+        said = f"{what} outside any transaction (not between an ST and its SE)"
+        if claims:
+            self._warn(
+                "x12.orphan_segment",
+                f"{said}, {claims} claim(s) among them: not read (no transaction holds them); a lost ST? "
+                "Ask the sender for a corrected file",
+                int(batch.seg_no[first]),
+                sids[0],
+                "envelope",
+                severity="error",
+            )
+        else:
+            self._warn("x12.orphan_segment", f"{said}: ignored", int(batch.seg_no[first]), sids[0], "envelope")
 
     def _rejoined_isa(
         self, batch: Batch, at: int, seg_no: int, row: tuple[str | None, ...]

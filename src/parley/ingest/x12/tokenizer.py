@@ -119,15 +119,16 @@ def _isa_by_counting(head: bytes, start: int) -> Delimiters | None:
     if not sep or sep.isalnum() or sep in b" \r\n\x00":
         return None
     pos = start
-    for _ in range(16):
+    rep = b""
+    for k in range(16):
         pos = head.find(sep, pos + 1)
         if pos < 0:
             return None
+        if k == 10 and head[pos + 2 : pos + 3] == sep:  # ISA11, one character
+            rep = head[pos + 1 : pos + 2]
     if pos + 2 >= len(head):
         return None
-    return _with_terminator(
-        head, sep.decode("latin-1"), chr(head[pos + 1]), pos + 2, head[start + 82 : start + 83]
-    )
+    return _with_terminator(head, sep.decode("latin-1"), chr(head[pos + 1]), pos + 2, rep)
 
 
 def _with_terminator(

@@ -248,6 +248,8 @@ class Reader837:
         valid = (
             np.ones(len(code), dtype=bool) if not self.foreign else ~np.isin(tx, list(self.foreign))
         )
+        for first, end in self.env.stray:  # outside any transaction: read by no one
+            valid[first:end] = False
         cols["_valid"] = valid
         return cols
 
