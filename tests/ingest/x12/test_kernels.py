@@ -230,7 +230,12 @@ def test_loop_scan_same_with_and_without_kernels() -> None:
     for old, new in edits:
         assert old in data
         data = data.replace(old, new, 1)
-    fast, slow = _both(data)
-    _same(fast, slow)
-    assert fast.codes().count("x12.misplaced_segment") == 7
+    # a second transaction with a line and a CAS before its first CLP, a CAS in its header
+    second = BASE[BASE.index(b"ST*835") : BASE.index(b"GE*")].replace(b"LX*1~", b"CAS*CO*45*1~\nLX*1~\nSVC*HC:1*1*1~\nCAS*CO*45*1~")
+    data = data.replace(b"GE*1*1~", second + b"GE*2*1~")
+    for chunk_bytes in (32 << 20, 700):
+        _same(*_both(data, chunk_bytes=chunk_bytes))
+    fast, _ = _both(data)
+    assert fast.codes().count("x12.misplaced_segment") == 8
+    assert fast.codes().count("x12.orphan_segment") == 3
     assert "x12.orphan_segment" in fast.codes() and "x12.misplaced_element" in fast.codes()

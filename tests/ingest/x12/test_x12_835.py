@@ -647,3 +647,24 @@ def test_segments_outside_any_transaction() -> None:
     assert "2 segments (CLP ... SVC)" in p.message and "1 claim(s)" in p.message
     assert r.table("remit_claims")["claim_id"].to_list() == ["5554555444", "8765432112"]
     assert r.table("remit_lines").height == 2
+
+
+def test_lines_before_the_first_claim_of_a_transaction_are_orphans() -> None:
+    """An SVC / CAS between an ST and its first CLP belongs to no claim: not to the last claim
+    of the transaction before (another payment); a CAS in the header is warned."""
+    data = sample(MANAGED)
+    second = data[data.index(b"ST*835") : data.index(b"GE*")].replace(b"ST*835*112233", b"ST*835*112234")
+    second = second.replace(b"SE*26*112233", b"SE*31*112234").replace(b"TRN*1*7170066655", b"TRN*1*7170066656")
+    second = _edit(second, b"LX*1~\n", b"LX*1~\nSVC*HC:84402*200.31*0~\nDTM*472*20020301~\nCAS*PR*31*200.31~\n")
+    second = _edit(second, b"REF*TJ*777667755~\n", b"REF*TJ*777667755~\nCAS*PR*31*140.18~\n")
+    both = data.replace(b"GE*1*1~", second + b"GE*2*1~")
+    r = parse(both)
+    claims = r.table("remit_claims").sort("claim_seq")
+    assert claims["line_count"].to_list() == [1, 1, 1, 1]
+    assert claims["balanced"].to_list() == [True] * 4
+    assert "84402" not in r.table("remit_lines")["procedure_code"].to_list()
+    orphans = [(p.segment_id, p.segment_number) for p in _of(r, "x12.orphan_segment")]
+    assert orphans == [("SVC", 40), ("CAS", 42)]
+    [header] = _of(r, "x12.misplaced_segment")
+    assert (header.segment_id, header.segment_number, header.claim_id) == ("CAS", 38, None)
+    assert r.table("adjustments").height == 2 * parse(data).table("adjustments").height

@@ -493,3 +493,16 @@ def test_a_claim_outside_any_transaction_is_not_read() -> None:
     assert (p.severity, p.segment_id) == ("error", "CLM") and "3 segments (CLM ... SV1)" in p.message
     assert r.table("claims")["claim_id"].to_list() == ["26463774"]
     assert r.table("claim_lines").height == parse(data).table("claim_lines").height
+
+
+def test_a_line_before_the_first_claim_of_a_transaction_is_an_orphan() -> None:
+    """An SV1 between an ST and its first CLM is no line of the previous transaction's claim."""
+    data = sample("LinuxForHealth__x12__src_tests_resources_837_005010X222A2_demo.example1.837")
+    second = data[data.index(b"ST*837") : data.index(b"GE*")]
+    second = second.replace(b"HL*1**20*1~", b"LX*1~\nSV1*HC:99499*150*UN*1***1~\nHL*1**20*1~", 1)
+    assert b"SV1*HC:99499*150" in second
+    r = parse(data.replace(b"GE*1*", second + b"GE*2*", 1))
+    assert [p.code for p in r.problems if p.code == "x12.orphan_segment"] == ["x12.orphan_segment"]
+    assert "99499" not in r.table("claim_lines")["procedure_code"].to_list()
+    assert r.table("claim_lines").height == 2 * parse(data).table("claim_lines").height
+    assert "x12.unbalanced_claim" not in r.codes()

@@ -39,8 +39,8 @@ x12.misplaced_segment      warning  835 claim / line loop: LQ in the claim loop 
                                     as the claim's remark codes); 837-style DTP*472 /
                                     150 / 151 or a claim's DTM*232 / 233 / 050 after
                                     its lines (read as the dates they are); any other
-                                    segment or DTM qualifier the loop does not have
-                                    (ignored)
+                                    segment or DTM qualifier the loop does not have,
+                                    or segment the header does not (ignored)
 x12.misplaced_element      warning  835 CLP06 / CLP08 / CLP09 / SVC04 value that cannot
                                     be one (an element missing or extra before it), a
                                     CAS amount with no reason code; 837 SV103 / SV204
@@ -70,7 +70,8 @@ x12.bad_npi                warning  a billing / rendering / attending / referrin
                                     digit: kept as sent, warned once per file
 x12.unknown_status         warning  CLP02 not a known claim status
 x12.unknown_group_code     warning  CAS01 not CO/PR/OA/PI/CR
-x12.orphan_segment         warning  SVC/CAS/SV1 outside a claim: ignored; segments
+x12.orphan_segment         warning  SVC/CAS/SV1 outside a claim (before the first CLP
+                                    / CLM of its transaction): ignored; segments
                                     outside any transaction (after an SE or GS,
                                     before the next ST): ignored (error, not read,
                                     when a claim is among them)

@@ -550,11 +550,13 @@ def views(data, start, end, present):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def hierarchy(code, st, clp, svc, marker_codes, marker_values, n_st, n_clp, n_svc, ctx0):  # type: ignore[no-untyped-def]
+def hierarchy(code, st, clp, svc, marker_codes, marker_values, n_st, n_clp, n_svc, ctx0, has_claim):  # type: ignore[no-untyped-def]
     """Running transaction / claim / line numbers and the forward-filled context of each segment.
 
     The rules of ``Reader835._hierarchy``: seq = count so far - 1 (file-wide),
-    the context is the value of the last marker segment at or before it.
+    the context is the value of the last marker segment at or before it; rows of a
+    transaction before its first CLP have claim -1 (``has_claim``: the transaction open
+    at the start already had one).  Returns the arrays and the state to carry on.
     """
     m = code.shape[0]
     remit = np.empty(m, np.int64)
@@ -565,13 +567,16 @@ def hierarchy(code, st, clp, svc, marker_codes, marker_values, n_st, n_clp, n_sv
     b = n_clp
     c = n_svc
     cur = ctx0
+    open_claim = has_claim
     nm = marker_codes.shape[0]
     for r in range(m):
         x = code[r]
         if x == st:
             a += 1
+            open_claim = False
         elif x == clp:
             b += 1
+            open_claim = True
         elif x == svc:
             c += 1
         for i in range(nm):
@@ -579,10 +584,10 @@ def hierarchy(code, st, clp, svc, marker_codes, marker_values, n_st, n_clp, n_sv
                 cur = marker_values[i]
                 break
         remit[r] = a - 1
-        claim[r] = b - 1
+        claim[r] = b - 1 if open_claim else -1
         line[r] = c - 1
         ctx[r] = cur
-    return remit, claim, line, ctx
+    return remit, claim, line, ctx, (a, b, c, cur, open_claim)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -595,14 +600,15 @@ def _among(values, x):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def loop_scan(data, starts, ends, code, ctx, valid, sep, rep, known, dtm, svc, claim_ctx, claim_q, line_ctx, line_q):  # type: ignore[no-untyped-def]
-    """Rows of the 835 claim and line loops that their loop does not have, in one pass.
+def loop_scan(data, starts, ends, code, ctx, valid, sep, rep, known, dtm, svc, claim_ctx, claim_q, line_ctx, line_q, header_ctx, header_known):  # type: ignore[no-untyped-def]
+    """Rows of the 835 header, claim and line loops that their loop does not have, in one pass.
 
     Returns (odd, repeated): ``odd`` = rows in a claim / line context whose segment id is
     not in ``known``, or a DTM whose qualifier (DTM01, three bytes) is not one of its
-    loop's (``claim_q`` / ``line_q``, packed as segment ids are); ``repeated`` = SVC rows
-    whose SVC01 holds the repetition separator ``rep`` (-1: none).  The rules of
-    ``Reader835._loop_scan``'s numpy path.
+    loop's (``claim_q`` / ``line_q``, packed as segment ids are), and rows in the header
+    context whose id is not in ``header_known``; ``repeated`` = SVC rows whose SVC01 holds
+    the repetition separator ``rep`` (-1: none).  The rules of ``Reader835._loop_scan``'s
+    numpy path.
     """
     m = code.shape[0]
     odd = np.empty(m, np.int64)  # untouched pages cost nothing
@@ -611,9 +617,16 @@ def loop_scan(data, starts, ends, code, ctx, valid, sep, rep, known, dtm, svc, c
     j = 0
     for r in range(m):
         c = ctx[r]
-        if not valid[r] or (c != claim_ctx and c != line_ctx):
+        if not valid[r]:
             continue
         x = code[r]
+        if c == header_ctx:
+            if not _among(header_known, x):
+                odd[k] = r
+                k += 1
+            continue
+        if c != claim_ctx and c != line_ctx:
+            continue
         s = starts[r]
         if x == dtm:
             q = (np.int64(data[s + 4]) << 16) | (np.int64(data[s + 5]) << 8) | np.int64(data[s + 6])

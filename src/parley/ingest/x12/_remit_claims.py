@@ -161,7 +161,7 @@ class ClaimBuilder:
             sid,
             "2110",
             f"{sid}01",
-            f"{sid} outside any claim (no CLP before it); ignored",
+            f"{sid} outside any claim (no CLP before it in its transaction); ignored",
         )
         kept: np.ndarray = rows[~orphan]
         return kept

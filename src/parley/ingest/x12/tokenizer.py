@@ -634,3 +634,14 @@ def ffill(marker: np.ndarray, initial: int) -> np.ndarray:
     np.maximum.accumulate(idx, out=idx)
     values = np.concatenate(([initial], marker))
     return values[idx]
+
+
+def claimless(is_st: np.ndarray, is_claim: np.ndarray, has_claim: bool) -> np.ndarray:
+    """Rows between an ST and that transaction's first claim (CLP / CLM): their claim number
+    must not be the last claim of the transaction before.  ``has_claim``: the transaction
+    open at the batch's start already had a claim."""
+    idx = np.arange(len(is_st))
+    last_st = np.maximum.accumulate(np.where(is_st, idx, -1))
+    last_claim = np.maximum.accumulate(np.where(is_claim, idx, -1 if has_claim else -2))
+    out: np.ndarray = last_claim < last_st
+    return out

@@ -44,7 +44,7 @@ from parley.ingest.x12._driver import run, wrong_transaction
 from parley.ingest.x12._remit_claims import ClaimBuilder
 from parley.ingest.x12.envelope import EnvelopeChecker, Transaction
 from parley.ingest.x12.fields import FieldIndex, _bitmap
-from parley.ingest.x12.tokenizer import Batch, C, Delimiters, ffill, isin, sid_code
+from parley.ingest.x12.tokenizer import Batch, C, Delimiters, claimless, ffill, isin, sid_code
 
 OUT, HEADER, CLAIM, LINE = 0, 1, 2, 3
 LOOP = {OUT: "envelope", HEADER: "1000", CLAIM: "2100", LINE: "2110"}
@@ -91,6 +91,7 @@ class Reader835:
         self.pending: dict[int, dict[str, Any]] = {}
         self.n_st = self.n_clp = self.n_svc = 0
         self.ctx = OUT
+        self.has_claim = False  # the open transaction has had a CLP
         self.open_claim_lines = 0
         self.last_seg = 0
         self.npis_seen: set[str] = set()  # payee NPIs already checked (x12.bad_npi)
@@ -152,7 +153,7 @@ class Reader835:
     def _hierarchy(self, batch: Batch) -> dict[str, np.ndarray]:
         code = batch.code
         if K.ENABLED:
-            remit, claim, line, ctx = K.hierarchy(
+            remit, claim, line, ctx, state = K.hierarchy(
                 np.ascontiguousarray(code, dtype=np.int64),
                 C["ST"],
                 C["CLP"],
@@ -163,19 +164,20 @@ class Reader835:
                 self.n_clp,
                 self.n_svc,
                 self.ctx,
+                self.has_claim,
             )
-            if len(code):
-                self.n_st, self.n_clp, self.n_svc = (
-                    int(remit[-1]) + 1,
-                    int(claim[-1]) + 1,
-                    int(line[-1]) + 1,
-                )
-                self.ctx = int(ctx[-1])
+            self.n_st, self.n_clp, self.n_svc, self.ctx, self.has_claim = (
+                int(state[0]), int(state[1]), int(state[2]), int(state[3]), bool(state[4])
+            )
             return self._columns(remit, claim, line, ctx)
         is_st, is_clp, is_svc = code == C["ST"], code == C["CLP"], code == C["SVC"]
         remit = self.n_st + np.cumsum(is_st) - 1
         claim = self.n_clp + np.cumsum(is_clp) - 1
         line = self.n_svc + np.cumsum(is_svc) - 1
+        before = claimless(is_st, is_clp, self.has_claim)
+        claim[before] = -1  # before the transaction's first CLP: no claim of the one before
+        if len(code):
+            self.has_claim = not bool(before[-1])
         self.n_st += int(is_st.sum())
         self.n_clp += int(is_clp.sum())
         self.n_svc += int(is_svc.sum())
@@ -585,11 +587,12 @@ class Reader835:
             return K.loop_scan(
                 batch.data, batch.starts, batch.ends, batch.code, cols["ctx"], cols["_valid"],
                 ord(self.d.element), ord(rep) if rep else -1, _LOOP_CODES, C["DTM"], C["SVC"],
-                CLAIM, _CLAIM_DATES, LINE, _LINE_DATES,
+                CLAIM, _CLAIM_DATES, LINE, _LINE_DATES, HEADER, _HEADER_LOOP_CODES,
             )
         code, ctx, data = batch.code, cols["ctx"], batch.data
         in_loop = cols["_valid"] & ((ctx == CLAIM) | (ctx == LINE))
         odd = in_loop & ~isin(code, _LOOP_CODES)
+        odd |= cols["_valid"] & (ctx == HEADER) & ~isin(code, _HEADER_LOOP_CODES)
         dtm = np.flatnonzero(in_loop & (code == C["DTM"]))
         at = batch.starts[dtm]
         qual = (data[at + 4].astype(np.int64) << 16) | (data[at + 5].astype(np.int64) << 8) | data[at + 6]
@@ -623,7 +626,11 @@ class Reader835:
         frame = F.segment_frame(
             batch, mask, 3, self.d.element,
             {"claim_seq": cols["claim_seq"], "line_seq": cols["line_seq"], "ctx": cols["ctx"]},
-        ).filter(pl.col("claim_seq").is_in(claims["claim_seq"].implode()))
+        )
+        header = pl.col("ctx") == HEADER
+        frame = frame.filter(header | pl.col("claim_seq").is_in(claims["claim_seq"].implode())).with_columns(
+            pl.when(header).then(pl.lit(None, pl.Int64)).otherwise(pl.col("claim_seq")).alias("claim_seq")
+        )
         line_dates: list[dict[str, Any]] = []
         claim_dates: list[dict[str, Any]] = []
         warned = []
@@ -637,7 +644,8 @@ class Reader835:
             warned.append({"seg_no": row["seg_no"], "claim_seq": row["claim_seq"], "_sid": row["e0"],
                            "_loop": LOOP[row["ctx"]], "_m": message})
         if warned:
-            for (sid, loop), rows in pl.DataFrame(warned).group_by("_sid", "_loop", maintain_order=True):
+            found = pl.DataFrame(warned, schema_overrides={"claim_seq": pl.Int64})
+            for (sid, loop), rows in found.group_by("_sid", "_loop", maintain_order=True):
                 self._per_claim(
                     rows, "x12.misplaced_segment", sid, loop, f"{sid}01", lambda row: row["_m"], claims
                 )
@@ -924,6 +932,11 @@ _LOOP_CODES = np.array(
     [sid_code(s) for s in ("CAS", "SVC", "CLP", "AMT", "REF", "NM1", "MOA", "LQ", "DTM", "MIA", "PER", "QTY")],
     dtype=np.int64,
 )
+#: segments of the header (1000A / 1000B) and provider summary (2000) loops
+_HEADER_LOOP_CODES = np.array(
+    [sid_code(s) for s in ("N1", "N3", "N4", "REF", "PER", "LX", "TS3", "TS2", "DTM", "ST", "BPR", "TRN", "CUR", "N2", "RDM")],
+    dtype=np.int64,
+)
 #: DTM01 qualifiers of each loop, packed as segment ids are
 _CLAIM_QUALIFIERS = {"036": None, "050": "received_date", "232": "service_date_from", "233": "service_date_to"}
 _LINE_QUALIFIERS = {"150": ("service_date_from",), "151": ("service_date_to",), "472": ("service_date_from", "service_date_to")}
@@ -936,6 +949,8 @@ def _stray_reading(row: dict[str, Any]) -> tuple[str, list[tuple[str, str, Any]]
     """What to say of a segment out of place (a row of e0..e3, ctx), and the dates it gives:
     [(level 'line' | 'claim', column, date)]."""
     sid, ctx = row["e0"], row["ctx"]
+    if ctx == HEADER:
+        return f"{sid} is not a segment of the payment header or of a provider summary (LX): ignored", []
     where = "service payment loop (2110)" if ctx == LINE else "claim payment loop (2100)"
     if sid not in ("DTM", "DTP"):
         return f"{sid} is not a segment of the {where}: ignored", []

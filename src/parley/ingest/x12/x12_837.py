@@ -41,7 +41,16 @@ from parley.ingest.base import ParsedChunk, PatientHasher, Problem
 from parley.ingest.x12 import _frames as F
 from parley.ingest.x12._driver import run, wrong_transaction
 from parley.ingest.x12.envelope import EnvelopeChecker, Transaction, not_billed
-from parley.ingest.x12.tokenizer import Batch, C, Delimiters, code_sid, ffill, isin, split
+from parley.ingest.x12.tokenizer import (
+    Batch,
+    C,
+    Delimiters,
+    claimless,
+    code_sid,
+    ffill,
+    isin,
+    split,
+)
 
 OUT, HEADER, L20, L22, L23, CLAIM, COB, LINE = 0, 1, 20, 22, 23, 30, 35, 40
 LOOP = {CLAIM: "2300", LINE: "2400"}
@@ -89,6 +98,7 @@ class Reader837:
         self.tx: dict[int, dict[str, Any]] = {}
         self.foreign: set[int] = set()
         self.n_st = self.n_clm = self.n_lx = 0
+        self.has_claim = False  # the open transaction has had a CLM
         self.ctx = OUT
         self.hl = {L20: -1, L22: -1, L23: -1}
         self.carried: dict[str, pl.DataFrame] = {}
@@ -197,6 +207,10 @@ class Reader837:
             is_lx = is_lx | implicit
         tx = self.n_st + np.cumsum(is_st) - 1
         claim = self.n_clm + np.cumsum(is_clm) - 1
+        before = claimless(is_st, is_clm, self.has_claim)
+        claim[before] = -1  # before the transaction's first CLM: no claim of the one before
+        if len(code):
+            self.has_claim = not bool(before[-1])
         line = self.n_lx + np.cumsum(is_lx) - 1
         self.n_st += int(is_st.sum())
         self.n_clm += int(is_clm.sum())
@@ -345,7 +359,7 @@ class Reader837:
                 "SV1/SV2",
                 "2400",
                 "SV101",
-                "a service line outside any claim (no CLM before it); ignored",
+                "a service line outside any claim (no CLM before it in its transaction); ignored",
             )
             self.sink.resolve({}, {})
             lines = lines.filter(pl.col("claim_seq") >= 0)
