@@ -38,3 +38,11 @@ def test_unknown_codes_are_counted_per_code_most_rows_first() -> None:
 def test_a_chunk_without_coded_tables_has_nothing_to_check() -> None:
     assert check_codes(ParsedChunk(tables={"market_rates": pl.DataFrame({"x": [1]})})) == []
     assert check_codes(ParsedChunk()) == []
+
+
+def test_a_remark_code_sent_as_a_reason_is_named() -> None:
+    chunk = ParsedChunk(tables={"adjustments": pl.DataFrame({"reason_code": ["N89", "ZZ9"]})})
+    first, second = check_codes(chunk)
+    assert "'N89' is not a known claim adjustment reason code (CARC)" in first.message
+    assert "but a remark code (RARC), which belongs in MOA / LQ" in first.message
+    assert "remark code" not in second.message

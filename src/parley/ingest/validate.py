@@ -70,10 +70,13 @@ def check_codes(chunk: ParsedChunk) -> list[Problem]:
         known = _known()
         bad = _unknown(frame[column].cast(pl.Utf8), known[kind], listed=listed)
         for value, rows in bad[:_MAX_LISTED]:
+            # a remark code sent as a reason (CAS*CO*N89) is a known mistake: name it
+            remark = kind == "carc" and value in known["rarc"]
             problems.append(Problem(
                 "warning", code,
-                f"'{value}' is not a known {what} ({rows} row(s) in {table}.{column}); kept as sent - "
-                "check the code, or load the current X12 list with 'parley refdata'",
+                f"'{value}' is not a known {what} ({rows} row(s) in {table}.{column})"
+                + (", but a remark code (RARC), which belongs in MOA / LQ" if remark else "")
+                + "; kept as sent - check the code, or load the current X12 list with 'parley refdata'",
             ))
     return problems
 

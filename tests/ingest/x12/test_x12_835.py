@@ -668,3 +668,35 @@ def test_lines_before_the_first_claim_of_a_transaction_are_orphans() -> None:
     [header] = _of(r, "x12.misplaced_segment")
     assert (header.segment_id, header.segment_number, header.claim_id) == ("CAS", 38, None)
     assert r.table("adjustments").height == 2 * parse(data).table("adjustments").height
+
+
+def test_one_odd_clp_code_among_fitting_neighbours_is_no_shift() -> None:
+    """CLP08 'AA' with CLP06 and CLP09 in place: a bad code, not a missing element."""
+    data = _edit(sample(MANAGED), b"CLP*5554555444*1*800.00*450.00*300.00*12*94060555410000",
+                 b"CLP*5554555444*1*800.00*450.00*300.00*12*94060555410000*AA*1")
+    [p] = _of(parse(data), "x12.misplaced_element")
+    assert p.element == "CLP08" and "'AA' is not a place of service" in p.message
+    assert "missing or extra" not in p.message
+
+
+def test_a_line_without_procedure_code_is_warned() -> None:
+    r = parse(_edit(sample(MANAGED), b"SVC*HC:99211*", b"SVC*HC*"))
+    [p] = _of(r, "x12.missing_element")
+    assert (p.element, p.claim_id, p.segment_number) == ("SVC01", "5554555444", 16)
+    assert r.table("remit_lines").sort("line_seq")["procedure_code"].to_list() == [None, "93555"]
+
+
+@pytest.mark.parametrize(
+    ("bpr", "where"),
+    [
+        (b"BPR*I*945.00*C*ACH*CCP*20020316~", "BPR06"),
+        (b"BPR*I*945.00*C*ACH*CCP*01*888999777*DA*24681012*20020316**01*111333555*DA*144444~", "BPR10"),
+    ],
+)
+def test_a_payment_date_left_of_its_place_is_read(bpr: bytes, where: str) -> None:
+    data = sample(MANAGED)
+    start = data.index(b"BPR*")
+    data = data[:start] + bpr + data[data.index(b"\n", start) :]
+    r = parse(data)
+    assert r.table("remittances")["payment_date"].to_list() == [date(2002, 3, 16)]
+    assert f"{where} holds 20020316" in _of(r, "x12.bad_date")[0].message

@@ -506,3 +506,46 @@ def test_a_line_before_the_first_claim_of_a_transaction_is_an_orphan() -> None:
     assert "99499" not in r.table("claim_lines")["procedure_code"].to_list()
     assert r.table("claim_lines").height == 2 * parse(data).table("claim_lines").height
     assert "x12.unbalanced_claim" not in r.codes()
+
+
+EXAMPLE1 = "LinuxForHealth__x12__src_tests_resources_837_005010X222A2_demo.example1.837"
+INSTITUTIONAL = "LinuxForHealth__x12__src_tests_resources_837_005010X223A3_institutional-claim.837i"
+
+
+def _edit(data: bytes, old: bytes, new: bytes) -> bytes:
+    assert old in data
+    return data.replace(old, new, 1)
+
+
+def test_an_nm1_without_entity_type_is_read_one_place_right() -> None:
+    """NM1*PR*KEY INSURANCE*****PI*999996666 (NM102 left out): the payer is kept."""
+    data = _edit(sample(EXAMPLE1), b"NM1*PR*2*KEY INSURANCE COMPANY*****PI*999996666",
+                 b"NM1*PR*KEY INSURANCE COMPANY*****PI*999996666")
+    r = parse(data)
+    claim = r.table("claims").row(0, named=True)
+    assert (claim["payer_name"], claim["payer_id"]) == ("KEY INSURANCE COMPANY", "999996666")
+    [p] = [p for p in r.problems if p.code == "x12.shifted_element"]
+    assert (p.segment_id, p.element, p.segment_number) == ("NM1", "NM102", 20)
+
+
+def test_a_backwards_date_range_is_read_in_order_and_warned() -> None:
+    data = _edit(sample(EXAMPLE1), b"DTP*472*D8*20061003~\nLX*2", b"DTP*472*RD8*20061005-20061003~\nLX*2")
+    r = parse(data)
+    line = r.table("claim_lines").sort("line_seq").row(0, named=True)
+    assert (line["service_date_from"], line["service_date_to"]) == (date(2006, 10, 3), date(2006, 10, 5))
+    [p] = [p for p in r.problems if p.code == "x12.bad_date"]
+    assert "ends before it starts" in p.message and p.claim_id == "26463774"
+
+
+def test_a_professional_claims_attending_is_not_its_rendering_provider() -> None:
+    data = _edit(sample(EXAMPLE1), b"HI*BK:0340*BF:V7389~", b"HI*BK:0340*BF:V7389~\nNM1*71*1*JONES*JOHN****XX*1234567893~")
+    claim = parse(data).table("claims").row(0, named=True)
+    assert claim["claim_type"] == "professional" and claim["rendering_npi"] is None
+    inst = _edit(sample(INSTITUTIONAL), b"NM1*71*1*JONES*JOHN*J~", b"NM1*71*1*JONES*JOHN*J***XX*1234567893~")
+    claim = parse(inst).table("claims").row(0, named=True)
+    assert (claim["claim_type"], claim["rendering_npi"]) == ("institutional", "1234567893")
+
+
+def test_a_drg_in_a_later_composite_of_a_diagnosis_hi_is_read() -> None:
+    data = _edit(sample(INSTITUTIONAL), b"HI*BG:09", b"HI*BG:09*DR:470")
+    assert parse(data).table("claims")["drg_code"].to_list() == ["470"]

@@ -26,8 +26,9 @@ x12.wrong_transaction      error    e.g. a 277 inside an 835 file: skipped (an 8
                                     group in an 837 file, or the reverse, is read
                                     by ``parley ingest`` with the other reader)
 x12.reader_failed          error    last-resort guard (never seen in the fuzz tests)
-x12.bad_date               warning  date unparseable: value left null (BPR16 empty: a
-                                    date as the last element, BPR15..BPR10, is read)
+x12.bad_date               warning  date unparseable: value left null (BPR16 empty: the
+                                    one date among BPR06..BPR15 is read); 837 range
+                                    that ends before it starts: read in order
 x12.unbalanced_line/claim/ warning  balancing rule fails: data kept, balanced=false
   remittance                        (837: CLM02 is not the sum of the line charges)
 x12.missing_amount         warning  CLP03 / CLP04 / SVC02 / SVC03 / BPR02 / CLM02
@@ -62,9 +63,11 @@ x12.missing_hl             warning  837 claims with no HL hierarchy, or no subsc
                                     loop (HL 22) of their own: no payer or patient
 x12.shifted_element        warning  837 CLM05 composite found in CLM03 / CLM04 /
                                     CLM06, or SV2 without revenue code (the composite
-                                    in SV201): read from where it is
+                                    in SV201), or an NM1 without NM102 (name in NM102,
+                                    id in NM108): read from where it is
 x12.missing_element        warning  837 CLM05-1 empty (no place of service / type of
-                                    bill), CLM01 empty, a claim with no service line
+                                    bill), CLM01 empty, a claim with no service line;
+                                    835 SVC01 with no procedure code
 x12.bad_npi                warning  a billing / rendering / attending / referring
                                     (837) or payee (835) NPI fails the NPI check
                                     digit: kept as sent, warned once per file

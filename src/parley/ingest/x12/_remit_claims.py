@@ -130,7 +130,7 @@ class ClaimBuilder:
             sid,
             loop,
             element,
-            f"{element} is not an amount; {_QUARANTINE}",
+            f"{element} is not an amount (a number with at most two decimal places); {_QUARANTINE}",
             quarantine=True,
         )
         return value, ok
@@ -210,7 +210,7 @@ class ClaimBuilder:
             "CAS",
             "2100/2110",
             "CAS03",
-            f"a CAS adjustment amount is missing or not a number; {_QUARANTINE}",
+            f"a CAS adjustment amount is missing or not an amount (a number with at most two decimal places); {_QUARANTINE}",
             quarantine=True,
         )
         unknown = ~fx.isin(group, GROUPS)

@@ -352,21 +352,20 @@ class Reader835:
             return None
 
     def _payment_date(self, row: dict[str, Any], seg: int) -> Any:
-        """BPR16; when it is empty, a date as the last element, in BPR15 down to BPR10 (a
-        sender that left out bank elements shifts the date left), is read with a warning."""
+        """BPR16; when it is empty, the one element of BPR06..BPR15 that is a plausible date
+        (a sender that left out or moved bank elements shifts the date left) is read, with
+        a warning.  Two candidates (an account number can look like a date): none."""
         if row["e16"] is not None:
             return self._date(row["e16"], seg, "BPR", "BPR16")
-        shifted, where = None, ""
-        for k in range(15, 9, -1):  # one to six bank elements left out
+        found = []
+        for k in range(6, 16):
             raw = (row[f"e{k}"] or "").strip()
-            later = [row[f"e{j}"] for j in range(k + 1, 17)]
-            if len(raw) == 8 and not any(later):
-                shifted, where = F.ccyymmdd(raw), f"BPR{k}"
-                if shifted is not None and not 1980 <= shifted.year <= 2099:
-                    shifted = None
-                break
+            day = F.ccyymmdd(raw) if len(raw) == 8 and raw.isdigit() else None
+            if day is not None and 1980 <= day.year <= 2099:
+                found.append((day, f"BPR{k:02d}"))
+        shifted, where = found[0] if len(found) == 1 else (None, "")
         message = (
-            f"BPR16 (the payment date) is empty and {where} holds {row[f'e{where[3:]}']}, a date: "
+            f"BPR16 (the payment date) is empty and {where} holds {row[f'e{int(where[3:])}']}, a date: "
             f"the elements look shifted; the payment date was read from {where}"
             if shifted is not None
             else "BPR16 (the payment date) is missing; left empty: the days-to-pay of this "
@@ -421,6 +420,7 @@ class Reader835:
         lines = self._repeated_procedures(cols["line_seq"][repeated], lines, claims)
         self._missing_amounts(claims, lines)
         self._missing_dates(claims)
+        self._missing_codes(claims, lines)
         self._misplaced(claims, lines, adjustments)
         self._balance_problems(claims, lines)
         out = {
@@ -709,6 +709,24 @@ class Reader835:
                 claims,
             )
 
+    def _missing_codes(self, claims: pl.DataFrame, lines: pl.DataFrame) -> None:
+        """A service line whose SVC01 has no procedure code ("SVC*HC*100*80") is kept, and said:
+        it can be matched to no billed line and priced by no fee schedule."""
+        if not lines["procedure_code"].null_count():
+            return  # the usual case
+        self._per_claim(
+            lines.filter(pl.col("procedure_code").is_null()),
+            "x12.missing_element",
+            "SVC",
+            "2110",
+            "SVC01",
+            lambda _row: (
+                "SVC01-2 (the procedure code) is empty: the line matches no billed line and no fee "
+                "schedule; kept: ask the payer"
+            ),
+            claims,
+        )
+
     def _missing_dates(self, claims: pl.DataFrame) -> None:
         """A claim with no service date anywhere (X221 wants DTM*232 on the claim unless every
         line has its DTM*472 / 150 / 151) is kept, and said."""
@@ -739,14 +757,20 @@ class Reader835:
             (lines, "revenue_code", "SVC04", "a revenue code (four digits)",
              lambda v: len(v.strip()) in (3, 4) and v.strip().isdigit()),
         ]
+        found = []
         for frame, column, element, what, fits in checks:
             values = frame[column]
             if values.null_count() == len(values):
                 continue  # not sent (the usual case for most of them)
             wrong = [v for v in values.drop_nulls().unique().to_list() if not fits(v)]
-            if not wrong:
-                continue
-            rows = frame.filter(pl.col(column).is_in(wrong)).select("seg_no", "claim_seq", pl.col(column).alias("_v"))
+            if wrong:
+                rows = frame.filter(pl.col(column).is_in(wrong))
+                found.append((element, what, rows.select("seg_no", "claim_seq", pl.col(column).alias("_v"))))
+        # one odd CLP code among fitting neighbours is just a bad code; two or more, a shift
+        clp = [rows["claim_seq"] for element, _, rows in found if element.startswith("CLP")]
+        counts = pl.concat(clp).value_counts() if clp else None
+        shifted = set(counts.filter(pl.col("count") > 1)["claim_seq"].to_list()) if counts is not None else set()
+        for element, what, rows in found:
             self._per_claim(
                 rows,
                 "x12.misplaced_element",
@@ -754,8 +778,13 @@ class Reader835:
                 "2100" if element[:3] == "CLP" else "2110",
                 element,
                 lambda row, e=element, w=what: (
-                    f"{e} {row['_v']!r} is not {w}: an element before it is probably missing or extra; "
-                    "kept as sent: check the claim with the payer"
+                    f"{e} {row['_v']!r} is not {w}"
+                    + (
+                        ": an element before it is probably missing or extra"
+                        if not e.startswith("CLP") or row["claim_seq"] in shifted
+                        else ""
+                    )
+                    + "; kept as sent: check the claim with the payer"
                 ),
                 claims,
             )

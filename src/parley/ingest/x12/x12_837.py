@@ -56,6 +56,8 @@ OUT, HEADER, L20, L22, L23, CLAIM, COB, LINE = 0, 1, 20, 22, 23, 30, 35, 40
 LOOP = {CLAIM: "2300", LINE: "2400"}
 #: SV103 (837P: MJ minutes, UN units) and SV204 (837I: DA days, UN units); F2 in 4010
 UNIT_BASES = frozenset({"UN", "MJ", "DA", "F2"})
+#: NM108 identification code qualifiers (payer id, NPI, member id, tax id...)
+_ID_QUALIFIERS = {"PI", "XV", "XX", "MI", "II", "24", "34", "46", "FI", "SV"}
 DIAGNOSIS_QUALIFIERS = {"ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF", "BJ", "PR", "BN"}
 PRINCIPAL = {"ABK", "BK"}
 
@@ -320,7 +322,7 @@ class Reader837:
             return F.segment_frame(batch, mask & valid, n, self.d.element, ctxcols, stage)
 
         hl_ctx = (ctx == L20) | (ctx == L22) | (ctx == L23)
-        people = frame(isin(code, [C["NM1"], C["REF"], C["SBR"], C["DMG"]]) & hl_ctx, 9, 4)
+        people = self._unshifted_nm1(frame(isin(code, [C["NM1"], C["REF"], C["SBR"], C["DMG"]]) & hl_ctx, 9, 4))
         clm = frame(code == C["CLM"], 6)
         for seq, count in clm.group_by("tx_seq").len().iter_rows():
             if seq in self.tx:
@@ -454,7 +456,7 @@ class Reader837:
             "CLM",
             "2300",
             "CLM02",
-            "CLM02 is not an amount; the claim was quarantined (left out of all tables): "
+            "CLM02 is not an amount (a number with at most two decimal places); the claim was quarantined (left out of all tables): "
             "correct the claim and re-ingest",
             quarantined=True,
         )
@@ -525,7 +527,12 @@ class Reader837:
             "claim has no place of service or type of bill; data kept",
         )
         return claims.with_columns(
-            pl.coalesce("_r82", "_r71").alias("rendering_npi"),
+            # the attending (NM1*71) stands in for an institutional claim's rendering provider
+            # only: a professional claim (CLM05-2 B) has none (its lines may have their own)
+            pl.when(pl.col("_facq").fill_null("") == "B")
+            .then(pl.col("_r82"))
+            .otherwise(pl.coalesce("_r82", "_r71"))
+            .alias("rendering_npi"),
             pl.col("_rdn").str.strip_chars().replace("", None).alias("referring_npi"),
         )
 
@@ -561,14 +568,67 @@ class Reader837:
             "DTP03",
             "DTP03 is not a CCYYMMDD date (or range); the date was left empty",
         )
-        return out
+        backwards = pl.col("_d1") < pl.col("_d0")
+        self.sink.cells(
+            out.filter(backwards.fill_null(False)).select("seg_no", "claim_seq"),
+            "warning",
+            "x12.bad_date",
+            "DTP",
+            loop,
+            "DTP03",
+            "DTP03's range ends before it starts; read the other way round (from the earlier date "
+            "to the later): check the dates with the sender",
+        )
+        swap = backwards.fill_null(False)
+        return out.with_columns(
+            pl.when(swap).then(pl.col("_d1")).otherwise(pl.col("_d0")).alias("_d0"),
+            pl.when(swap).then(pl.col("_d0")).otherwise(pl.col("_d1")).alias("_d1"),
+        )
 
     def _drg(self, hi: pl.DataFrame) -> pl.DataFrame:
+        """HI*DR (837I): the guide sends it in an HI of its own, some senders as a later
+        composite of a diagnosis HI ("HI*ABK:J069*BG:01*DR:470"): read from either (the first)."""
         comp = self.d.component
-        first = hi.select("claim_seq", pl.col("e1").str.splitn(comp, 3).struct.unnest())
-        first.columns = ["claim_seq", "q", "code", "_rest"]
-        return first.filter(pl.col("q") == "DR").select(
-            "claim_seq", pl.col("code").alias("drg_code")
+        parts = []
+        for e in [c for c in hi.columns if c[0] == "e" and c[1:].isdigit() and c != "e0"]:
+            one = hi.select("seg_no", "claim_seq", pl.col(e).str.splitn(comp, 3).struct.unnest())
+            one.columns = ["seg_no", "claim_seq", "q", "code", "_rest"]
+            parts.append(one.filter(pl.col("q") == "DR").with_columns(pl.lit(int(e[1:])).alias("_at")))
+        if not parts:
+            return pl.DataFrame(schema={"claim_seq": hi.schema["claim_seq"], "drg_code": pl.Utf8})
+        found = pl.concat(parts).sort("seg_no", "_at").unique("claim_seq", keep="first", maintain_order=True)
+        return found.select("claim_seq", pl.col("code").alias("drg_code"))
+
+    def _unshifted_nm1(self, people: pl.DataFrame) -> pl.DataFrame:
+        """An NM1 of the hierarchy without its NM102 (entity type 1 / 2): the name in NM102,
+        the id qualifier in NM107 and the id in NM108 ("NM1*PR*PAYER ABC*****PI*PAY123").
+        Read one place to the right, with x12.shifted_element, so the payer or the person
+        is not lost."""
+        shifted = (
+            (pl.col("e0") == "NM1")
+            & ~pl.col("e2").fill_null("").str.strip_chars().is_in(["1", "2"])
+            & pl.col("e3").is_null()
+            & pl.col("e9").is_null()
+            & pl.col("e8").is_not_null()
+            & pl.col("e7").fill_null("").str.strip_chars().is_in(list(_ID_QUALIFIERS))
+        )
+        hit = people.filter(shifted)
+        if not hit.height:
+            return people  # the usual case
+        self.sink.cells(
+            hit.select("seg_no", "claim_seq"),
+            "warning",
+            "x12.shifted_element",
+            "NM1",
+            "2010",
+            "NM102",
+            "NM102 (entity type 1 or 2) is missing, so the name is in NM102 and the id in NM108: "
+            "read one place to the right",
+        )
+        moved = {f"e{j}": pl.col(f"e{j - 1}") for j in range(3, 10)}
+        return people.with_columns(
+            **{k: pl.when(shifted).then(v).otherwise(pl.col(k)) for k, v in moved.items()},
+            e2=pl.when(shifted).then(pl.lit(None, pl.Utf8)).otherwise(pl.col("e2")),
         )
 
     def _people(self, claims: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
@@ -682,7 +742,7 @@ class Reader837:
             "SV1/SV2",
             "2400",
             "SV102/SV203",
-            "the line charge is not an amount; the claim was quarantined (left out of all tables)",
+            "the line charge is not an amount (a number with at most two decimal places); the claim was quarantined (left out of all tables)",
             quarantined=True,
         )
         self._bad_claims |= set(bad["claim_seq"])
