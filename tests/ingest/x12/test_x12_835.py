@@ -700,3 +700,13 @@ def test_a_payment_date_left_of_its_place_is_read(bpr: bytes, where: str) -> Non
     r = parse(data)
     assert r.table("remittances")["payment_date"].to_list() == [date(2002, 3, 16)]
     assert f"{where} holds 20020316" in _of(r, "x12.bad_date")[0].message
+
+
+def test_claims_after_the_last_interchange_are_not_read() -> None:
+    tail = b"".join(b"CLP*X%d*1*100*50*0*12*X~\nSVC*HC:99213*100*50~\n" % i for i in range(40))
+    for chunk_bytes in (1 << 20, 64):
+        r = parse(sample(MANAGED) + tail, chunk_bytes=chunk_bytes)
+        assert r.table("remit_claims").height == 2
+        stray = _of(r, "x12.orphan_segment")
+        assert stray and all(p.severity == "error" for p in stray)
+        assert stray[0].segment_number == 31

@@ -189,6 +189,8 @@ class EnvelopeChecker:
         mask = isin(batch.code, sorted(ENVELOPE_CODES))
         text, idx = batch.rows(mask)
         if len(idx) == 0:
+            if len(batch) and self._outside():  # a whole batch after the last SE
+                self._stray(batch, 0, len(batch))
             return []
         els = split(text, self.sep, 16)
         outside = self._outside()
