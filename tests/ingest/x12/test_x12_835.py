@@ -710,3 +710,35 @@ def test_claims_after_the_last_interchange_are_not_read() -> None:
         stray = _of(r, "x12.orphan_segment")
         assert stray and all(p.severity == "error" for p in stray)
         assert stray[0].segment_number == 31
+
+
+@pytest.mark.parametrize("isa_end", [b"|", b"!", b"\n"])
+def test_an_isa_ending_with_another_byte_than_the_segments_is_read(isa_end: bytes) -> None:
+    """Only the ISA's own last byte changed (the file's segments end with '~'): the file is
+    read with '~', and warned (x12.segment_terminator), not loaded empty."""
+    clean = parse(sample(MANAGED))
+    data = _edit(sample(MANAGED), b"*1*T*:~\n", b"*1*T*:" + isa_end + b"\n")
+    r = parse(data)
+    [p] = _of(r, "x12.segment_terminator")
+    assert (p.segment_id, p.segment_number) == ("ISA", 1) and repr(isa_end.decode()) in p.message
+    for name in ("remittances", "remit_claims", "remit_lines", "adjustments"):
+        assert r.table(name).drop("file_id").equals(clean.table(name).drop("file_id")), name
+    assert [c for c in r.codes() if c != "x12.segment_terminator"] == clean.codes()
+
+
+def test_a_cut_after_the_last_claims_loop_quarantines_no_claim() -> None:
+    """Cut in the PLB after the last claim: that claim is whole and kept; cut inside it: not."""
+    data = _edit(sample(MANAGED), b"SE*26*112233~", b"PLB*5544667733*20021231*L6*5.00~\nSE*27*112233~")
+    after = parse(data[: data.index(b"SE*27")])
+    [p] = _of(after, "x12.missing_se")
+    assert "no claim was affected" in p.message and not p.quarantined
+    assert after.table("remit_claims").height == 2
+    inside = parse(data[: data.index(b"CAS*CO*45*50.00")])
+    assert inside.table("remit_claims")["claim_id"].to_list() == ["5554555444"]
+
+
+def test_an_empty_claim_id_is_warned() -> None:
+    r = parse(_edit(sample(MANAGED), b"CLP*8765432112*", b"CLP**"))
+    [p] = _of(r, "x12.missing_element")
+    assert (p.element, p.segment_number) == ("CLP01", 20)
+    assert r.table("remit_claims").sort("claim_seq")["claim_id"].to_list() == ["5554555444", None]

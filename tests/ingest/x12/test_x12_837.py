@@ -549,3 +549,13 @@ def test_a_professional_claims_attending_is_not_its_rendering_provider() -> None
 def test_a_drg_in_a_later_composite_of_a_diagnosis_hi_is_read() -> None:
     data = _edit(sample(INSTITUTIONAL), b"HI*BG:09", b"HI*BG:09*DR:470")
     assert parse(data).table("claims")["drg_code"].to_list() == ["470"]
+
+
+def test_a_cut_in_the_next_subscribers_loop_quarantines_no_claim() -> None:
+    data = sample("LinuxForHealth__x12__src_tests_resources_837_005010X223A3_institutional-claim.837i")
+    whole = parse(data).table("claims").height
+    cut = data[: data.index(b"SE*")] + b"HL*9*1*22*0~\nSBR*P*18*******CH~\nNM1*IL*1*SMITH*JOE"
+    r = parse(cut)
+    [p] = [p for p in r.problems if p.code == "x12.missing_se"]
+    assert "no claim was affected" in p.message
+    assert r.table("claims").height == whole

@@ -20,7 +20,8 @@ x12.empty_file             error    0 bytes (or blanks only)
 x12.bad_amount             error    claim/line/CAS/AMT amount unparseable: the whole
                                     claim is quarantined (in BPR02/PLB: warning, null)
 x12.missing_se             error    file ends inside a transaction: its last claim is
-                                    quarantined; (warning when another ST/GS/IEA follows)
+                                    quarantined when the cut is inside its loop;
+                                    (warning when another ST/GS/IEA follows)
 x12.segment_too_long       error    > 4 x chunk_bytes without a terminator: skipped
 x12.wrong_transaction      error    e.g. a 277 inside an 835 file: skipped (an 835
                                     group in an 837 file, or the reverse, is read
@@ -53,6 +54,9 @@ x12.not_a_claim            error    837 predetermination (X291/X292) or payer re
                                     (X298) transaction: skipped (a file of them is
                                     refused at detection)
 x12.leading_text           warning  text before the ISA: skipped
+x12.segment_terminator     warning  the ISA ends with another byte than the segments
+                                    after it (the GS ends with '~', the ISA with '|'):
+                                    read with the segments' one
 x12.component_separator    warning  the codes use another component separator than
                                     ISA16 declares ("HC>99213" under ':'): read with
                                     the data's one
@@ -67,7 +71,7 @@ x12.shifted_element        warning  837 CLM05 composite found in CLM03 / CLM04 /
                                     id in NM108): read from where it is
 x12.missing_element        warning  837 CLM05-1 empty (no place of service / type of
                                     bill), CLM01 empty, a claim with no service line;
-                                    835 SVC01 with no procedure code
+                                    835 CLP01 empty, SVC01 with no procedure code
 x12.bad_npi                warning  a billing / rendering / attending / referring
                                     (837) or payee (835) NPI fails the NPI check
                                     digit: kept as sent, warned once per file

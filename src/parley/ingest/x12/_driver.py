@@ -48,6 +48,10 @@ def run(
     reader = make_reader(delims=delims, file_id=file_id, **kwargs)
     if delims.declared_component:
         reader.sink.add(_component(delims, 1))
+    if delims.declared_terminator and delims.isa_end is not None:
+        end = skip + delims.isa_end  # the ISA's own last byte, read as the file's terminator
+        head = head[:end] + delims.terminator.encode("latin-1") + head[end + 1 :]
+        reader.sink.add(_terminator(delims))
     if head[:skip].strip(b" \t\r\n\x00\xef\xbb\xbf"):
         reader.sink.add(
             Problem(
@@ -147,6 +151,18 @@ def _switch(delims: Delimiters, seg_no: int) -> Problem:
         f"{delims.component!r}, terminator {delims.terminator!r}) than the one before; "
         "read with its own delimiters",
         segment_number=seg_no,
+        segment_id="ISA",
+        loop="interchange",
+    )
+
+
+def _terminator(delims: Delimiters) -> Problem:
+    return Problem(
+        "warning",
+        "x12.segment_terminator",
+        f"the ISA ends with {delims.declared_terminator!r}, but the segments after it end with "
+        f"{delims.terminator!r}: read with {delims.terminator!r}; ask the sender to fix the ISA",
+        segment_number=1,
         segment_id="ISA",
         loop="interchange",
     )

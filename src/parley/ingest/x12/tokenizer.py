@@ -54,6 +54,10 @@ class Delimiters:
     repetition: str | None = None
     #: the component separator ISA16 declares when the data uses another one (``component``)
     declared_component: str | None = None
+    #: the byte that ends the ISA when the segments after it end with another (``terminator``),
+    #: and where it is (from the ISA's start): the reader reads that byte as the terminator
+    declared_terminator: str | None = None
+    isa_end: int | None = None
 
 
 def sid_code(sid: str) -> int:
@@ -146,7 +150,27 @@ def _with_terminator(
     if term.isalnum() or term == element or term in " \x00":
         return None
     repetition = rep.decode("latin-1") if rep and not rep.isalnum() and rep != b" " else None
-    return Delimiters(element, component, term, repetition)
+    return _checked_terminator(head, Delimiters(element, component, term, repetition), at)
+
+
+def _checked_terminator(head: bytes, found: Delimiters, at: int) -> Delimiters:
+    """The ISA's last byte checked against the GS after it: when the GS ends with another
+    punctuation byte (an ISA retyped or patched by hand: "...*:|" then "GS*...~"), that byte
+    ends the segments; the ISA's is kept as declared (the reader warns and reads on)."""
+    sep = found.element.encode("latin-1")
+    gs = head.find(b"GS" + sep, at)
+    st = head.find(b"ST" + sep, gs) if gs >= 0 else -1
+    if gs < 0 or st < 0 or head[at + 1 : gs].strip(b" \t\r\n"):
+        return found  # no GS right after the ISA, or no ST after it in the head: nothing to check
+    ends = head[gs:st].rstrip(b" \t\r\n")
+    last = chr(ends[-1]) if ends else found.terminator
+    if last == found.terminator or last.isalnum() or last in (found.element, found.component, " ", ".", "-"):
+        return found
+    if ends.count(last.encode("latin-1")) != 1:
+        return found  # the GS holds that byte elsewhere too: not a terminator
+    return Delimiters(
+        found.element, found.component, last, found.repetition, declared_terminator=found.terminator, isa_end=at
+    )
 
 
 def detect(head: bytes) -> tuple[Delimiters, int] | None:
@@ -258,7 +282,8 @@ def _checked_component(body: bytes, found: Delimiters) -> Delimiters:
     if ch in taken or ch.isalnum() or ch in "\r\n\t\x00" or not rest[1:2].isalnum():
         return found
     return Delimiters(
-        found.element, ch, found.terminator, found.repetition, declared_component=found.component
+        found.element, ch, found.terminator, found.repetition, declared_component=found.component,
+        declared_terminator=found.declared_terminator, isa_end=found.isa_end,
     )
 
 

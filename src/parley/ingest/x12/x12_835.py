@@ -92,6 +92,7 @@ class Reader835:
         self.n_st = self.n_clp = self.n_svc = 0
         self.ctx = OUT
         self.has_claim = False  # the open transaction has had a CLP
+        self._ends_in_claim = True  # the last batch ends inside a claim loop
         self.open_claim_lines = 0
         self.last_seg = 0
         self.npis_seen: set[str] = set()  # payee NPIs already checked (x12.bad_npi)
@@ -408,6 +409,8 @@ class Reader835:
             )
         claims = self._copy_header(claims)
         self._totals(claims)
+        # a file cut short after its last claim's loop (in a PLB, an LX header) cut no claim
+        self._ends_in_claim = bool(len(batch)) and int(cols["ctx"][-1]) in (CLAIM, LINE)
         quarantine = self._quarantine(claims, batch.final)
         if quarantine:
             claims, lines, adjustments = (
@@ -501,7 +504,7 @@ class Reader835:
         open_tx = self.env.st
         if final and open_tx is not None and open_tx.seq in self.pending:
             self.pending[open_tx.seq]["_incomplete"] = True
-            last = claims.filter(pl.col("remittance_seq") == open_tx.seq).tail(1)
+            last = claims.filter(pl.col("remittance_seq") == open_tx.seq).tail(1 if self._ends_in_claim else 0)
             claim_id = last["claim_id"][0] if last.height else None
             self.sink.add(
                 Problem(
@@ -710,8 +713,17 @@ class Reader835:
             )
 
     def _missing_codes(self, claims: pl.DataFrame, lines: pl.DataFrame) -> None:
-        """A service line whose SVC01 has no procedure code ("SVC*HC*100*80") is kept, and said:
-        it can be matched to no billed line and priced by no fee schedule."""
+        """A claim with no CLP01 (its id), a service line whose SVC01 has no procedure code
+        ("SVC*HC*100*80"): kept, and said; neither can be matched to what was billed."""
+        if claims["claim_id"].null_count():
+            self._per_claim(
+                claims.filter(pl.col("claim_id").is_null()),
+                "x12.missing_element",
+                "CLP",
+                "2100",
+                "CLP01",
+                lambda _row: "CLP01 (the claim id) is empty: the claim cannot be matched to its 837; kept",
+            )
         if not lines["procedure_code"].null_count():
             return  # the usual case
         self._per_claim(

@@ -101,6 +101,7 @@ class Reader837:
         self.foreign: set[int] = set()
         self.n_st = self.n_clm = self.n_lx = 0
         self.has_claim = False  # the open transaction has had a CLM
+        self._ends_in_claim = True  # the last batch ends inside a claim loop
         self.ctx = OUT
         self.hl = {L20: -1, L22: -1, L23: -1}
         self.carried: dict[str, pl.DataFrame] = {}
@@ -340,6 +341,8 @@ class Reader837:
         self._check_npis(claims, lines, people, claim_rows, line_rows)
         diagnoses = self._diagnoses(hi)
         claims = self._claim_lines_rollup(claims, lines)
+        # a file cut short after its last claim's loop (in the next subscriber's HL) cut no claim
+        self._ends_in_claim = bool(len(batch)) and int(cols["ctx"][-1]) in (CLAIM, COB, LINE)
         quarantine = self._quarantine(claims, batch.final)
         kept = claims.filter(~pl.col("claim_seq").is_in(quarantine)) if quarantine else claims
         self._check_charges(kept)
@@ -968,7 +971,7 @@ class Reader837:
         bad = set(self._bad_claims)
         open_tx = self.env.st
         if final and open_tx is not None:
-            last = claims.filter(pl.col("tx_seq") == open_tx.seq).tail(1)
+            last = claims.filter(pl.col("tx_seq") == open_tx.seq).tail(1 if self._ends_in_claim else 0)
             self.sink.add(
                 Problem(
                     "error",
