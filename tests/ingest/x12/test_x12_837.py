@@ -559,3 +559,11 @@ def test_a_cut_in_the_next_subscribers_loop_quarantines_no_claim() -> None:
     [p] = [p for p in r.problems if p.code == "x12.missing_se"]
     assert "no claim was affected" in p.message
     assert r.table("claims").height == whole
+
+
+def test_a_file_cut_in_a_segment_says_so() -> None:
+    data = sample(EXAMPLE1)
+    cut = data[: data.index(b"NM1*QC*1*SMITH*TED") + len(b"NM1*QC*1*SMI")]
+    [p] = [p for p in parse(cut).problems if p.code == "x12.truncated"]
+    assert (p.segment_id, p.loop) == ("NM1", "transaction") and "(NM1)" in p.message
+    assert "x12.truncated" not in parse(data[: data.index(b"IEA*") + len(b"IEA*1*000000907")]).codes()

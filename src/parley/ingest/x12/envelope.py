@@ -482,3 +482,25 @@ def _same_number(a: str | None, b: str | None) -> bool:
 
 def _s(value: str | None) -> str | None:
     return value.strip() if value is not None else None
+
+
+def cut_short(batch: Batch, envelope: list[Problem]) -> list[Problem]:
+    """x12.truncated when the file's last segment has no terminator, unless that segment is
+    a whole trailer (an IEA, or an SE / GE whose counts the envelope checker found right)."""
+    if not (batch.truncated and len(batch)):
+        return []
+    last, at = int(batch.code[-1]), int(batch.seg_no[-1])
+    if last == C["IEA"] or (last in (C["SE"], C["GE"]) and not any(p.segment_number == at for p in envelope)):
+        return []
+    sid = code_sid(last)
+    return [
+        Problem(
+            "warning",
+            "x12.truncated",
+            f"the file does not end with a segment terminator: its last segment ({sid}) was probably cut "
+            "short; read as it is",
+            at,
+            sid,
+            "interchange" if last in ENVELOPE_CODES else "transaction",
+        )
+    ]

@@ -42,7 +42,7 @@ from parley.ingest.x12 import _fused835
 from parley.ingest.x12 import _kernels as K
 from parley.ingest.x12._driver import run, wrong_transaction
 from parley.ingest.x12._remit_claims import ClaimBuilder
-from parley.ingest.x12.envelope import EnvelopeChecker, Transaction
+from parley.ingest.x12.envelope import EnvelopeChecker, Transaction, cut_short
 from parley.ingest.x12.fields import FieldIndex, _bitmap
 from parley.ingest.x12.tokenizer import Batch, C, Delimiters, claimless, ffill, isin, sid_code
 
@@ -108,15 +108,7 @@ class Reader835:
             self._start_transaction(tx)
         envelope = self.env.take()
         self.sink.extend(envelope)
-        if batch.truncated and len(batch) and not _complete_close(batch, envelope):
-            self.sink.add(
-                Problem(
-                    "warning",
-                    "x12.truncated",
-                    "the file does not end with a segment terminator; it was probably cut short",
-                    int(batch.seg_no[-1]),
-                )
-            )
+        self.sink.extend(cut_short(batch, envelope))
         cols = self._hierarchy(batch)
         tables: dict[str, pl.DataFrame] = {}
         if len(batch):
@@ -1057,16 +1049,6 @@ def _dates_from_lines(claims: pl.DataFrame, lines: pl.DataFrame, touched: set[in
         )
         .drop("_lo", "_hi")
     )
-
-
-def _complete_close(batch: Batch, envelope: list[Problem]) -> bool:
-    """Whether an unterminated last segment is a whole trailer (no cut): an IEA, or an SE
-    or GE whose counts and control number the envelope checker found right."""
-    last = batch.code[-1]
-    if last == C["IEA"]:
-        return True
-    at = int(batch.seg_no[-1])
-    return last in (C["SE"], C["GE"]) and not any(p.segment_number == at for p in envelope)
 
 
 def _any_false(flags: pl.Series) -> bool:

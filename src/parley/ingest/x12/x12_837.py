@@ -40,7 +40,7 @@ from parley.domain.identifiers import npi_is_valid
 from parley.ingest.base import ParsedChunk, PatientHasher, Problem
 from parley.ingest.x12 import _frames as F
 from parley.ingest.x12._driver import run, wrong_transaction
-from parley.ingest.x12.envelope import EnvelopeChecker, Transaction, not_billed
+from parley.ingest.x12.envelope import EnvelopeChecker, Transaction, cut_short, not_billed
 from parley.ingest.x12.tokenizer import (
     Batch,
     C,
@@ -117,7 +117,9 @@ class Reader837:
     def process(self, batch: Batch) -> ParsedChunk:
         for tx in self.env.feed(batch):
             self._start_transaction(tx)
-        self.sink.extend(self.env.take())
+        envelope = self.env.take()
+        self.sink.extend(envelope)
+        self.sink.extend(cut_short(batch, envelope))
         tables: dict[str, pl.DataFrame] = {}
         if len(batch):
             self.last_seg = int(batch.seg_no[-1])
