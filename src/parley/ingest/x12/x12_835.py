@@ -641,9 +641,8 @@ class Reader835:
         if warned:
             found = pl.DataFrame(warned, schema_overrides={"claim_seq": pl.Int64})
             for (sid, loop), rows in found.group_by("_sid", "_loop", maintain_order=True):
-                self._per_claim(
-                    rows, "x12.misplaced_segment", sid, loop, f"{sid}01", lambda row: row["_m"], claims
-                )
+                element = f"{sid}01" if sid in ("DTM", "DTP") else None  # the qualifier, for dates
+                self._per_claim(rows, "x12.misplaced_segment", sid, loop, element, lambda row: row["_m"], claims)
         lines = _fill_dates(lines, "line_seq", line_dates)
         claims = _fill_dates(claims, "claim_seq", claim_dates)
         if line_dates:
@@ -844,7 +843,7 @@ class Reader835:
         code: str,
         sid: str,
         loop: str,
-        element: str,
+        element: str | None,
         message: Callable[[dict[str, Any]], str],
         claims: pl.DataFrame | None = None,
     ) -> None:
