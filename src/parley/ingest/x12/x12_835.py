@@ -579,11 +579,12 @@ class Reader835:
         if rep in (None, self.d.element, self.d.component):
             rep = None
         if K.ENABLED:
-            return K.loop_scan(
+            found: tuple[np.ndarray, np.ndarray] = K.loop_scan(
                 batch.data, batch.starts, batch.ends, batch.code, cols["ctx"], cols["_valid"],
                 ord(self.d.element), ord(rep) if rep else -1, _LOOP_CODES, C["DTM"], C["SVC"],
                 CLAIM, _CLAIM_DATES, LINE, _LINE_DATES, HEADER, _HEADER_LOOP_CODES,
             )
+            return found
         code, ctx, data = batch.code, cols["ctx"], batch.data
         in_loop = cols["_valid"] & ((ctx == CLAIM) | (ctx == LINE))
         odd = in_loop & ~isin(code, _LOOP_CODES)
